@@ -1,0 +1,403 @@
+// deno-lint-ignore-file no-explicit-any -- transforms take and return arbitrary pytrees, like JAX.
+/**
+ * The public transforms on pytrees: jvp, linearize, vjp, grad, valueAndGrad, jacfwd, jacrev,
+ * hessian, vmap.
+ *
+ * @module
+ */
+import { Array } from "../core/array.ts";
+import { flattenArgs, flattenFun, leavesToArrays } from "../core/api_util.ts";
+import { isFloat } from "../core/dtype.ts";
+import { asArray, broadcastTo } from "../core/ops/convert.ts";
+import { eye, zerosLike } from "../core/ops/creation.ts";
+import { reshape } from "../core/ops/shape.ts";
+import { moveaxis } from "../core/ops/shape.ts";
+import { flatten, type TreeDef, treedefEqual, treedefString, unflatten } from "../core/tree.ts";
+import { jvpFlat } from "./jvp.ts";
+import { backwardPass, linearizeFlat } from "./linearize.ts";
+import { type BDim, vmapFlat } from "./vmap.ts";
+
+type Fn = (...args: any[]) => any;
+
+/**
+ * Forward-mode: returns `[f(primals), ∂f·tangents]` (pytrees like f's output).
+ *
+ * @example
+ * ```ts
+ * import { jvp, sin, array } from "./mod.ts";
+ * const [y, dy] = jvp(sin, [array(0)], [array(1)]); // dy = cos(0) = 1
+ * ```
+ */
+export function jvp(f: Fn, primals: readonly unknown[], tangents: readonly unknown[]): [any, any] {
+  const [ps, inDef] = flattenArgs("jvp", primals);
+  const [ts, tDef] = flattenArgs("jvp", tangents);
+  if (!treedefEqual(inDef, tDef)) {
+    throw new Error(
+      `jvp: primals ${treedefString(inDef)} and tangents ${
+        treedefString(tDef)
+      } differ in structure`,
+    );
+  }
+  ts.forEach((t, i) => {
+    if (t.shape.join() !== ps[i].shape.join()) {
+      throw new Error(
+        `jvp: tangent ${i} has shape [${t.shape}] but its primal has shape [${ps[i].shape}]`,
+      );
+    }
+  });
+  const { flat, outDef } = flattenFun("jvp", (...args: unknown[]) => f(...args), inDef);
+  const [outs, touts] = jvpFlat(flat, ps, ts);
+  const def = outDef();
+  return [unflatten(def, outs), unflatten(def, touts.map((t, i) => t ?? zerosLike(outs[i])))];
+}
+
+/** Options of {@link vjp}. */
+export interface VjpOptions {
+  /** f returns `[output, aux]`; aux is returned as is, not differentiated. */
+  hasAux?: boolean;
+}
+
+/**
+ * Reverse-mode: returns `[f(...primals), vjpFn]` where `vjpFn(cotangent)` gives one cotangent per
+ * argument (a list). With `hasAux`, returns `[out, vjpFn, aux]`.
+ *
+ * @example
+ * ```ts
+ * import { vjp, array } from "./mod.ts";
+ * const [y, back] = vjp((x) => x.mul(x), array([3]));
+ * back(array([1]))[0]; // [6]
+ * ```
+ */
+export function vjp(f: Fn, ...primals: unknown[]): [any, (ct: unknown) => any[], ...unknown[]] {
+  return vjpWithOptions(f, primals, {});
+}
+
+/** {@link vjp} with options (`hasAux`). */
+export function vjpWithOptions(
+  f: Fn,
+  primals: unknown[],
+  opts: VjpOptions,
+): [any, (ct: unknown) => any[], ...unknown[]] {
+  const [ps, inDef] = flattenArgs("vjp", primals);
+  let aux: unknown;
+  const g = opts.hasAux
+    ? (...args: unknown[]) => {
+      const r = f(...args);
+      if (!globalThis.Array.isArray(r) || r.length !== 2) {
+        throw new Error("vjp/grad with hasAux: the function must return [output, aux]");
+      }
+      aux = r[1];
+      return r[0];
+    }
+    : f;
+  const { flat, outDef } = flattenFun("vjp", g, inDef);
+  const lin = linearizeFlat(flat, ps, "vjp");
+  const def = outDef();
+  const back = (ct: unknown) => {
+    const [cts, ctDef] = flatten(ct);
+    if (!treedefEqual(ctDef, def)) {
+      throw new Error(
+        `vjp: cotangent structure ${treedefString(ctDef)} differs from output ${
+          treedefString(def)
+        }`,
+      );
+    }
+    const ctArrs = leavesToArrays("vjp cotangent", cts).map((c, i) => {
+      const o = lin.outs[i];
+      if (c.shape.join() !== o.shape.join()) {
+        throw new Error(
+          `vjp: cotangent ${i} has shape [${c.shape}], output has shape [${o.shape}]`,
+        );
+      }
+      return c;
+    });
+    const used = ctArrs.filter((_, i) => lin.outMask[i]);
+    const inCts = backwardPass(lin.jaxpr, lin.consts, used);
+    let k = 0;
+    const full = ps.map((p, i) => {
+      const c = lin.inMask[i] ? inCts[k++] : null;
+      return c ?? zerosLike(p);
+    });
+    return unflatten(inDef, full) as unknown[];
+  };
+  const out = unflatten(def, lin.outs);
+  return opts.hasAux ? [out, back, aux] : [out, back];
+}
+
+/** Options of {@link grad} and {@link valueAndGrad}. */
+export interface GradOptions {
+  /** Which positional arguments to differentiate (default 0); an array gives a list of gradients. */
+  argnums?: number | readonly number[];
+  /** f returns `[value, aux]`. */
+  hasAux?: boolean;
+}
+
+/**
+ * `valueAndGrad(f)(...args)` returns `[f(...args), ∇f]` (or `[[value, aux], ∇f]` with `hasAux`).
+ * f must return a float scalar.
+ *
+ * @example
+ * ```ts
+ * import { valueAndGrad, array } from "./mod.ts";
+ * const [v, g] = valueAndGrad((x) => x.square().sum())(array([1, 2])); // 5, [2, 4]
+ * ```
+ */
+export function valueAndGrad(f: Fn, opts: GradOptions = {}): (...args: any[]) => [any, any] {
+  const argnums = opts.argnums ?? 0;
+  const nums = typeof argnums === "number" ? [argnums] : [...argnums];
+  return (...args: unknown[]) => {
+    for (const n of nums) {
+      if (!Number.isInteger(n) || n < 0 || n >= args.length) {
+        throw new RangeError(`grad: argnums ${n} is out of range for ${args.length} argument(s)`);
+      }
+      const [ls] = flatten(args[n]);
+      leavesToArrays("grad", ls).forEach((l) => {
+        if (!isFloat(l.dtype)) {
+          throw new TypeError(
+            `grad: argument ${n} has dtype ${l.dtype}; grad requires float inputs (use astype("float32") or "float64")`,
+          );
+        }
+      });
+    }
+    const diffArgs = nums.map((n) => args[n]);
+    const g = (...d: unknown[]) => {
+      const full = [...args];
+      nums.forEach((n, i) => (full[n] = d[i]));
+      return f(...full);
+    };
+    const [out, back, aux] = vjpWithOptions(g, diffArgs, { hasAux: opts.hasAux });
+    if (!(out instanceof Array)) {
+      throw new TypeError("grad: the function must return a single scalar array, got a pytree");
+    }
+    if (out.ndim !== 0) {
+      throw new TypeError(
+        `grad: the function must return a scalar (shape []), got ${out.aval}; use vjp or jacrev for non-scalar outputs`,
+      );
+    }
+    if (!isFloat(out.dtype)) throw new TypeError(`grad: the output must be float, got ${out.aval}`);
+    const grads = back(broadcastTo(asArray(1).astype(out.dtype), []));
+    const res = typeof argnums === "number" ? grads[0] : grads;
+    return [opts.hasAux ? [out, aux] : out, res];
+  };
+}
+
+/**
+ * `grad(f)(...args)`: the gradient of scalar `f` with respect to argument `argnums` (default 0).
+ *
+ * @example
+ * ```ts
+ * import { grad, sin, cos, array } from "./mod.ts";
+ * grad(sin)(array(0.5)); // cos(0.5)
+ * ```
+ */
+export function grad(f: Fn, opts: GradOptions = {}): (...args: any[]) => any {
+  const vg = valueAndGrad(f, opts);
+  return (...args) => {
+    const [v, g] = vg(...args);
+    return opts.hasAux ? [g, (v as unknown[])[1]] : g;
+  };
+}
+
+/** Options of {@link vmap}. */
+export interface VmapOptions {
+  /** Batch axis of each argument (a number for all, null = not batched, or a per-argument list/pytree). */
+  inAxes?: unknown;
+  /** Batch axis of each output (default 0). */
+  outAxes?: unknown;
+}
+
+function broadcastPrefix(op: string, spec: unknown, def: TreeDef, what: string): (number | null)[] {
+  const count = (d: TreeDef): number =>
+    d.kind === "leaf" ? 1 : d.kind === "null" ? 0 : d.children.reduce((s, c) => s + count(c), 0);
+  if (spec === null || typeof spec === "number") return new globalThis.Array(count(def)).fill(spec);
+  // spec is a prefix tree of def.
+  const out: (number | null)[] = [];
+  const walk = (s: unknown, d: TreeDef) => {
+    if (s === null || typeof s === "number") {
+      for (let i = 0; i < count(d); i++) out.push(s);
+      return;
+    }
+    if (d.kind === "list" && globalThis.Array.isArray(s) && s.length === d.children.length) {
+      d.children.forEach((c, i) => walk(s[i], c));
+      return;
+    }
+    if (d.kind === "dict" && typeof s === "object") {
+      const o = s as Record<string, unknown>;
+      d.keys.forEach((k, i) => walk(k in o ? o[k] : 0, d.children[i]));
+      return;
+    }
+    throw new Error(
+      `${op}: ${what} ${JSON.stringify(s)} does not match the structure ${treedefString(d)}`,
+    );
+  };
+  walk(spec, def);
+  return out;
+}
+
+/**
+ * Vectorising map: `vmap(f)(xs)` applies f to each slice of xs along axis 0, as one batched
+ * computation.
+ *
+ * @example
+ * ```ts
+ * import { vmap, array } from "./mod.ts";
+ * vmap((r) => r.sum())(array([[1, 2], [3, 4]])); // [3, 7]
+ * ```
+ */
+export function vmap(f: Fn, opts: VmapOptions = {}): (...args: any[]) => any {
+  return (...args: unknown[]) => {
+    const [xs, inDef] = flattenArgs("vmap", args);
+    const inAxes = opts.inAxes ?? 0;
+    // A per-argument list of axes is a prefix of the argument list's structure.
+    const dims0 = broadcastPrefix("vmap", inAxes, inDef, "inAxes");
+    const dims = dims0.map((d, i) => (d === null ? null : d < 0 ? d + xs[i].ndim : d));
+    let size: number | undefined;
+    dims.forEach((d, i) => {
+      if (d === null) return;
+      if (d < 0 || d >= xs[i].ndim) {
+        throw new RangeError(
+          `vmap: inAxes ${dims0[i]} out of range for argument leaf ${i} of shape [${xs[i].shape}]`,
+        );
+      }
+      const s = xs[i].shape[d];
+      if (size !== undefined && s !== size) {
+        throw new Error(
+          `vmap: inconsistent batch sizes: ${size} and ${s} (leaf ${i}, shape [${xs[i].shape}])`,
+        );
+      }
+      size = s;
+    });
+    if (size === undefined) throw new Error("vmap: no argument is batched (all inAxes are null)");
+    const { flat, outDef } = flattenFun("vmap", f, inDef);
+    const [outs, odims] = vmapFlat(flat, xs, dims, size);
+    const def = outDef();
+    const outAxes = broadcastPrefix("vmap", opts.outAxes ?? 0, def, "outAxes");
+    const res = outs.map((o, i) => {
+      const want = outAxes[i];
+      const d: BDim = odims[i];
+      if (want === null) {
+        if (d !== null) throw new Error("vmap: an output with outAxes null varies along the batch");
+        return o;
+      }
+      const b = d === null ? broadcastTo(o, [size!, ...o.shape]) : d === 0 ? o : moveaxis(o, d, 0);
+      const w = want < 0 ? want + b.ndim : want;
+      return w === 0 ? b : moveaxis(b, 0, w);
+    });
+    return unflatten(def, res);
+  };
+}
+
+/**
+ * Jacobian by forward mode (one JVP per input element, vectorised with vmap). For array input and
+ * output, the result has shape `out.shape + in.shape`.
+ *
+ * @example
+ * ```ts
+ * import { jacfwd, array } from "./mod.ts";
+ * jacfwd((x) => x.mul(x))(array([1, 2])); // [[2, 0], [0, 4]]
+ * ```
+ */
+export function jacfwd(f: Fn, opts: { argnums?: number } = {}): (...args: any[]) => any {
+  const argnums = opts.argnums ?? 0;
+  return (...args: unknown[]) => {
+    const [xs, xDef] = flatten(args[argnums]);
+    const xa = leavesToArrays("jacfwd", xs);
+    const sizes = xa.map((a) => a.size);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const basis = eye(total, total, 0, xa[0]?.dtype ?? "float32");
+    const pushfwd = (row: Array) => {
+      let off = 0;
+      const ts = xa.map((a, i) => {
+        const t = reshape(row.slice({ start: off, stop: off + sizes[i] }), a.shape);
+        off += sizes[i];
+        return t;
+      });
+      const g = (...leaves: Array[]) => {
+        const full = [...args];
+        full[argnums] = unflatten(xDef, leaves);
+        return f(...full);
+      };
+      return jvp(g, xa, ts)[1];
+    };
+    const jacT = vmap(pushfwd, { inAxes: 0, outAxes: -1 })(basis);
+    // Split the last (input) axis back into the input leaves' shapes.
+    return mapTree(jacT, (j: Array) => splitLast(j, xa, xDef));
+  };
+}
+
+/**
+ * Jacobian by reverse mode (one VJP per output element, vectorised with vmap).
+ *
+ * @example
+ * ```ts
+ * import { jacrev, array } from "./mod.ts";
+ * jacrev((x) => x.mul(x))(array([1, 2])); // [[2, 0], [0, 4]]
+ * ```
+ */
+export function jacrev(f: Fn, opts: { argnums?: number } = {}): (...args: any[]) => any {
+  const argnums = opts.argnums ?? 0;
+  return (...args: unknown[]) => {
+    const g = (x: unknown) => {
+      const full = [...args];
+      full[argnums] = x;
+      return f(...full);
+    };
+    const [out, back] = vjp(g, args[argnums]);
+    const [outs, outDef] = flatten(out);
+    const oa = leavesToArrays("jacrev", outs);
+    const sizes = oa.map((a) => a.size);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const basis = eye(total, total, 0, oa[0]?.dtype ?? "float32");
+    const pullback = (row: Array) => {
+      let off = 0;
+      const cts = oa.map((a, i) => {
+        const c = reshape(row.slice({ start: off, stop: off + sizes[i] }), a.shape);
+        off += sizes[i];
+        return c;
+      });
+      return back(unflatten(outDef, cts))[0];
+    };
+    const jac = vmap(pullback)(basis); // leaves: [total_out, ...in.shape]
+    const [jl, jDef] = flatten(jac);
+    // Split the leading (output) axis back into output leaves' shapes.
+    const perOut = oa.map((o, i) => {
+      const off = sizes.slice(0, i).reduce((a, b) => a + b, 0);
+      return unflatten(
+        jDef,
+        (jl as Array[]).map((j) =>
+          reshape(j.slice({ start: off, stop: off + sizes[i] }), [...o.shape, ...j.shape.slice(1)])
+        ),
+      );
+    });
+    return unflatten(outDef, perOut);
+  };
+}
+
+/**
+ * The Hessian of scalar `f`: `jacfwd(jacrev(f))`.
+ *
+ * @example
+ * ```ts
+ * import { hessian, array } from "./mod.ts";
+ * hessian((x) => x.pow(3).sum())(array([1, 2])); // [[6, 0], [0, 12]]
+ * ```
+ */
+export function hessian(f: Fn, opts: { argnums?: number } = {}): (...args: any[]) => any {
+  return jacfwd(jacrev(f, opts), opts);
+}
+
+function mapTree(t: unknown, fn: (a: Array) => unknown): unknown {
+  const [ls, def] = flatten(t);
+  return unflatten(def, (ls as Array[]).map(fn));
+}
+
+function splitLast(j: Array, xa: Array[], xDef: TreeDef): unknown {
+  const lead = j.shape.slice(0, -1);
+  let off = 0;
+  const parts = xa.map((a) => {
+    const s = j.slice(...lead.map(() => null), { start: off, stop: off + a.size });
+    off += a.size;
+    return reshape(s, [...lead, ...a.shape]);
+  });
+  return unflatten(xDef, parts);
+}

@@ -1,0 +1,81 @@
+/**
+ * Integer-array indexing: `take` (gather), `indexAdd` (scatter-add, JAX's `x.at[idx].add(v)`) and
+ * `segmentSum`, the per-event sum over jagged data stored as values + segment ids.
+ *
+ * @module
+ */
+import type { Array, ArrayLike } from "../array.ts";
+import { P } from "../primitives/mod.ts";
+import { gatherShape } from "../primitives/indexing.ts";
+import { normAxis } from "../shape.ts";
+import { bind1 } from "../trace.ts";
+import { asArray, astype, broadcastTo, castTo, resultType } from "./convert.ts";
+import { add, less, where } from "./elementwise.ts";
+import { zeros } from "./creation.ts";
+
+function indexArray(op: string, idx: ArrayLike, n: number): Array {
+  const i = asArray(idx);
+  // int32 arrays, or JS numbers (weakly typed); float or bool arrays are a mistake.
+  if (i.dtype !== "int32" && !i.weakType) {
+    throw new TypeError(`${op}: indices must be int32, got ${i.aval} (use astype("int32"))`);
+  }
+  const ii = astype(i, "int32");
+  // Negative indices count from the end, as in numpy.
+  return where(less(ii, 0), add(ii, n), ii);
+}
+
+/**
+ * Gathers `x`'s entries at integer `indices` along `axis`; the result has shape
+ * `x.shape[:axis] + indices.shape + x.shape[axis+1:]`. Out-of-range indices are clamped.
+ *
+ * @example
+ * ```ts
+ * import { array, take } from "./mod.ts";
+ * take(array([10, 20, 30]), array([2, 0, -1], "int32")); // [30, 10, 30]
+ * ```
+ */
+export function take(x: ArrayLike, indices: ArrayLike, axis = 0): Array {
+  const a = asArray(x);
+  const ax = normAxis("take", axis, a.ndim);
+  return bind1(P.gather, [a, indexArray("take", indices, a.shape[ax])], { axis: ax });
+}
+
+/**
+ * Returns a copy of `x` with `values` added at `indices` along `axis` (repeated indices accumulate;
+ * out-of-range ones are dropped). `values` broadcasts to `x.shape[:axis] + indices.shape + x.shape[axis+1:]`.
+ *
+ * @example
+ * ```ts
+ * import { zeros, array, indexAdd } from "./mod.ts";
+ * indexAdd(zeros([3]), array([0, 2, 0], "int32"), 1); // [2, 0, 1]
+ * ```
+ */
+export function indexAdd(x: ArrayLike, indices: ArrayLike, values: ArrayLike, axis = 0): Array {
+  let a = asArray(x);
+  const v0 = asArray(values);
+  const t = resultType(a, v0);
+  a = castTo(a, t);
+  const ax = normAxis("indexAdd", axis, a.ndim);
+  const idx = indexArray("indexAdd", indices, a.shape[ax]);
+  const v = broadcastTo(
+    castTo(v0, { dtype: t.dtype, weak: a.weakType }),
+    gatherShape(a.shape, idx.shape, ax),
+  );
+  return bind1(P.scatter_add, [a, idx, v], { axis: ax });
+}
+
+/**
+ * Sums `data` rows that share a segment id: `out[s] = Σ_{i: ids[i] = s} data[i]`, for
+ * `numSegments` segments. This is the per-event sum over jagged arrays (offsets + values).
+ *
+ * @example
+ * ```ts
+ * import { array, segmentSum } from "./mod.ts";
+ * segmentSum(array([1, 2, 3]), array([0, 0, 1], "int32"), 2); // [3, 3]
+ * ```
+ */
+export function segmentSum(data: ArrayLike, segmentIds: ArrayLike, numSegments: number): Array {
+  const d = asArray(data);
+  const out = zeros([numSegments, ...d.shape.slice(1)], d.dtype === "bool" ? "int32" : d.dtype);
+  return indexAdd(out, segmentIds, d, 0);
+}

@@ -1,0 +1,18 @@
+/**
+ * The numpy-style API (what `jax.numpy` is to JAX), installed as the methods of `Array`.
+ *
+ * @module
+ */
+import { installOps } from "../array.ts";
+import * as self from "./mod.ts";
+
+export * from "./convert.ts";
+export * from "./creation.ts";
+export * from "./elementwise.ts";
+export * from "./reduce.ts";
+export * from "./shape.ts";
+export * from "./indexing.ts";
+export * from "./linalg.ts";
+export * from "./format.ts";
+
+installOps(self);

@@ -1,0 +1,152 @@
+/**
+ * The interpreter: every operation calls {@link bind}, and the *current trace* decides what happens:
+ * evaluate (the root {@link EvalTrace}), record into a jaxpr, push tangents, add a batch axis.
+ *
+ * This is JAX's "stackless" design (Autodidax 2): a trace knows its parent; a tracer knows its trace.
+ * A trace processes a primitive by unwrapping its own tracers and re-binding in its parent, so
+ * transforms nest in any order and values of outer traces are simply constants to inner ones.
+ *
+ * @module
+ */
+import { Array } from "./array.ts";
+import type { ShapedArray } from "./aval.ts";
+import type { DeviceArray } from "./device_array.ts";
+import type { TypedArray } from "./dtype.ts";
+import type { Params, Primitive } from "./primitive.ts";
+
+/** A context that gives meaning to primitive applications. */
+export abstract class Trace {
+  /** False once the transform that created this trace has returned. */
+  active = true;
+  /**
+   * @param parent the trace whose values are constants to this one (null for the root)
+   * @param kind the transform's name, used in error messages ("grad", "vmap", "jit", ...)
+   */
+  constructor(readonly parent: Trace | null, readonly kind: string) {}
+  /** Applies `prim` to `args` (this trace's tracers or outer values). */
+  abstract process(prim: Primitive, args: Array[], params: Params): Array[];
+
+  /** True when `x` is a tracer of this trace; throws when `x` is a tracer that escaped its transform. */
+  owns(x: Array): boolean {
+    if (!(x instanceof Tracer)) return false;
+    if (x.trace === this) return true;
+    checkVisible(x, this);
+    return false;
+  }
+}
+
+/** Throws a clear error when tracer `x` does not belong to `t` or one of its ancestors. */
+export function checkVisible(x: Tracer, t: Trace): void {
+  for (let s: Trace | null = t; s; s = s.parent) if (s === x.trace) return;
+  throw new EscapedTracerError(x);
+}
+
+/** A value inside a transform: it stands for an array while a function is being transformed. */
+export abstract class Tracer extends Array {
+  /** Creates a tracer of trace `trace`. */
+  constructor(readonly trace: Trace) {
+    super();
+  }
+  override dataSync(): TypedArray {
+    throw new ConcretizationError(this, "dataSync()");
+  }
+  override data(): Promise<TypedArray> {
+    throw new ConcretizationError(this, "data()");
+  }
+  override item(): number {
+    throw new ConcretizationError(this, "item()");
+  }
+  override dispose(): void {}
+  /** Using a traced value as a JS number or boolean (`x > 0`, `+x`) is an error: it has no value yet. */
+  [Symbol.toPrimitive](hint: string): never {
+    throw new TracerBoolConversionError(this, hint);
+  }
+}
+
+/** Raised when a traced value is used where a concrete JS value is needed. */
+export class ConcretizationError extends Error {
+  /** @param t the tracer, @param what what was attempted */
+  constructor(t: Tracer, what: string) {
+    super(
+      `${what} was called on a traced value ${t.aval} inside ${t.trace.kind}: its value is not ` +
+        `known while the function is being transformed. Return it from the function instead, or ` +
+        `mark the argument static (jit's staticArgnums).`,
+    );
+    this.name = "ConcretizationError";
+  }
+}
+
+/** Raised when a traced value is converted to a JS boolean/number, as in `if (x > 0)`. */
+export class TracerBoolConversionError extends Error {
+  /** @param t the tracer, @param hint the JS conversion hint */
+  constructor(t: Tracer, hint: string) {
+    super(
+      `A traced value ${t.aval} inside ${t.trace.kind} was converted to a JS ${
+        hint === "string" ? "string" : "number/boolean"
+      } (as in \`if (x > 0)\` or \`+x\`). Its value is not known while tracing, so a JS branch ` +
+        `cannot depend on it. Use where(cond, a, b) for elementwise choices, or cond(pred, ...) / ` +
+        `whileLoop(...) for control flow that depends on traced values.`,
+    );
+    this.name = "TracerBoolConversionError";
+  }
+}
+
+/** Raised when a tracer is used after its transform returned (it was stored outside the function). */
+export class EscapedTracerError extends Error {
+  /** @param t the escaped tracer */
+  constructor(t: Tracer) {
+    super(
+      `Escaped tracer: a value ${t.aval} traced by ${t.trace.kind} is used outside the ` +
+        `function being transformed (it was probably saved in an outer variable or closure). ` +
+        `Return values from the transformed function instead of storing them.`,
+    );
+    this.name = "EscapedTracerError";
+  }
+}
+
+/** The root trace: evaluates primitives eagerly on concrete arrays. */
+export class EvalTrace extends Trace {
+  constructor() {
+    super(null, "eager evaluation");
+  }
+  process(prim: Primitive, args: Array[], params: Params): Array[] {
+    for (const a of args) {
+      if (a instanceof Tracer) throw new EscapedTracerError(a);
+    }
+    return prim.impl(args as DeviceArray[], params);
+  }
+}
+
+const root = new EvalTrace();
+let current: Trace = root;
+
+/** The trace that operations are currently bound in. */
+export function currentTrace(): Trace {
+  return current;
+}
+
+/** Runs `fn` with `t` as the current trace. */
+export function withTrace<T>(t: Trace, fn: () => T): T {
+  const saved = current;
+  current = t;
+  try {
+    return fn();
+  } finally {
+    current = saved;
+  }
+}
+
+/** Applies a primitive in the current trace; returns its outputs. */
+export function bind(prim: Primitive, args: Array[], params: Params = {}): Array[] {
+  return current.process(prim, args, params);
+}
+
+/** Applies a single-output primitive. */
+export function bind1(prim: Primitive, args: Array[], params: Params = {}): Array {
+  return current.process(prim, args, params)[0];
+}
+
+/** The abstract value of any array or tracer. */
+export function avalOf(x: Array): ShapedArray {
+  return x.aval;
+}

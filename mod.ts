@@ -1,0 +1,31 @@
+/**
+ * zgrad: a JAX-style functional autodiff framework for Deno — arrays with a numpy-style API,
+ * composable transforms (grad, vmap, jit, customVjp, customRoot, ...), and a differentiable
+ * statistics layer for particle-physics analyses.
+ *
+ * @example
+ * ```ts
+ * import { grad, array, sin } from "./mod.ts";
+ * const df = grad((x) => sin(x).sum());
+ * console.log(df(array([0, 1])).toString()); // [1., 0.5403023]
+ * ```
+ *
+ * @module
+ */
+export * from "./core/mod.ts";
+export { makeJaxpr } from "./core/make_jaxpr.ts";
+export {
+  grad,
+  type GradOptions,
+  hessian,
+  jacfwd,
+  jacrev,
+  jvp,
+  valueAndGrad,
+  vjp,
+  type VjpOptions,
+  vjpWithOptions,
+  vmap,
+  type VmapOptions,
+} from "./ad/api.ts";
+export { jit, type JitOptions, type Jitted } from "./gpu/jit.ts";
