@@ -15,6 +15,7 @@
 export * from "./core/mod.ts";
 export { makeJaxpr } from "./core/make_jaxpr.ts";
 export {
+  type Fn,
   grad,
   type GradOptions,
   hessian,
@@ -29,3 +30,18 @@ export {
   type VmapOptions,
 } from "./ad/api.ts";
 export { jit, type JitOptions, type Jitted } from "./gpu/jit.ts";
+export {
+  customJvp,
+  type CustomJvpFunction,
+  type CustomOptions,
+  customVjp,
+  type CustomVjpFunction,
+} from "./ad/custom.ts";
+export { customRoot, linearSolve, type LinearSolveOptions } from "./ad/implicit.ts";
+export {
+  checkGrads,
+  type CheckGradsOptions,
+  GradCheckError,
+  type GradCheckMode,
+} from "./ad/check_grads.ts";
+export * as random from "./core/random.ts";

@@ -17,7 +17,8 @@ import { jvpFlat } from "./jvp.ts";
 import { backwardPass, linearizeFlat } from "./linearize.ts";
 import { type BDim, vmapFlat } from "./vmap.ts";
 
-type Fn = (...args: any[]) => any;
+/** Any function of pytrees (the functions transforms accept and return). */
+export type Fn = (...args: any[]) => any;
 
 /**
  * Forward-mode: returns `[f(primals), ∂f·tangents]` (pytrees like f's output).

@@ -7,13 +7,12 @@
  */
 import type { Array } from "../core/array.ts";
 import { flattenArgs, flattenFun, leavesToArrays } from "../core/api_util.ts";
+import type { Fn } from "./api.ts";
 import { astype } from "../core/ops/convert.ts";
 import { P } from "../core/primitives/mod.ts";
 import { hoistConsts, traceFlat } from "../core/staging.ts";
 import { bind } from "../core/trace.ts";
 import { flatten, type TreeDef, treedefEqual, treedefString, unflatten } from "../core/tree.ts";
-
-type Fn = (...args: any[]) => any;
 
 /** Options shared by customJvp and customVjp. */
 export interface CustomOptions {

@@ -52,7 +52,9 @@ const RANK: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 3 
 
 /** A dtype together with JAX's weak-type flag (true for values that came from JS numbers). */
 export interface TypeInfo {
+  /** The element type. */
   dtype: DType;
+  /** Weakly typed (gives way in promotion). */
   weak: boolean;
 }
 

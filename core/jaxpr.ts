@@ -11,14 +11,28 @@ import { bind } from "./trace.ts";
 
 /** A variable: one value of a jaxpr, typed by its abstract value. */
 export class Var {
-  /** @param aval the shape and dtype of the value */
-  constructor(readonly aval: ShapedArray) {}
+  /** The shape and dtype of the value. */
+  readonly aval: ShapedArray;
+  /** A fresh variable of type `aval`. */
+  constructor(aval: ShapedArray) {
+    this.aval = aval;
+  }
 }
 
 /** A scalar constant written inline in a jaxpr. */
 export class Literal {
-  /** @param value the scalar, @param aval its shape (`[]`) and dtype, @param array the constant */
-  constructor(readonly value: number, readonly aval: ShapedArray, readonly array: Array) {}
+  /** The scalar value. */
+  readonly value: number;
+  /** Its shape (`[]`) and dtype. */
+  readonly aval: ShapedArray;
+  /** The constant array it came from. */
+  readonly array: Array;
+  /** An inline constant. */
+  constructor(value: number, aval: ShapedArray, array: Array) {
+    this.value = value;
+    this.aval = aval;
+    this.array = array;
+  }
 }
 
 /** An operand of an equation: a variable or an inline literal. */

@@ -6,12 +6,16 @@
 export * from "./ops/mod.ts";
 export { Array, type ArrayLike, type NestedNumbers, type SliceSpec } from "./array.ts";
 export { ShapedArray } from "./aval.ts";
+export type { Shape } from "./shape.ts";
+export type { TypeInfo } from "./dtype.ts";
+export type { Params, Primitive } from "./primitive.ts";
 export { DeviceArray } from "./device_array.ts";
 export { type DType, DTYPES, type TypedArray } from "./dtype.ts";
-export { ClosedJaxpr, Jaxpr } from "./jaxpr.ts";
+export { type Atom, ClosedJaxpr, type Eqn, Jaxpr, Literal, Var } from "./jaxpr.ts";
 export {
   ConcretizationError,
   EscapedTracerError,
+  Trace,
   Tracer,
   TracerBoolConversionError,
 } from "./trace.ts";

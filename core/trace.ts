@@ -18,11 +18,15 @@ import type { Params, Primitive } from "./primitive.ts";
 export abstract class Trace {
   /** False once the transform that created this trace has returned. */
   active = true;
-  /**
-   * @param parent the trace whose values are constants to this one (null for the root)
-   * @param kind the transform's name, used in error messages ("grad", "vmap", "jit", ...)
-   */
-  constructor(readonly parent: Trace | null, readonly kind: string) {}
+  /** The trace whose values are constants to this one (null for the root). */
+  readonly parent: Trace | null;
+  /** The transform's name, used in error messages ("grad", "vmap", "jit", ...). */
+  readonly kind: string;
+  /** A trace nested in `parent`. */
+  constructor(parent: Trace | null, kind: string) {
+    this.parent = parent;
+    this.kind = kind;
+  }
   /** Applies `prim` to `args` (this trace's tracers or outer values). */
   abstract process(prim: Primitive, args: Array[], params: Params): Array[];
 
@@ -47,15 +51,19 @@ export abstract class Tracer extends Array {
   constructor(readonly trace: Trace) {
     super();
   }
+  /** Always throws: a traced value has no data yet. */
   override dataSync(): TypedArray {
     throw new ConcretizationError(this, "dataSync()");
   }
+  /** Always throws: a traced value has no data yet. */
   override data(): Promise<TypedArray> {
     throw new ConcretizationError(this, "data()");
   }
+  /** Always throws: a traced value has no data yet. */
   override item(): number {
     throw new ConcretizationError(this, "item()");
   }
+  /** Nothing to release: tracers hold no storage. */
   override dispose(): void {}
   /** Using a traced value as a JS number or boolean (`x > 0`, `+x`) is an error: it has no value yet. */
   [Symbol.toPrimitive](hint: string): never {
@@ -65,7 +73,7 @@ export abstract class Tracer extends Array {
 
 /** Raised when a traced value is used where a concrete JS value is needed. */
 export class ConcretizationError extends Error {
-  /** @param t the tracer, @param what what was attempted */
+  /** The error for attempting `what` on tracer `t`. */
   constructor(t: Tracer, what: string) {
     super(
       `${what} was called on a traced value ${t.aval} inside ${t.trace.kind}: its value is not ` +
@@ -78,7 +86,7 @@ export class ConcretizationError extends Error {
 
 /** Raised when a traced value is converted to a JS boolean/number, as in `if (x > 0)`. */
 export class TracerBoolConversionError extends Error {
-  /** @param t the tracer, @param hint the JS conversion hint */
+  /** The error for converting tracer `t` with JS conversion hint `hint`. */
   constructor(t: Tracer, hint: string) {
     super(
       `A traced value ${t.aval} inside ${t.trace.kind} was converted to a JS ${
@@ -93,7 +101,7 @@ export class TracerBoolConversionError extends Error {
 
 /** Raised when a tracer is used after its transform returned (it was stored outside the function). */
 export class EscapedTracerError extends Error {
-  /** @param t the escaped tracer */
+  /** The error for escaped tracer `t`. */
   constructor(t: Tracer) {
     super(
       `Escaped tracer: a value ${t.aval} traced by ${t.trace.kind} is used outside the ` +
@@ -106,9 +114,11 @@ export class EscapedTracerError extends Error {
 
 /** The root trace: evaluates primitives eagerly on concrete arrays. */
 export class EvalTrace extends Trace {
+  /** The root trace (there is one). */
   constructor() {
     super(null, "eager evaluation");
   }
+  /** Runs the primitive's CPU implementation. */
   process(prim: Primitive, args: Array[], params: Params): Array[] {
     for (const a of args) {
       if (a instanceof Tracer) throw new EscapedTracerError(a);

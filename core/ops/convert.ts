@@ -93,8 +93,7 @@ export function asArray(x: ArrayLike): Array {
 export function astype(x: ArrayLike, dtype: DType): Array {
   checkDType(dtype, "astype");
   const a = asArray(x);
-  if (a.dtype === dtype && !a.weakType) return a;
-  return bind1(P.convert_element_type, [a], { dtype, weakType: false });
+  return castTo(a, { dtype, weak: false });
 }
 
 /** Casts `x` to `dtype`, keeping it weak if it was weak (used by promotion). */
