@@ -6,7 +6,7 @@
 import { Array, type ArrayLike } from "../array.ts";
 import { ShapedArray } from "../aval.ts";
 import { DeviceArray } from "../device_array.ts";
-import { allocate, checkDType, type DType, type TypedArray } from "../dtype.ts";
+import { allocate, castScalar, checkDType, type DType, type TypedArray } from "../dtype.ts";
 import { P } from "../primitives/mod.ts";
 import { broadcastShapes, type Shape, shapesEqual } from "../shape.ts";
 import { bind1 } from "../trace.ts";
@@ -123,21 +123,44 @@ export function broadcastTo(x: ArrayLike, shape: Shape): Array {
   return bind1(P.broadcast_in_dim, [squeezed], { shape: [...shape], broadcastDimensions: dims });
 }
 
-/** The promoted type of several operands. */
-export function resultType(...xs: Array[]): TypeInfo {
-  return xs.map((x) => ({ dtype: x.dtype, weak: x.weakType }))
-    .reduce((a, b) => promote(a, b));
+/**
+ * The type an operand contributes to promotion. JS numbers are weak: integer values within int32
+ * range count as weak int32 (so `int32Array.add(1)` stays int32), others as weak float.
+ */
+export function operandType(x: ArrayLike): TypeInfo {
+  if (x instanceof Array) return { dtype: x.dtype, weak: x.weakType };
+  if (typeof x === "number") {
+    const int = Number.isInteger(x) && x >= -2147483648 && x <= 2147483647;
+    return { dtype: int ? "int32" : "float32", weak: true };
+  }
+  if (typeof x === "boolean") return { dtype: "bool", weak: true };
+  return { dtype: asArray(x).dtype, weak: false };
+}
+
+/** The promoted type of several operands (arrays or JS scalars). */
+export function resultType(...xs: ArrayLike[]): TypeInfo {
+  return xs.map(operandType).reduce((a, b) => promote(a, b));
 }
 
 /**
  * Promotes and broadcasts operands to one dtype and shape (naming `op` in errors), as numpy does
- * before an elementwise operation.
+ * before an elementwise operation. JS scalars are converted straight to the result dtype, so
+ * `float64Array.mul(0.1)` multiplies by the double 0.1, not by its float32 rounding.
  */
 export function prepare(op: string, xs: ArrayLike[], force?: (t: TypeInfo) => TypeInfo): Array[] {
-  const arrs = xs.map(asArray);
-  let t = resultType(...arrs);
+  let t = resultType(...xs);
   if (force) t = force(t);
-  return broadcastArrays(op, arrs.map((a) => castTo(a, t)));
+  const arrs = xs.map((x) =>
+    typeof x === "number" || typeof x === "boolean" ? scalar(Number(x), t) : castTo(asArray(x), t)
+  );
+  return broadcastArrays(op, arrs);
+}
+
+/** A 0-d constant of type `t` holding `v` (rounded once, to `t.dtype`). */
+export function scalar(v: number, t: TypeInfo): Array {
+  const data = allocate(t.dtype, 1);
+  data[0] = castScalar(v, t.dtype);
+  return new DeviceArray(new ShapedArray([], t.dtype, t.weak), data);
 }
 
 /** Broadcasts arrays to their common shape (no dtype change), naming `op` in errors. */
