@@ -123,6 +123,8 @@ export class EvalTrace extends Trace {
     for (const a of args) {
       if (a instanceof Tracer) throw new EscapedTracerError(a);
     }
+    // The shape/dtype rule validates operands eagerly too, so errors do not depend on tracing.
+    prim.abstractEval(args.map((a) => a.aval), params);
     return prim.impl(args as DeviceArray[], params);
   }
 }

@@ -12,6 +12,8 @@ import { bind, bind1 } from "../../core/trace.ts";
 import * as np from "../../core/ops/mod.ts";
 import { type BDim, moveBatchAxis } from "../vmap.ts";
 import { controlBatchRules } from "./batch_control.ts";
+import { linalgBatchRules } from "./batch_linalg.ts";
+import { customBatchRules } from "./batch_custom.ts";
 
 /** A batching rule: (values, batch axes, params, batch size) → [outputs, their batch axes]. */
 export type BatchRule = (
@@ -20,6 +22,9 @@ export type BatchRule = (
   params: Params,
   axisSize: number,
 ) => [Array[], BDim[]];
+
+/** An int32 scalar (a bare JS number is a weak float and would promote int32 indices to float32). */
+const int32 = (v: number): Array => np.array(v, "int32");
 
 const front = (xs: Array[], dims: BDim[], n: number) =>
   xs.map((x, i) => moveBatchAxis(x, dims[i], 0, n));
@@ -65,8 +70,9 @@ function gatherBatch(
   const pre = xb.shape.slice(1, axis + 1), post = xb.shape.slice(axis + 2);
   const perm = [0, axis + 1, ...pre.map((_, i) => i + 1), ...post.map((_, i) => axis + 2 + i)];
   const flat = np.reshape(np.transpose(xb, perm), [n * len, ...pre, ...post]);
-  const offs = np.reshape(np.mul(np.arange(n), len), [n, ...ib.shape.slice(1).map(() => 1)]);
-  const gi = np.add(np.clip(ib, 0, len - 1), offs);
+  // Int32 constants throughout: JS numbers are weak floats and would make the indices float32.
+  const offs = np.reshape(np.mul(np.arange(n), int32(len)), [n, ...ib.shape.slice(1).map(() => 1)]);
+  const gi = np.add(np.clip(ib, int32(0), int32(len - 1)), offs);
   const g = bind1(P.gather, [flat, gi], { axis: 0 }); // [B, ishape, pre, post]
   const k = ib.ndim - 1;
   const outPerm = [
@@ -86,10 +92,10 @@ function scatterBatch(vals: Array[], dims: BDim[], { axis }: Params, n: number):
   const perm = [0, axis + 1, ...pre.map((_, i) => i + 1), ...post.map((_, i) => axis + 2 + i)];
   const flat = np.reshape(np.transpose(xb, perm), [n * len, ...pre, ...post]);
   const k = ib.ndim - 1;
-  const offs = np.reshape(np.mul(np.arange(n), len), [n, ...ib.shape.slice(1).map(() => 1)]);
+  const offs = np.reshape(np.mul(np.arange(n), int32(len)), [n, ...ib.shape.slice(1).map(() => 1)]);
   // Out-of-range indices must stay out of range (dropped), not land in another example.
   const ok = np.logicalAnd(np.greaterEqual(ib, 0), np.less(ib, len));
-  const si = np.where(ok, np.add(ib, offs), -1);
+  const si = np.where(ok, np.add(ib, offs), int32(-1));
   // updates [B, pre, ishape, post] -> [B, ishape, pre, post]
   const uperm = [
     0,
@@ -123,6 +129,7 @@ export const batchRules: Record<PrimitiveName, BatchRule> = {
   logistic: elementwise("logistic"),
   erf: elementwise("erf"),
   erfc: elementwise("erfc"),
+  erf_inv: elementwise("erf_inv"),
   log_ndtr: elementwise("log_ndtr"),
   lgamma: elementwise("lgamma"),
   digamma: elementwise("digamma"),
@@ -147,6 +154,7 @@ export const batchRules: Record<PrimitiveName, BatchRule> = {
   xor: elementwise("xor"),
   shift_left: elementwise("shift_left"),
   shift_right_logical: elementwise("shift_right_logical"),
+  integer_pow: elementwise("integer_pow"),
   select: elementwise("select"),
   convert_element_type: elementwise("convert_element_type"),
   stop_gradient: elementwise("stop_gradient"),
@@ -207,5 +215,13 @@ export const batchRules: Record<PrimitiveName, BatchRule> = {
   gather: gatherBatch,
   scatter_add: scatterBatch,
   matmul: (xs, dims, _p, n) => [[bind1(P.matmul, front(xs, dims, n))], [0]],
+  threefry2x32: elementwise("threefry2x32"),
+  // Batch axis in front, so the sorted axis shifts by one.
+  sort: (xs, dims, params, n) => {
+    const outs = bind(P.sort, front(xs, dims, n), { ...params, dimension: params.dimension + 1 });
+    return [outs, outs.map(() => 0)];
+  },
   ...controlBatchRules,
+  ...linalgBatchRules,
+  ...customBatchRules,
 };

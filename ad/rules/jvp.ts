@@ -19,6 +19,8 @@ import { castTo } from "../../core/ops/convert.ts";
 import { zerosLike } from "../../core/ops/creation.ts";
 import * as np from "../../core/ops/mod.ts";
 import { controlJvpRules } from "./jvp_control.ts";
+import { linalgJvpRules } from "./jvp_linalg.ts";
+import { customJvpRules } from "./jvp_custom.ts";
 
 type T = Array | null;
 /** A JVP rule: (primals, tangents, params) → [primal outputs, tangent outputs]. */
@@ -56,6 +58,7 @@ function zero(prim: keyof typeof P): JvpRule {
 
 const SQRT_2_OVER_PI = 2 / Math.sqrt(Math.PI);
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+const SQRT_PI_OVER_2 = Math.sqrt(Math.PI) / 2;
 
 /** Equal split of the tangent between x and y where they tie (JAX's `_balanced_eq`). */
 function balancedEq(x: Array, z: Array, y: Array): Array {
@@ -97,6 +100,33 @@ function prodJvp([x]: Array[], [t]: T[], params: Params): [Array[], T[]] {
   return [[y], [np.sum(np.mul(tf, others), -1)]];
 }
 
+/**
+ * `out[..., k, ...] = t[..., idx[..., k, ...], ...]` along `axis` (numpy's `take_along_axis`), as
+ * one gather on the flattened array, so it is linear in `t` (its transpose is a scatter-add).
+ */
+function takeAlongAxis(t: Array, idx: Array, axis: number): Array {
+  if (t.size === 0) return t;
+  const tm = np.moveaxis(t, axis, -1);
+  const n = tm.shape[tm.ndim - 1], rows = tm.size / n;
+  // Start of each row in the flattened array.
+  const offsets = np.reshape(np.arange(0, rows * n, n), [rows, 1]);
+  const flatIdx = np.add(np.reshape(np.moveaxis(idx, axis, -1), [rows, n]), offsets);
+  const g = bind1(P.gather, [np.reshape(tm, [rows * n]), flatIdx], { axis: 0 });
+  return np.moveaxis(np.reshape(g, tm.shape), -1, axis);
+}
+
+/**
+ * Sort's tangents are the input tangents permuted like the primal (JAX's `_sort_jvp`): an iota
+ * carried through the sort gives the permutation, which a gather applies to each tangent.
+ */
+function sortJvp(xs: Array[], ts: T[], params: Params): [Array[], T[]] {
+  const dimension: number = params.dimension;
+  const iota = bind1(P.iota, [], { shape: [...xs[0].shape], dtype: "int32", dimension });
+  const outs = bind(P.sort, [...xs, iota], params);
+  const perm = outs.pop()!;
+  return [outs, ts.map((t) => (t === null ? null : takeAlongAxis(t, perm, dimension)))];
+}
+
 function powJvp([x, y]: Array[], [tx, ty]: T[]): [Array[], T[]] {
   const z = bind1(P.pow, [x, y]);
   let out: T = null;
@@ -134,6 +164,8 @@ export const jvpRules: Record<PrimitiveName, JvpRule> = {
   logistic: unary("logistic", (_x, y) => np.mul(y, np.sub(1, y))),
   erf: unary("erf", (x) => np.mul(np.exp(np.neg(np.mul(x, x))), SQRT_2_OVER_PI)),
   erfc: unary("erfc", (x) => np.mul(np.exp(np.neg(np.mul(x, x))), -SQRT_2_OVER_PI)),
+  // d/dx erfinv(x) = (√π/2)·exp(erfinv(x)²).
+  erf_inv: unary("erf_inv", (_x, y) => np.mul(np.exp(np.mul(y, y)), SQRT_PI_OVER_2)),
   // d/dx log Φ(x) = φ(x)/Φ(x) = exp(−x²/2 − log Φ(x)) / √(2π): stable far in the lower tail.
   log_ndtr: unary(
     "log_ndtr",
@@ -178,6 +210,15 @@ export const jvpRules: Record<PrimitiveName, JvpRule> = {
   xor: zero("xor"),
   shift_left: zero("shift_left"),
   shift_right_logical: zero("shift_right_logical"),
+  integer_pow: ([x], [t], { y }) => {
+    const z = bind1(P.integer_pow, [x], { y });
+    if (t === null) return [[z], [null]];
+    if (y === 0) return [[z], [null]];
+    const d = y === 1
+      ? np.onesLike(x)
+      : np.mul(y === 2 ? x : bind1(P.integer_pow, [x], { y: y - 1 }), y);
+    return [[z], [np.mul(t, d)]];
+  },
   select: ([p, a, b], [, ta, tb]) => {
     const out = bind1(P.select, [p, a, b]);
     if (ta === null && tb === null) return [[out], [null]];
@@ -227,5 +268,11 @@ export const jvpRules: Record<PrimitiveName, JvpRule> = {
     return [[y], [addT(l, r)]];
   },
 
+  // Random bits and sorting.
+  threefry2x32: zero("threefry2x32"),
+  sort: sortJvp,
+
   ...controlJvpRules,
+  ...linalgJvpRules,
+  ...customJvpRules,
 };

@@ -12,7 +12,9 @@ import { P, type PrimitiveName } from "../../core/primitives/mod.ts";
 import { bind1 } from "../../core/trace.ts";
 import * as np from "../../core/ops/mod.ts";
 import { controlTransposeRules } from "./transpose_control.ts";
+import { linalgTransposeRules } from "./transpose_linalg.ts";
 import { type LinArg, UndefPrimal } from "../undef.ts";
+import { customTransposeRules } from "./transpose_custom.ts";
 
 export { type LinArg, UndefPrimal };
 
@@ -125,7 +127,8 @@ export const transposeRules: Partial<Record<PrimitiveName, TransposeRule>> = {
   gather: ([ct], [x, idx], { axis }) => {
     const aval = (x as UndefPrimal).aval;
     const n = aval.shape[axis];
-    const clamped = np.clip(idx as Array, 0, n - 1);
+    // Int32 bounds: JS numbers are weak floats and would turn the indices into float32.
+    const clamped = np.clip(idx as Array, np.array(0, "int32"), np.array(n - 1, "int32"));
     const zeros = np.zeros(aval.shape, aval.dtype);
     return [bind1(P.scatter_add, [zeros, clamped, ct!], { axis }), null];
   },
@@ -151,4 +154,6 @@ export const transposeRules: Partial<Record<PrimitiveName, TransposeRule>> = {
       : [null, bind1(P.matmul, [swap(a as Array), ct!])];
   },
   ...controlTransposeRules,
+  ...linalgTransposeRules,
+  ...customTransposeRules,
 };

@@ -46,8 +46,18 @@ export const sub = (x: ArrayLike, y: ArrayLike): Array => binary("sub", P.sub, x
 export const mul = (x: ArrayLike, y: ArrayLike): Array => binary("mul", P.mul, x, y, toNumeric);
 /** True division `x / y` (integers give float32). */
 export const div = (x: ArrayLike, y: ArrayLike): Array => binary("div", P.div, x, y, toFloat);
-/** `x ** y` (float result). */
-export const pow = (x: ArrayLike, y: ArrayLike): Array => binary("pow", P.pow, x, y, toFloat);
+/** `x ** y` (float result, except integer arrays to small non-negative integer JS powers). */
+export const pow = (x: ArrayLike, y: ArrayLike): Array => {
+  // A small integer JS exponent becomes integer_pow (exact, cheaper, simpler derivative), as in JAX.
+  if (typeof y === "number" && Number.isInteger(y) && Math.abs(y) <= 64) {
+    const a = asArray(x);
+    const f = y < 0
+      ? toFloat({ dtype: a.dtype, weak: a.weakType })
+      : toNumeric({ dtype: a.dtype, weak: a.weakType });
+    return bind1(P.integer_pow, [castTo(a, f)], { y });
+  }
+  return binary("pow", P.pow, x, y, toFloat);
+};
 /** Elementwise maximum (NaN propagates). */
 export const maximum = (x: ArrayLike, y: ArrayLike): Array => binary("maximum", P.max, x, y);
 /** Elementwise minimum (NaN propagates). */
@@ -130,6 +140,8 @@ export const erf = (x: ArrayLike): Array => floatUnary(P.erf, x);
 export const erfc = (x: ArrayLike): Array => floatUnary(P.erfc, x);
 /** `log Γ(x)`. */
 export const lgamma = (x: ArrayLike): Array => floatUnary(P.lgamma, x);
+/** The inverse error function: erfinv(erf(x)) = x on (−1, 1). */
+export const erfinv = (x: ArrayLike): Array => floatUnary(P.erf_inv, x);
 /** The digamma function ψ(x) = d/dx log Γ(x). */
 export const digamma = (x: ArrayLike): Array => floatUnary(P.digamma, x);
 /** `x²`. */
@@ -137,16 +149,26 @@ export const square = (x: ArrayLike): Array => {
   const a = asArray(x);
   return mul(a, a);
 };
-/** `log(1 + eˣ)`, computed without overflow. */
-export const softplus = (x: ArrayLike): Array => {
-  const a = asArray(x);
-  return add(maximum(a, 0), log1p(exp(neg(abs(a)))));
-};
-/** `log(eˣ + eʸ)`, computed without overflow. */
+/** `log(1 + eˣ)`, computed without overflow; `logaddexp(x, 0)`, so all derivatives are exact. */
+export const softplus = (x: ArrayLike): Array => logaddexp(x, 0);
+/**
+ * `log(eˣ + eʸ)`, computed without overflow and accurate in the tails.
+ *
+ * Written so that derivatives of every order are exact, also where x = y (JAX gives it a custom
+ * JVP for the same reason; `max(x, y) + log1p(exp(−|x − y|))` has the right value but a zero second
+ * derivative at ties, from the kinks of max and abs). With hi = the larger, lo = the smaller and
+ * the constant shift m = stopGradient(hi), it is m + log1p(expm1(hi − m) + exp(lo − m)): the
+ * value of the usual formula, and a function of (x, y) that is analytic and symmetric, so the swap
+ * of hi and lo at ties is invisible to derivatives. Infinite hi passes through (double where).
+ */
 export const logaddexp = (x: ArrayLike, y: ArrayLike): Array => {
-  const m = maximum(x, y);
-  const d = neg(abs(sub(x, y)));
-  return add(m, log1p(exp(d)));
+  const [a, b] = prepare("logaddexp", [x, y], toFloat);
+  const aHi = greaterEqual(a, b);
+  const hi = where(aHi, a, b), lo = where(aHi, b, a);
+  const fin = isfinite(hi);
+  const hs = where(fin, hi, 0), ls = where(fin, lo, 0);
+  const m = bind1(P.stop_gradient, [hs]);
+  return where(fin, add(m, log1p(add(expm1(sub(hs, m)), exp(sub(ls, m))))), hi);
 };
 /** The standard normal CDF Φ(x) (as `erfc(−x/√2)/2`, accurate in the lower tail). */
 export const normalCdf = (x: ArrayLike): Array => mul(erfc(mul(x, -Math.SQRT1_2)), 0.5);

@@ -14,5 +14,7 @@ export * from "./shape.ts";
 export * from "./indexing.ts";
 export * from "./linalg.ts";
 export * from "./format.ts";
+export * from "./control.ts";
+export * from "./sort.ts";
 
 installOps(self);

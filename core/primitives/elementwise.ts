@@ -9,7 +9,7 @@ import { DeviceArray } from "../device_array.ts";
 import { allocate, type DType, isFloat } from "../dtype.ts";
 import { fmtShape, shapesEqual } from "../shape.ts";
 import { type Primitive, primitive } from "../primitive.ts";
-import { digamma, erf, erfc, lgamma, logNdtr, trigamma } from "../special.ts";
+import { digamma, erf, erfc, erfinv, lgamma, logNdtr, trigamma } from "../special.ts";
 
 type Fn1 = (x: number) => number;
 type Fn2 = (x: number, y: number) => number;
@@ -102,6 +102,18 @@ function roundHalfEven(x: number): number {
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
+/** x^n by repeated squaring (exact for small n, like XLA's integer_pow). */
+function integerPow(x: number, n: number): number {
+  let base = n < 0 ? 1 / x : x;
+  let e = Math.abs(n), acc = 1;
+  while (e > 0) {
+    if (e & 1) acc *= base;
+    base *= base;
+    e >>= 1;
+  }
+  return acc;
+}
+
 /** The elementwise primitives, by name. */
 export const elementwisePrimitives = {
   neg: unary("neg", "numeric", (x) => -x),
@@ -122,6 +134,7 @@ export const elementwisePrimitives = {
   logistic: unary("logistic", "float", logistic),
   erf: unary("erf", "float", erf),
   erfc: unary("erfc", "float", erfc),
+  erf_inv: unary("erf_inv", "float", erfinv),
   log_ndtr: unary("log_ndtr", "float", logNdtr),
   lgamma: unary("lgamma", "float", lgamma),
   digamma: unary("digamma", "float", digamma),
@@ -151,6 +164,22 @@ export const elementwisePrimitives = {
     "int",
     (x, y) => (y >= 32 || y < 0 ? 0 : x >>> y),
   ),
+
+  /** `x ** y` for a static integer `y` (JAX's `integer_pow`): exact products, simple derivative. */
+  integer_pow: primitive<{ y: number }>({
+    name: "integer_pow",
+    abstractEval([a], { y }) {
+      checkKind("integer_pow", "numeric", a);
+      if (!Number.isInteger(y)) throw new TypeError(`integer_pow: exponent ${y} is not an integer`);
+      return [a];
+    },
+    impl([x], { y }) {
+      const a = x.dataSync();
+      const r = allocate(x.dtype, a.length);
+      for (let i = 0; i < a.length; i++) r[i] = integerPow(a[i], y);
+      return [new DeviceArray(x.aval, r)];
+    },
+  }),
 
   /** `select(pred, onTrue, onFalse)`: pred ? onTrue : onFalse, elementwise. */
   select: primitive({

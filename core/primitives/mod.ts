@@ -10,6 +10,9 @@ import { linalgPrimitives } from "./linalg.ts";
 import { reducePrimitives } from "./reduce.ts";
 import { shapePrimitives } from "./shape.ts";
 import { controlPrimitives } from "./control.ts";
+import { randomPrimitives } from "./random.ts";
+import { sortPrimitives } from "./sort.ts";
+import { customPrimitives } from "./custom.ts";
 
 /** All primitives. */
 export const P = {
@@ -19,6 +22,9 @@ export const P = {
   ...indexingPrimitives,
   ...linalgPrimitives,
   ...controlPrimitives,
+  ...randomPrimitives,
+  ...sortPrimitives,
+  ...customPrimitives,
 };
 
 /** The name of a primitive. */
