@@ -79,7 +79,17 @@ export function vjpWithOptions(
   primals: unknown[],
   opts: VjpOptions,
 ): [any, (ct: unknown) => any[], ...unknown[]] {
-  const [ps, inDef] = flattenArgs("vjp", primals);
+  return vjpImpl(f, primals, opts, "vjp");
+}
+
+/** vjp, naming the transform `kind` ("vjp" or "grad") in tracer error messages. */
+function vjpImpl(
+  f: Fn,
+  primals: unknown[],
+  opts: VjpOptions,
+  kind: string,
+): [any, (ct: unknown) => any[], ...unknown[]] {
+  const [ps, inDef] = flattenArgs(kind, primals);
   let aux: unknown;
   const g = opts.hasAux
     ? (...args: unknown[]) => {
@@ -91,8 +101,8 @@ export function vjpWithOptions(
       return r[0];
     }
     : f;
-  const { flat, outDef } = flattenFun("vjp", g, inDef);
-  const lin = linearizeFlat(flat, ps, "vjp");
+  const { flat, outDef } = flattenFun(kind, g, inDef);
+  const lin = linearizeFlat(flat, ps, kind);
   const def = outDef();
   const back = (ct: unknown) => {
     const [cts, ctDef] = flatten(ct);
@@ -166,7 +176,7 @@ export function valueAndGrad(f: Fn, opts: GradOptions = {}): (...args: any[]) =>
       nums.forEach((n, i) => (full[n] = d[i]));
       return f(...full);
     };
-    const [out, back, aux] = vjpWithOptions(g, diffArgs, { hasAux: opts.hasAux });
+    const [out, back, aux] = vjpImpl(g, diffArgs, { hasAux: opts.hasAux }, "grad");
     if (!(out instanceof Array)) {
       throw new TypeError("grad: the function must return a single scalar array, got a pytree");
     }

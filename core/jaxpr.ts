@@ -147,7 +147,9 @@ export function printJaxpr(j: Jaxpr, indent = "", name = varNamer()): string {
   const atom = (a: Atom) => (a instanceof Literal ? fmtLiteral(a) : name(a));
   const decl = (v: Var) => `${name(v)}:${v.aval}`;
   const lines = [
-    `${indent}{ lambda ${j.constvars.map(decl).join(" ")} ; ${j.invars.map(decl).join(" ")}. let`,
+    `${indent}{ lambda ${j.constvars.map((v) => `${decl(v)} `).join("")}; ${
+      j.invars.map(decl).join(" ")
+    }. let`,
   ];
   for (const e of j.eqns) {
     const ps = Object.entries(e.params)

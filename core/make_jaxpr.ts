@@ -14,7 +14,11 @@ import { traceFlat } from "./staging.ts";
  * ```ts
  * import { makeJaxpr, sin, array } from "./mod.ts";
  * console.log(makeJaxpr((x) => sin(x).mul(2))(array([1, 2])).toString());
- * // { lambda ; a:f32[2]. let b:f32[2] = sin a; c:f32[2] = mul b 2.0 in (c) }
+ * // { lambda ; a:f32[2]. let
+ * //     b:f32[2] = sin a
+ * //     c:f32[2] = broadcast_in_dim[shape=(2) broadcastDimensions=()] 2.0
+ * //     d:f32[2] = mul b c
+ * //   in (d) }
  * ```
  */
 // deno-lint-ignore no-explicit-any

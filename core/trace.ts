@@ -65,8 +65,12 @@ export abstract class Tracer extends Array {
   }
   /** Nothing to release: tracers hold no storage. */
   override dispose(): void {}
-  /** Using a traced value as a JS number or boolean (`x > 0`, `+x`) is an error: it has no value yet. */
-  [Symbol.toPrimitive](hint: string): never {
+  /**
+   * Using a traced value as a JS number or boolean (`x > 0`, `+x`) is an error: it has no value yet.
+   * As a string (`${x}`, `String(x)`) it describes itself, so debug printing works while tracing.
+   */
+  [Symbol.toPrimitive](hint: string): string {
+    if (hint === "string") return this.toString();
     throw new TracerBoolConversionError(this, hint);
   }
 }

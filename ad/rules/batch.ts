@@ -23,7 +23,7 @@ export type BatchRule = (
   axisSize: number,
 ) => [Array[], BDim[]];
 
-/** An int32 scalar (a bare JS number is a weak float and would promote int32 indices to float32). */
+/** An explicit int32 scalar, so index arithmetic stays int32 whatever the JS-number promotion rules. */
 const int32 = (v: number): Array => np.array(v, "int32");
 
 const front = (xs: Array[], dims: BDim[], n: number) =>
@@ -70,7 +70,7 @@ function gatherBatch(
   const pre = xb.shape.slice(1, axis + 1), post = xb.shape.slice(axis + 2);
   const perm = [0, axis + 1, ...pre.map((_, i) => i + 1), ...post.map((_, i) => axis + 2 + i)];
   const flat = np.reshape(np.transpose(xb, perm), [n * len, ...pre, ...post]);
-  // Int32 constants throughout: JS numbers are weak floats and would make the indices float32.
+  // Int32 constants throughout: gather/scatter_add reject float indices.
   const offs = np.reshape(np.mul(np.arange(n), int32(len)), [n, ...ib.shape.slice(1).map(() => 1)]);
   const gi = np.add(np.clip(ib, int32(0), int32(len - 1)), offs);
   const g = bind1(P.gather, [flat, gi], { axis: 0 }); // [B, ishape, pre, post]

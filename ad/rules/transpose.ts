@@ -127,7 +127,7 @@ export const transposeRules: Partial<Record<PrimitiveName, TransposeRule>> = {
   gather: ([ct], [x, idx], { axis }) => {
     const aval = (x as UndefPrimal).aval;
     const n = aval.shape[axis];
-    // Int32 bounds: JS numbers are weak floats and would turn the indices into float32.
+    // Explicit int32 bounds: scatter_add rejects float indices.
     const clamped = np.clip(idx as Array, np.array(0, "int32"), np.array(n - 1, "int32"));
     const zeros = np.zeros(aval.shape, aval.dtype);
     return [bind1(P.scatter_add, [zeros, clamped, ct!], { axis }), null];
