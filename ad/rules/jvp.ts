@@ -183,7 +183,16 @@ export const jvpRules: Record<PrimitiveName, JvpRule> = {
 
   // Elementwise, binary.
   add: ([x, y], [tx, ty]) => [[bind1(P.add, [x, y])], [addT(tx, ty)]],
-  sub: ([x, y], [tx, ty]) => [[bind1(P.sub, [x, y])], [addT(tx, ty === null ? null : np.neg(ty))]],
+  sub: ([x, y], [tx, ty]) => {
+    const t = tx !== null && ty !== null
+      ? bind1(P.sub, [tx, ty])
+      : tx !== null
+      ? tx
+      : ty !== null
+      ? np.neg(ty)
+      : null;
+    return [[bind1(P.sub, [x, y])], [t]];
+  },
   mul: ([x, y], [tx, ty]) => [[bind1(P.mul, [x, y])], [addT(scaleT(tx, y), scaleT(ty, x))]],
   div: ([x, y], [tx, ty]) => {
     const z = bind1(P.div, [x, y]);

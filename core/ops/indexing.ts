@@ -9,12 +9,15 @@ import { P } from "../primitives/mod.ts";
 import { gatherShape } from "../primitives/indexing.ts";
 import { normAxis } from "../shape.ts";
 import { bind1 } from "../trace.ts";
-import { asArray, astype, broadcastTo, castTo, resultType } from "./convert.ts";
+import { array, asArray, astype, broadcastTo, castTo, resultType } from "./convert.ts";
 import { add, less, where } from "./elementwise.ts";
 import { zeros } from "./creation.ts";
 
 function indexArray(op: string, idx: ArrayLike, n: number): Array {
-  const i = asArray(idx);
+  // JS lists of integers are int32 indices (as Python lists are in JAX).
+  const listOfInts = globalThis.Array.isArray(idx) &&
+    (idx as unknown[]).flat(Infinity).every((v) => Number.isInteger(v));
+  const i = listOfInts ? array(idx, "int32") : asArray(idx);
   // int32 arrays, or JS numbers (weakly typed); float or bool arrays are a mistake.
   if (i.dtype !== "int32" && !i.weakType) {
     throw new TypeError(`${op}: indices must be int32, got ${i.aval} (use astype("int32"))`);

@@ -40,7 +40,11 @@ export function matmul(x: ArrayLike, y: ArrayLike): Array {
     );
   }
   const t = resultType(a, b);
-  if (t.dtype === "bool") throw new TypeError("matmul: bool operands, cast them first");
+  if (t.dtype === "bool") {
+    throw new TypeError(
+      `matmul: bool operands ${a.aval} and ${b.aval}; cast them to a numeric dtype first`,
+    );
+  }
   a = castTo(a, t), b = castTo(b, t);
   const vecA = a.ndim === 1, vecB = b.ndim === 1;
   if (vecA) a = expandDims(a, 0);
@@ -53,7 +57,17 @@ export function matmul(x: ArrayLike, y: ArrayLike): Array {
         `(${a.shape[a.ndim - 1]} != ${b.shape[b.ndim - 2]})`,
     );
   }
-  const batch = broadcastShapes("matmul", a.shape.slice(0, -2), b.shape.slice(0, -2));
+  let batch: number[];
+  try {
+    batch = broadcastShapes("matmul", a.shape.slice(0, -2), b.shape.slice(0, -2));
+  } catch {
+    throw new TypeError(
+      `matmul: batch axes of shapes ${fmtShape(asArray(x).shape)} and ${
+        fmtShape(asArray(y).shape)
+      } ` +
+        `do not broadcast`,
+    );
+  }
   a = broadcastTo(a, [...batch, ...a.shape.slice(-2)]);
   b = broadcastTo(b, [...batch, ...b.shape.slice(-2)]);
   let out = bind1(P.matmul, [a, b]);

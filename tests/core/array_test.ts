@@ -18,6 +18,7 @@ import {
   onesLike,
   sin,
   sum,
+  take,
   tree,
   zeros,
   zerosLike,
@@ -371,4 +372,9 @@ Deno.test("jit trace cache", async (t) => {
     assert.equal(jaxpr.match(/ = mul /g)?.length, 3);
     assert.equal(f.traceCount, 3);
   });
+});
+
+Deno.test("take accepts a JS list of integer indices", () => {
+  const x = array([10, 20, 30]);
+  assert.deepEqual([...take(x, [2, 0, -1]).dataSync()], [30, 10, 30]);
 });
