@@ -45,3 +45,5 @@ export {
   type GradCheckMode,
 } from "./ad/check_grads.ts";
 export * as random from "./core/random.ts";
+/** The statistics layer (pyhf-compatible models, fits, relaxed-style hist/cut/significance). */
+export * as stats from "./stats/mod.ts";

@@ -1,0 +1,335 @@
+/**
+ * Maximum-likelihood fits of a {@link Model}: {@link fit} (all free parameters) and
+ * {@link fixedPoiFit} (the POI held at a value), pyhf's `mle.fit` / `mle.fixed_poi_fit`, in
+ * float64. The NLL's value, gradient and Hessian come from zgrad (`valueAndGrad`, `hessian`,
+ * jitted once per model structure); the steps are taken by {@link minimize} on plain numbers.
+ *
+ * For implicit differentiation the pieces are kept apart: {@link nllObjective} is the function
+ * handed to the optimiser, {@link minimize} is the optimiser (a plain function of objective and
+ * start), and {@link stationarity} is the optimality condition F(θ̂) = 0 whose Jacobian the
+ * implicit function theorem needs (gradient of the NLL for free parameters, θ − value for fixed
+ * ones and for those held at a bound).
+ *
+ * @module
+ */
+import { Array, array, type ArrayLike, DeviceArray, where } from "../core/mod.ts";
+import { grad, hessian, valueAndGrad } from "../ad/api.ts";
+import { invertSymmetric } from "./dense.ts";
+import type { Model } from "./model.ts";
+import { minimize, type Objective } from "./optimize.ts";
+
+/** Options of {@link fit} and {@link fixedPoiFit}. */
+export interface FitOptions {
+  /** Starting point (default `model.suggestedInit`); a previous fit's `bestfit` warm-starts. */
+  init?: ArrayLike | readonly number[];
+  /** Bounds per component (default `model.suggestedBounds`). */
+  bounds?: readonly (readonly [number, number])[];
+  /**
+   * Components held at their `init` value (default `model.fixedParams`); a `{name: true}` record
+   * adds to the defaults by parameter name.
+   */
+  fixed?: readonly boolean[] | Record<string, boolean>;
+  /** Convergence threshold on the EDM (½ gᵀH⁻¹g of the NLL; default 1e-12). */
+  tol?: number;
+  /** Maximum Newton iterations (default 200). */
+  maxIter?: number;
+  /** Throw a {@link FitError} instead of returning `converged: false`. */
+  strict?: boolean;
+  /** Evaluate the NLL through `jit` (default true). */
+  jit?: boolean;
+}
+
+/** The outcome of a fit. Uncertainties come from the inverse Hessian of the NLL (free parameters). */
+export interface FitResult {
+  /** Best-fit parameters (pyhf's parameter order). */
+  bestfit: number[];
+  /** The same as a float64 zgrad array. */
+  pars: Array;
+  /** Best-fit values by parameter name. */
+  bestfitByName: Record<string, number[]>;
+  /** −log L at the minimum. */
+  nll: number;
+  /** −2 log L at the minimum (pyhf's `twice_nll`). */
+  twiceNll: number;
+  /** √diag(covariance); 0 for fixed parameters. */
+  uncertainties: number[];
+  /** Inverse Hessian of the NLL over the free parameters (zeros for fixed ones). */
+  covariance: number[][];
+  /** Correlation matrix (1 on the diagonal of fixed parameters). */
+  correlation: number[][];
+  /** Gradient of the NLL at the minimum. */
+  gradient: number[];
+  /** Estimated distance to the minimum (in NLL units). */
+  edm: number;
+  /** Fixed components. */
+  fixed: boolean[];
+  /** Free components held at a bound. */
+  atBound: boolean[];
+  /** Newton iterations. */
+  iterations: number;
+  /** NLL evaluations (value, gradient, Hessian). */
+  evaluations: { value: number; gradient: number; hessian: number };
+  /** Whether the minimiser met its convergence criterion. */
+  converged: boolean;
+  /** How the minimisation ended. */
+  message: string;
+  /** Problems worth knowing (non-convergence, non-positive-definite Hessian, ...). */
+  warnings: string[];
+}
+
+/**
+ * A fit did not converge and `strict` was set; `result` holds where it stopped.
+ *
+ * @example
+ * ```ts
+ * import { fit, FitError } from "./mod.ts";
+ * try { fit(data, model, { strict: true, maxIter: 1 }); }
+ * catch (e) { if (e instanceof FitError) console.log(e.result.message); }
+ * ```
+ */
+export class FitError extends Error {
+  /** Where the fit stopped. */
+  readonly result: FitResult;
+  /** Wraps the result of a fit that did not converge. */
+  constructor(result: FitResult) {
+    super(`fit did not converge: ${result.message}`);
+    this.result = result;
+    this.name = "FitError";
+  }
+}
+
+function concrete(x: Array, what: string): Array {
+  if (!(x instanceof DeviceArray)) {
+    throw new TypeError(
+      `${what} is a traced value: a fit runs on concrete numbers (wrap it in customRoot to differentiate through it)`,
+    );
+  }
+  return x;
+}
+
+/** An {@link Objective} that also reports how it was evaluated. */
+export interface NllObjective extends Objective {
+  /** Notes for the fit's warnings (e.g. that jit failed and evaluation fell back to eager). */
+  readonly notes: string[];
+}
+
+/**
+ * The NLL of `model` for `data` as an {@link Objective} on plain numbers: value, gradient and
+ * Hessian by zgrad, jitted once per model structure (`jit: false` evaluates eagerly). Should jit
+ * fail on the program, the objective falls back to eager evaluation and says so in `notes`.
+ *
+ * @example
+ * ```ts
+ * import { nllObjective } from "./mod.ts";
+ * const obj = nllObjective(model, model.observed);
+ * console.log(obj.value(Float64Array.from(model.suggestedInit)));
+ * ```
+ */
+export function nllObjective(
+  model: Model,
+  data: ArrayLike,
+  opts: { jit?: boolean } = {},
+): NllObjective {
+  if (model.isTraced) {
+    throw new TypeError(
+      "nllObjective: the model's inputs are traced values; a fit runs on concrete numbers (wrap it in customRoot to differentiate through it)",
+    );
+  }
+  const d = concrete(toF64(data), "data");
+  if (d.ndim !== 1 || d.shape[0] !== model.nMain + model.nAux) {
+    throw new RangeError(`data: expected shape [${model.nMain + model.nAux}], got [${d.shape}]`);
+  }
+  const inputs = model.inputs;
+  const notes: string[] = [];
+  let useJit = opts.jit ?? true;
+  const c = useJit ? model.compiled : null;
+  const nll = (p: Array) => model.nll(p, d);
+  const eager = { vg: valueAndGrad(nll), h: hessian(nll) };
+  const run = <T>(jitted: () => T, plain: () => T): T => {
+    if (useJit) {
+      try {
+        return jitted();
+      } catch (e) {
+        useJit = false;
+        notes.push(`jit failed (${(e as Error).message}); the NLL was evaluated eagerly`);
+      }
+    }
+    return plain();
+  };
+  const p = (x: Float64Array) => array(x, "float64");
+  return {
+    notes,
+    value: (x) => run(() => c!.nll(p(x), d, inputs) as Array, () => nll(p(x))).item(),
+    valueAndGrad: (x) => {
+      const [v, g] = run(
+        () => c!.nllValueAndGrad(p(x), d, inputs) as [Array, Array],
+        () => eager.vg(p(x)) as [Array, Array],
+      );
+      return [v.item(), Float64Array.from(g.dataSync())];
+    },
+    hessian: (x) =>
+      Float64Array.from(
+        run(() => c!.nllHessian(p(x), d, inputs) as Array, () => eager.h(p(x)) as Array).dataSync(),
+      ),
+  };
+}
+
+function toF64(x: ArrayLike): Array {
+  const a = x instanceof Array ? x : array(x, "float64");
+  return a.dtype === "float64" ? a : a.astype("float64");
+}
+
+function resolveFixed(model: Model, f: FitOptions["fixed"]): boolean[] {
+  if (f === undefined) return [...model.fixedParams];
+  if (globalThis.Array.isArray(f)) {
+    if (f.length !== model.npars) {
+      throw new RangeError(
+        `fit: fixed has ${f.length} entries, the model has ${model.npars} parameters`,
+      );
+    }
+    return [...f];
+  }
+  const out = [...model.fixedParams];
+  for (const [name, v] of Object.entries(f as Record<string, boolean>)) {
+    const p = model.paramset(name);
+    for (let i = 0; i < p.n; i++) out[p.start + i] = v;
+  }
+  return out;
+}
+
+function numbers(x: ArrayLike | readonly number[], n: number, what: string): number[] {
+  const v = x instanceof Array
+    ? globalThis.Array.from(x.dataSync())
+    : (x as number[]).flat() as number[];
+  if (v.length !== n) throw new RangeError(`${what}: expected ${n} values, got ${v.length}`);
+  return v.map(Number);
+}
+
+/**
+ * Maximum-likelihood fit: minimises −log L(θ | data) over the free parameters within bounds.
+ * Returns best-fit values, NLL and −2 log L, uncertainties/covariance/correlation from the
+ * inverse Hessian, and convergence information. Non-convergence sets `converged: false` and a
+ * warning (or throws with `strict`).
+ *
+ * @example
+ * ```ts
+ * import { fit } from "./mod.ts";
+ * const r = fit(model.observed, model);
+ * console.log(r.bestfitByName, r.twiceNll, r.uncertainties, r.converged);
+ * ```
+ */
+export function fit(data: ArrayLike, model: Model, opts: FitOptions = {}): FitResult {
+  const n = model.npars;
+  const init = numbers(opts.init ?? model.suggestedInit, n, "fit: init");
+  const bounds = opts.bounds ?? model.suggestedBounds;
+  if (bounds.length !== n) {
+    throw new RangeError(`fit: bounds has ${bounds.length} entries, expected ${n}`);
+  }
+  const fixed = resolveFixed(model, opts.fixed);
+  const objective = nllObjective(model, data, { jit: opts.jit });
+  const r = minimize(objective, init, {
+    lower: bounds.map((b) => b[0]),
+    upper: bounds.map((b) => b[1]),
+    fixed,
+    tol: opts.tol,
+    maxIter: opts.maxIter,
+  });
+  const warnings = [...r.warnings, ...objective.notes];
+  const freeIdx = fixed.flatMap((f, i) => (f ? [] : [i]));
+  const m = freeIdx.length;
+  const Hf = new Float64Array(m * m);
+  freeIdx.forEach((i, a) => freeIdx.forEach((j, b) => (Hf[a * m + b] = r.hessian[i * n + j])));
+  const inv = m > 0
+    ? invertSymmetric(Hf, m)
+    : { inverse: new Float64Array(0), positiveDefinite: true };
+  if (!inv) warnings.push("the Hessian is singular at the minimum: no uncertainties");
+  else if (!inv.positiveDefinite) {
+    warnings.push(
+      "the Hessian is not positive definite at the minimum: uncertainties are unreliable",
+    );
+  }
+  const cov = globalThis.Array.from({ length: n }, () => new globalThis.Array<number>(n).fill(0));
+  freeIdx.forEach((i, a) =>
+    freeIdx.forEach((j, b) => (cov[i][j] = inv ? inv.inverse[a * m + b] : NaN))
+  );
+  const unc = cov.map((row, i) => (fixed[i] ? 0 : Math.sqrt(row[i])));
+  const corr = cov.map((row, i) =>
+    row.map((v, j) => (i === j ? 1 : fixed[i] || fixed[j] ? 0 : v / (unc[i] * unc[j])))
+  );
+  const bestfit = globalThis.Array.from(r.x);
+  const byName: Record<string, number[]> = {};
+  for (const p of model.paramsets) byName[p.name] = bestfit.slice(p.start, p.start + p.n);
+  const result: FitResult = {
+    bestfit,
+    pars: array(bestfit, "float64"),
+    bestfitByName: byName,
+    nll: r.value,
+    twiceNll: 2 * r.value,
+    uncertainties: unc,
+    covariance: cov,
+    correlation: corr,
+    gradient: globalThis.Array.from(r.grad),
+    edm: r.edm,
+    fixed,
+    atBound: r.active,
+    iterations: r.iterations,
+    evaluations: r.evaluations,
+    converged: r.converged,
+    message: r.message,
+    warnings,
+  };
+  if (!result.converged && opts.strict) throw new FitError(result);
+  return result;
+}
+
+/**
+ * Fit with the parameter of interest fixed at `poiValue` (pyhf's `fixed_poi_fit`): the
+ * conditional maximum-likelihood estimate of the nuisance parameters.
+ *
+ * @example
+ * ```ts
+ * import { fixedPoiFit } from "./mod.ts";
+ * const r = fixedPoiFit(1.0, model.observed, model);
+ * console.log(r.twiceNll);
+ * ```
+ */
+export function fixedPoiFit(
+  poiValue: number,
+  data: ArrayLike,
+  model: Model,
+  opts: FitOptions = {},
+): FitResult {
+  const poi = model.poiIndex;
+  if (poi === null) throw new Error("fixedPoiFit: the model has no parameter of interest");
+  const init = numbers(opts.init ?? model.suggestedInit, model.npars, "fixedPoiFit: init");
+  init[poi] = poiValue;
+  const fixed = resolveFixed(model, opts.fixed);
+  fixed[poi] = true;
+  return fit(data, model, { ...opts, init, fixed });
+}
+
+/**
+ * The optimality condition of a fit as a zgrad function, for `customRoot`: F(θ)_i = ∂NLL/∂θ_i
+ * for free parameters, θ_i − `values[i]` for those in `clamped` (fixed ones, and those a fit left
+ * at a bound — take `fixed[i] || atBound[i]` from its {@link FitResult}). F(θ̂) = 0 at the fit's
+ * answer, and F is differentiable in θ and in everything `model` and `data` depend on.
+ *
+ * @example
+ * ```ts
+ * import { fit, stationarity } from "./mod.ts";
+ * const r = fit(model.observed, model);
+ * const F = stationarity(model, model.observed, r.fixed.map((f, i) => f || r.atBound[i]), r.bestfit);
+ * console.log(F(r.pars).toString()); // ≈ 0
+ * ```
+ */
+export function stationarity(
+  model: Model,
+  data: ArrayLike,
+  clamped: readonly boolean[],
+  values: readonly number[],
+): (pars: Array) => Array {
+  const mask = array(clamped.map(Boolean), "bool");
+  const v = array(values as number[], "float64");
+  const g = grad((p: Array) => model.nll(p, data));
+  return (pars: Array) => where(mask, pars.sub(v), g(pars));
+}

@@ -1,0 +1,74 @@
+/**
+ * zgrad's statistics layer: pyhf-compatible HistFactory models, likelihoods and fits, in float64,
+ * differentiable with zgrad's transforms.
+ *
+ * - `workspace.ts`: pyhf JSON workspaces, validated (errors name the JSON path).
+ * - `modifiers/`: one module per modifier type (parameters, constraint, effect on the rates).
+ * - `model.ts`: {@link fromPyhf} and {@link Model} (expected data, logpdf, inputs as arrays).
+ * - `fit.ts` / `optimize.ts`: maximum-likelihood fits and the bounded Newton optimiser.
+ * - `hist.ts`, `cut.ts`, `significance.ts`: relaxed-style differentiable building blocks.
+ *
+ * @module
+ */
+export {
+  type Channel,
+  formatPath,
+  type HistosysModifier,
+  type LumiModifier,
+  type Measurement,
+  type Modifier,
+  MODIFIER_TYPES,
+  type ModifierType,
+  type NormfactorModifier,
+  type NormsysModifier,
+  type Observation,
+  type ParameterConfig,
+  parseWorkspace,
+  type Sample,
+  type ShapefactorModifier,
+  type ShapesysModifier,
+  type StaterrorModifier,
+  validateWorkspace,
+  type Workspace,
+  WorkspaceError,
+  type WorkspaceIssue,
+} from "./workspace.ts";
+export {
+  type AppliedModifier,
+  type ConstraintKind,
+  type HistosysCode,
+  interpCode0,
+  interpCode1,
+  interpCode4,
+  interpCode4p,
+  type ModelInputs,
+  type ModifierModule,
+  MODIFIERS,
+  type NormsysCode,
+  type Paramset,
+} from "./modifiers/mod.ts";
+export { normalLogpdf, poissonLogpdf } from "./constraints.ts";
+export {
+  type AsimovDataOptions,
+  type ExpectedDataOptions,
+  fromPyhf,
+  type FromPyhfOptions,
+  Model,
+  type ModifierSettings,
+  type SampleOverride,
+} from "./model.ts";
+export {
+  fit,
+  FitError,
+  type FitOptions,
+  type FitResult,
+  fixedPoiFit,
+  type NllObjective,
+  nllObjective,
+  stationarity,
+} from "./fit.ts";
+export { minimize, type MinimizeOptions, type MinimizeResult, type Objective } from "./optimize.ts";
+export { correlatedBackground, uncorrelatedBackground } from "./simplemodels.ts";
+export { hist, type HistOptions } from "./hist.ts";
+export { cut, type CutOptions } from "./cut.ts";
+export { type AsimovOptions, asimovSignificance } from "./significance.ts";

@@ -1,0 +1,257 @@
+/**
+ * The optimiser: bounded minimisation of a smooth function given its value, gradient and Hessian,
+ * on plain float64 numbers. It knows nothing about likelihoods; `stats/fit.ts` hands it the NLL
+ * of a model. Kept a plain function of (objective, init) so that a fit can become the `solve`
+ * of a `customRoot`, whose derivative comes from the optimality condition, not from these steps.
+ *
+ * Method: projected Newton with an active set and Levenberg–Marquardt damping.
+ * - Active set: free parameters at a bound whose gradient pushes outwards are held there; the
+ *   Newton system is solved on the others (the reduced Hessian, as in Bertsekas' projected
+ *   Newton method).
+ * - If the reduced Hessian is not positive definite, or the step does not decrease the function,
+ *   λ·diag(max(|H_ii|, 1)) is added (λ grows ×10) until it does; λ shrinks after full steps, so
+ *   the method ends with pure Newton steps and converges quadratically.
+ * - Each trial step is projected onto the box and backtracked (Armijo condition).
+ * - Converged when the estimated distance to the minimum, EDM = ½ gᵀH⁻¹g on the free, inactive
+ *   parameters, falls below `tol` (Minuit's criterion), or when all free parameters sit at bounds.
+ *
+ * Failure is reported (`converged: false`, a message and warnings), never hidden.
+ *
+ * @module
+ */
+import { choleskyFactor, choleskySolveNumbers } from "./dense.ts";
+
+/** What the optimiser needs of the function: value, gradient and Hessian (row-major n × n). */
+export interface Objective {
+  /** f(x). */
+  value(x: Float64Array): number;
+  /** [f(x), ∇f(x)]. */
+  valueAndGrad(x: Float64Array): [number, Float64Array];
+  /** ∇²f(x), row-major. */
+  hessian(x: Float64Array): Float64Array;
+}
+
+/** Options of {@link minimize}. */
+export interface MinimizeOptions {
+  /** Lower bounds (default −∞). */
+  lower?: ArrayLike<number>;
+  /** Upper bounds (default +∞). */
+  upper?: ArrayLike<number>;
+  /** Parameters held at their initial values. */
+  fixed?: ArrayLike<boolean>;
+  /** Convergence threshold on the EDM, in units of f (default 1e-12). */
+  tol?: number;
+  /** Maximum Newton iterations (default 200). */
+  maxIter?: number;
+}
+
+/** Result of {@link minimize}. */
+export interface MinimizeResult {
+  /** The minimiser. */
+  x: Float64Array;
+  /** f(x). */
+  value: number;
+  /** ∇f(x). */
+  grad: Float64Array;
+  /** ∇²f(x), row-major. */
+  hessian: Float64Array;
+  /** Estimated distance to the minimum, ½ gᵀH⁻¹g on free inactive parameters (NaN if H is not PD). */
+  edm: number;
+  /** Free parameters held at a bound at the end. */
+  active: boolean[];
+  /** Newton iterations done. */
+  iterations: number;
+  /** Function evaluations (value only, value and gradient, Hessian). */
+  evaluations: { value: number; gradient: number; hessian: number };
+  /** True when a convergence criterion was met. */
+  converged: boolean;
+  /** How it ended. */
+  message: string;
+  /** Anything suspicious (damping at the end, non-positive-definite Hessian, ...). */
+  warnings: string[];
+}
+
+/**
+ * Minimises `objective` from `x0` within bounds (see the module doc for the method).
+ *
+ * @example
+ * ```ts
+ * import { minimize } from "./optimize.ts";
+ * // f(x, y) = (x − 2)² + 10 (y + 1)², with x ≤ 1: minimum at (1, −1).
+ * const r = minimize({
+ *   value: ([x, y]) => (x - 2) ** 2 + 10 * (y + 1) ** 2,
+ *   valueAndGrad: ([x, y]) => [(x - 2) ** 2 + 10 * (y + 1) ** 2, Float64Array.of(2 * (x - 2), 20 * (y + 1))],
+ *   hessian: () => Float64Array.of(2, 0, 0, 20),
+ * }, Float64Array.of(0, 0), { upper: [1, Infinity] });
+ * console.log(r.x, r.converged); // [1, -1] true
+ * ```
+ */
+export function minimize(
+  objective: Objective,
+  x0: ArrayLike<number>,
+  opts: MinimizeOptions = {},
+): MinimizeResult {
+  const n = x0.length;
+  const lower = Float64Array.from({ length: n }, (_, i) => opts.lower?.[i] ?? -Infinity);
+  const upper = Float64Array.from({ length: n }, (_, i) => opts.upper?.[i] ?? Infinity);
+  const fixed = globalThis.Array.from({ length: n }, (_, i) => Boolean(opts.fixed?.[i]));
+  const tol = opts.tol ?? 1e-12;
+  const maxIter = opts.maxIter ?? 200;
+  const evals = { value: 0, gradient: 0, hessian: 0 };
+  const warnings: string[] = [];
+  const clip = (v: number, i: number) => Math.min(upper[i], Math.max(lower[i], v));
+
+  const x = Float64Array.from(x0, (v, i) => (fixed[i] ? v : clip(v, i)));
+  let [f, g] = objective.valueAndGrad(x);
+  evals.gradient++;
+  let H = objective.hessian(x);
+  evals.hessian++;
+  if (!Number.isFinite(f)) {
+    return finish(false, `the objective is not finite at the initial point (f = ${f})`, 0, NaN, []);
+  }
+
+  let lambda = 0;
+  let edm = NaN;
+  let active: boolean[] = [];
+  let iter = 0;
+  let converged = false;
+  let message = `maximum number of iterations (${maxIter}) reached`;
+
+  for (; iter < maxIter; iter++) {
+    active = fixed.map((fx, i) =>
+      !fx && ((x[i] <= lower[i] && g[i] > 0) || (x[i] >= upper[i] && g[i] < 0))
+    );
+    const free = [] as number[];
+    for (let i = 0; i < n; i++) if (!fixed[i] && !active[i]) free.push(i);
+    const m = free.length;
+    if (m === 0) {
+      converged = true;
+      message = "every free parameter is at a bound";
+      edm = 0;
+      break;
+    }
+    const gI = Float64Array.from(free, (i) => g[i]);
+    const HI = new Float64Array(m * m);
+    for (let a = 0; a < m; a++) {
+      for (let b = 0; b < m; b++) HI[a * m + b] = H[free[a] * n + free[b]];
+    }
+    if (!gI.every(Number.isFinite) || !HI.every(Number.isFinite)) {
+      message = "the gradient or Hessian is not finite";
+      break;
+    }
+    const L0 = choleskyFactor(HI, m);
+    let p0: Float64Array | null = null;
+    if (L0) {
+      p0 = choleskySolveNumbers(L0, gI, m).map((v) => -v);
+      edm = -0.5 * dot(gI, p0);
+      if (edm < tol) {
+        converged = true;
+        message = "converged (EDM below tolerance)";
+        break;
+      }
+    } else {
+      edm = NaN;
+    }
+
+    // Damped Newton step, projected and backtracked.
+    let accepted: { xn: Float64Array; fn: number; t: number } | null = null;
+    for (let attempt = 0; attempt < 40 && !accepted; attempt++) {
+      let p: Float64Array | null = null;
+      if (lambda === 0 && p0) p = p0;
+      else {
+        if (lambda === 0) lambda = 1e-3;
+        const A = Float64Array.from(HI);
+        for (let a = 0; a < m; a++) A[a * m + a] += lambda * Math.max(Math.abs(HI[a * m + a]), 1);
+        const L = choleskyFactor(A, m);
+        if (L) p = choleskySolveNumbers(L, gI, m).map((v) => -v);
+      }
+      if (p) accepted = lineSearch(p, free);
+      if (!accepted) {
+        lambda = lambda === 0 ? 1e-3 : lambda * 10;
+        if (lambda > 1e15) break;
+      }
+    }
+    if (!accepted) {
+      // Nothing decreases f: at a minimum up to rounding, or stuck on a kink / bad region.
+      if (Number.isFinite(edm) && edm < 1e-6) {
+        converged = true;
+        message = "converged (no further decrease possible; EDM small)";
+        warnings.push(
+          `stopped at EDM = ${edm.toExponential(2)} > tol = ${tol}: limited by rounding`,
+        );
+      } else {
+        message = `no step decreases the objective (EDM = ${edm})`;
+      }
+      break;
+    }
+    if (accepted.t === 1) lambda = lambda < 1e-9 ? 0 : lambda / 10;
+    const df = f - accepted.fn;
+    let maxStep = 0;
+    for (let i = 0; i < n; i++) {
+      maxStep = Math.max(maxStep, Math.abs(accepted.xn[i] - x[i]) / (1 + Math.abs(x[i])));
+    }
+    x.set(accepted.xn);
+    [f, g] = objective.valueAndGrad(x);
+    evals.gradient++;
+    H = objective.hessian(x);
+    evals.hessian++;
+    if (!L0 && df <= 1e-15 * (1 + Math.abs(f)) && maxStep < 1e-12) {
+      // A flat direction makes H singular, so the EDM is undefined; the iterates have stopped.
+      converged = true;
+      message = "converged (steps and decrease vanished; Hessian not positive definite)";
+      warnings.push("the Hessian is not positive definite at the minimum (a flat direction)");
+      iter++;
+      break;
+    }
+  }
+  return finish(converged, message, iter, edm, active);
+
+  function lineSearch(p: Float64Array, free: number[]) {
+    let t = 1;
+    for (let k = 0; k < 30; k++, t *= 0.5) {
+      const xn = Float64Array.from(x);
+      let gdx = 0, moved = false;
+      free.forEach((i, a) => {
+        xn[i] = clip(x[i] + t * p[a], i);
+        const dx = xn[i] - x[i];
+        if (dx !== 0) moved = true;
+        gdx += g[i] * dx;
+      });
+      if (!moved) return null;
+      const fn = objective.value(xn);
+      evals.value++;
+      if (Number.isFinite(fn) && gdx < 0 && fn <= f + 1e-4 * gdx) return { xn, fn, t };
+      if (gdx >= 0) return null; // not a descent direction after projection: damp instead
+    }
+    return null;
+  }
+
+  function finish(
+    ok: boolean,
+    msg: string,
+    iterations: number,
+    e: number,
+    act: boolean[],
+  ): MinimizeResult {
+    if (!ok) warnings.push(msg);
+    return {
+      x,
+      value: f,
+      grad: g,
+      hessian: H,
+      edm: e,
+      active: act.length ? act : fixed.map(() => false),
+      iterations,
+      evaluations: evals,
+      converged: ok,
+      message: msg,
+      warnings,
+    };
+  }
+}
+
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
