@@ -80,6 +80,23 @@ export interface ParamRequirement {
   readonly factors?: readonly number[];
 }
 
+/**
+ * Requirements of a modifier type with one scalar parameter per modifier name (normfactor, lumi,
+ * normsys, histosys): the first use of each name declares it.
+ */
+export function scalarRequirements(
+  uses: readonly ModifierUse[],
+  spec: Omit<ParamRequirement, "path" | "n" | "isScalar">,
+): Map<string, ParamRequirement> {
+  const out = new Map<string, ParamRequirement>();
+  for (const u of uses) {
+    if (!out.has(u.modifier.name)) {
+      out.set(u.modifier.name, { ...spec, path: u.path, n: 1, isScalar: true });
+    }
+  }
+  return out;
+}
+
 /** A parameter after merging requirements and the measurement config, placed in the vector. */
 export interface Paramset {
   /** Name (pyhf's `par_order` entry). */

@@ -24,8 +24,8 @@ import {
   type ModifierModule,
   type ModifierUse,
   namesInOrder,
-  type ParamRequirement,
   scalarIndex,
+  scalarRequirements,
   useMask,
 } from "./common.ts";
 import type { HistosysModifier } from "../workspace.ts";
@@ -83,24 +83,15 @@ export function interpCode4p(alpha: Array, hi: Array, nom: Array, lo: Array): Ar
  */
 export const histosys: ModifierModule = {
   type: "histosys",
-  requirements(uses) {
-    const out = new Map<string, ParamRequirement>();
-    for (const u of uses) {
-      if (out.has(u.modifier.name)) continue;
-      out.set(u.modifier.name, {
-        type: "histosys",
-        path: u.path,
-        kind: "normal",
-        n: 1,
-        isScalar: true,
-        inits: [0],
-        bounds: [[-5, 5]],
-        fixed: [false],
-        auxdata: [0],
-      });
-    }
-    return out;
-  },
+  requirements: (uses) =>
+    scalarRequirements(uses, {
+      type: "histosys",
+      kind: "normal",
+      inits: [0],
+      bounds: [[-5, 5]],
+      fixed: [false],
+      auxdata: [0],
+    }),
   build(uses, ctx) {
     if (uses.length === 0) return null;
     const code = (ctx.settings.interpcode ?? "code0") as string;

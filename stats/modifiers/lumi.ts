@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { ModifierModule, ParamRequirement } from "./common.ts";
-import { scalarFactor } from "./common.ts";
+import type { ModifierModule } from "./common.ts";
+import { scalarFactor, scalarRequirements } from "./common.ts";
 
 /**
  * The lumi module: one Gaussian-constrained scalar per name; rates × λ.
@@ -21,25 +21,16 @@ import { scalarFactor } from "./common.ts";
  */
 export const lumi: ModifierModule = {
   type: "lumi",
-  requirements(uses) {
-    const out = new Map<string, ParamRequirement>();
-    for (const u of uses) {
-      if (out.has(u.modifier.name)) continue;
-      // null: no default, the measurement config must supply it (checked when parameters merge).
-      out.set(u.modifier.name, {
-        type: "lumi",
-        path: u.path,
-        kind: "normal",
-        n: 1,
-        isScalar: true,
-        inits: null,
-        bounds: null,
-        fixed: [false],
-        auxdata: null,
-        sigmas: null,
-      });
-    }
-    return out;
-  },
+  // null: no default, the measurement config must supply it (checked when parameters merge).
+  requirements: (uses) =>
+    scalarRequirements(uses, {
+      type: "lumi",
+      kind: "normal",
+      inits: null,
+      bounds: null,
+      fixed: [false],
+      auxdata: null,
+      sigmas: null,
+    }),
   build: (uses, ctx) => scalarFactor("lumi", uses, ctx),
 };

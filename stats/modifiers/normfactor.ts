@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { ModifierModule, ParamRequirement } from "./common.ts";
-import { scalarFactor } from "./common.ts";
+import type { ModifierModule } from "./common.ts";
+import { scalarFactor, scalarRequirements } from "./common.ts";
 
 /**
  * The normfactor module: one unconstrained parameter per name; rates × μ.
@@ -18,22 +18,13 @@ import { scalarFactor } from "./common.ts";
  */
 export const normfactor: ModifierModule = {
   type: "normfactor",
-  requirements(uses) {
-    const out = new Map<string, ParamRequirement>();
-    for (const u of uses) {
-      if (out.has(u.modifier.name)) continue;
-      out.set(u.modifier.name, {
-        type: "normfactor",
-        path: u.path,
-        kind: "unconstrained",
-        n: 1,
-        isScalar: true,
-        inits: [1],
-        bounds: [[0, 10]],
-        fixed: [false],
-      });
-    }
-    return out;
-  },
+  requirements: (uses) =>
+    scalarRequirements(uses, {
+      type: "normfactor",
+      kind: "unconstrained",
+      inits: [1],
+      bounds: [[0, 10]],
+      fixed: [false],
+    }),
   build: (uses, ctx) => scalarFactor("normfactor", uses, ctx),
 };

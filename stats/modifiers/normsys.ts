@@ -20,9 +20,9 @@ import {
   type ModifierModule,
   type ModifierUse,
   namesInOrder,
-  type ParamRequirement,
   product0,
   scalarIndex,
+  scalarRequirements,
   useMask,
 } from "./common.ts";
 import type { NormsysModifier } from "../workspace.ts";
@@ -100,24 +100,15 @@ export function interpCode4(alpha: Array, hi: Array, lo: Array): Array {
  */
 export const normsys: ModifierModule = {
   type: "normsys",
-  requirements(uses) {
-    const out = new Map<string, ParamRequirement>();
-    for (const u of uses) {
-      if (out.has(u.modifier.name)) continue;
-      out.set(u.modifier.name, {
-        type: "normsys",
-        path: u.path,
-        kind: "normal",
-        n: 1,
-        isScalar: true,
-        inits: [0],
-        bounds: [[-5, 5]],
-        fixed: [false],
-        auxdata: [0],
-      });
-    }
-    return out;
-  },
+  requirements: (uses) =>
+    scalarRequirements(uses, {
+      type: "normsys",
+      kind: "normal",
+      inits: [0],
+      bounds: [[-5, 5]],
+      fixed: [false],
+      auxdata: [0],
+    }),
   build(uses, ctx: BuildContext) {
     if (uses.length === 0) return null;
     const code = (ctx.settings.interpcode ?? "code1") as string;
