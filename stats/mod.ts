@@ -72,3 +72,67 @@ export { correlatedBackground, uncorrelatedBackground } from "./simplemodels.ts"
 export { hist, type HistOptions } from "./hist.ts";
 export { cut, type CutOptions } from "./cut.ts";
 export { type AsimovOptions, asimovSignificance } from "./significance.ts";
+export {
+  constraints,
+  covariance,
+  type CovarianceOptions,
+  cramerRaoUncertainty,
+  fisherInformation,
+  type NuisancePull,
+  type PrefitConstraint,
+  prefitConstraints,
+  pulls,
+  pullTable,
+} from "./fisher.ts";
+export {
+  type Impact,
+  type ImpactPair,
+  ranking,
+  type RankingOptions,
+  type RankingResult,
+} from "./ranking.ts";
+export {
+  q0,
+  qmu,
+  qmuTilde,
+  type TestStatDetail,
+  testStatistic,
+  type TestStatName,
+  type TestStatOptions,
+  tmu,
+  tmuTilde,
+} from "./teststat.ts";
+export {
+  type AsymptoticArrays,
+  AsymptoticCalculator,
+  type AsymptoticPvalues,
+  asymptoticPvalues,
+  type AsymptoticResult,
+  type AsymptoticTestStat,
+  type CalculatorOptions,
+  N_SIGMA,
+  safeSqrt,
+} from "./asymptotics.ts";
+export { hypotest, type HypotestOptions, type HypotestResult } from "./hypotest.ts";
+export {
+  type DiscoveryOptions,
+  type DiscoveryResult,
+  discoverySignificance,
+  upperLimit,
+  type UpperLimitOptions,
+  type UpperLimitResult,
+} from "./limits.ts";
+export {
+  clsArray,
+  fitParams,
+  type FitParamsOptions,
+  type HypotestArrays,
+  hypotestArrays,
+  type HypotestArraysOptions,
+  type ProfileOptions,
+  q0Array,
+  qmuArray,
+  qmuTildeArray,
+  z0Array,
+} from "./implicit.ts";
+export { clsLoss, type LossOptions, significanceLoss } from "./loss.ts";

@@ -21,6 +21,7 @@ import {
   where,
 } from "../core/ops/elementwise.ts";
 import { sum } from "../core/ops/reduce.ts";
+import { safeSqrt } from "./asymptotics.ts";
 
 /** Options of {@link asimovSignificance}. */
 export interface AsimovOptions {
@@ -43,12 +44,6 @@ function xlogxTerm(r: Array): Array {
   const rl = where(small, 1, r);
   const direct = sub(mul(add(1, rl), log1p(rl)), rl);
   return where(small, series, direct);
-}
-
-/** √q with a zero gradient (not NaN) at q = 0. */
-function safeSqrt(q: Array): Array {
-  const pos = greater(q, 0);
-  return where(pos, sqrt(where(pos, q, 1)), 0);
 }
 
 /**

@@ -1,0 +1,136 @@
+/**
+ * Hypothesis tests with asymptotic formulas: pyhf's `pyhf.infer.hypotest`.
+ *
+ * @module
+ */
+import type { ArrayLike } from "../core/mod.ts";
+import {
+  AsymptoticCalculator,
+  type AsymptoticResult,
+  type AsymptoticTestStat,
+  type CalculatorOptions,
+} from "./asymptotics.ts";
+import { FitError } from "./fit.ts";
+import type { Model } from "./model.ts";
+
+/** Options of {@link hypotest}. */
+export interface HypotestOptions extends CalculatorOptions {
+  /** Include `clsb` and `clb` (pyhf's `return_tail_probs`). */
+  returnTail?: boolean;
+  /** Include `clsExpected`, the median expected value (pyhf's `return_expected`). */
+  returnExpected?: boolean;
+  /** Include `clsExpectedSet`, the 5-value band (pyhf's `return_expected_set`). */
+  returnExpectedSet?: boolean;
+  /** Only `"asymptotics"` (the default) is implemented. */
+  calctype?: "asymptotics";
+}
+
+/**
+ * The result of {@link hypotest}. As in pyhf, for `testStat: "q0"` the reported values are
+ * p-values of the background-only hypothesis: `cls` is p0 (= CLsb), the tail is [CLsb, CLb] and
+ * the expected values are expected p0's.
+ */
+export interface HypotestResult {
+  /** Observed CLs (for q0: p0). */
+  cls: number;
+  /** Observed CLsb (with `returnTail`). */
+  clsb?: number;
+  /** Observed CLb (with `returnTail`). */
+  clb?: number;
+  /** Median expected CLs (with `returnExpected`; for q0: expected p0). */
+  clsExpected?: number;
+  /**
+   * Expected band (with `returnExpectedSet`), pyhf's order: b-only test-statistic shifts of
+   * [2, 1, 0, −1, −2] σ, so the values ascend ([−2σ, −1σ, median, +1σ, +2σ] of the limit).
+   */
+  clsExpectedSet?: number[];
+  /** The test statistic on the data. */
+  q: number;
+  /** The test statistic on the Asimov data. */
+  qA: number;
+  /** Everything the calculator computed (fits included). */
+  detail: AsymptoticResult;
+  /** Whether every fit converged. */
+  converged: boolean;
+  /** The fits' warnings (non-convergence, ...). */
+  warnings: string[];
+  /** Notes on the test statistic's conventions (pyhf logs these), e.g. q with the POI bounded at 0. */
+  notes: string[];
+}
+
+/**
+ * pyhf's `hypotest(poi, data, model, test_stat, calctype="asymptotics", ...)`: CLs for the
+ * hypothesis POI = `poiValue` (Cowan et al.'s asymptotic formulas; the Asimov dataset for the
+ * expected values uses nuisance parameters from a fit with the POI fixed at 0 — at 1 for q0 — to
+ * `data`). Non-convergence of a fit is reported in `converged`/`warnings` (or thrown as a
+ * {@link FitError} with `strict`).
+ *
+ * @example
+ * ```ts
+ * import { hypotest } from "./mod.ts";
+ * const r = hypotest(1.0, model.observed, model, { returnTail: true, returnExpectedSet: true });
+ * console.log(r.cls, r.clsb, r.clb, r.clsExpectedSet);
+ * ```
+ */
+export function hypotest(
+  poiValue: number,
+  data: ArrayLike,
+  model: Model,
+  opts: HypotestOptions = {},
+): HypotestResult {
+  const {
+    testStat = "qtilde",
+    returnTail = false,
+    returnExpected = false,
+    returnExpectedSet = false,
+    calctype = "asymptotics",
+    ...fit
+  } = opts;
+  if (calctype !== "asymptotics") {
+    throw new RangeError(
+      `hypotest: calctype ${JSON.stringify(calctype)} is not implemented (only "asymptotics")`,
+    );
+  }
+  const calc = new AsymptoticCalculator(data, model, { ...fit, testStat });
+  return hypotestResult(calc.evaluate(poiValue), testStat, {
+    returnTail,
+    returnExpected,
+    returnExpectedSet,
+    strict: !!fit.strict,
+  });
+}
+
+/** @internal Shapes a calculator's result like pyhf's hypotest. */
+export function hypotestResult(
+  r: AsymptoticResult,
+  testStat: AsymptoticTestStat,
+  o: { returnTail: boolean; returnExpected: boolean; returnExpectedSet: boolean; strict: boolean },
+): HypotestResult {
+  if (o.strict && !r.converged) {
+    const bad = [
+      r.observedFits.freeFit,
+      r.observedFits.fixedFit,
+      r.asimovFits.freeFit,
+      r.asimovFits.fixedFit,
+    ].find((f) => !f.converged);
+    if (bad) throw new FitError(bad);
+  }
+  const isQ0 = testStat === "q0";
+  const band = isQ0 ? r.expected.clsb : r.expected.cls;
+  const out: HypotestResult = {
+    cls: isQ0 ? r.clsb : r.cls,
+    q: r.q,
+    qA: r.qA,
+    detail: r,
+    converged: r.converged,
+    warnings: r.warnings,
+    notes: r.observedFits.notes,
+  };
+  if (o.returnTail) {
+    out.clsb = r.clsb;
+    out.clb = r.clb;
+  }
+  if (o.returnExpected) out.clsExpected = band[2];
+  if (o.returnExpectedSet) out.clsExpectedSet = [...band];
+  return out;
+}
