@@ -171,6 +171,22 @@ export function minimize(
         if (lambda > 1e15) break;
       }
     }
+    if (!accepted && p0 && Number.isFinite(edm) && edm < 1e-6) {
+      // Near the minimum f is flat to rounding, so the Armijo test cannot see progress; a full
+      // Newton step is still accepted when it shrinks the gradient (then EDM falls to `tol`).
+      const xn = Float64Array.from(x);
+      free.forEach((i, a) => (xn[i] = clip(x[i] + p0![a], i)));
+      const [fn, gn] = objective.valueAndGrad(xn);
+      evals.gradient++;
+      const norm = (v: Float64Array) => Math.hypot(...free.map((i) => v[i]));
+      if (Number.isFinite(fn) && norm(gn) < 0.5 * norm(g)) {
+        x.set(xn);
+        [f, g] = [fn, gn];
+        H = objective.hessian(x);
+        evals.hessian++;
+        continue;
+      }
+    }
     if (!accepted) {
       // Nothing decreases f: at a minimum up to rounding, or stuck on a kink / bad region.
       if (Number.isFinite(edm) && edm < 1e-6) {
