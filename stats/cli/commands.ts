@@ -1,0 +1,488 @@
+/**
+ * The CLI's commands: load a pyhf workspace, run one computation of the statistics layer
+ * (imported from `stats/mod.ts`), and describe the outcome as a {@link Report} — the stable JSON
+ * document printed by `--json` — which {@link formatReport} renders as tables.
+ *
+ * JSON document (`schema: "zgrad-cli/1"`; numbers that are not available are `null`):
+ * - `command`, `workspace`, `measurement`, `poi`, `settings` (interpolation codes, `mu`,
+ *   `test_stat`, `level` where they apply);
+ * - `metric`: the command's results (see each command in docs/stats.md); 5-value expected bands
+ *   (`cls_exp`, `exp_limits`, `z0_exp_set`, `p0_exp_set`) are in pyhf's order, b-only
+ *   test-statistic shifts [2, 1, 0, −1, −2] σ (CLs, limits and p0 ascend, Z0 descends);
+ * - `uncertainty`: their uncertainties where defined (fit: per parameter; ranking: σ̂ and σ₀);
+ * - `timing`: `load_s` (read, validate, build the model), `compute_s`, `total_s`;
+ * - `status`: `converged` (every fit involved met its criterion) and `warnings`;
+ * - `provenance`: `zgrad_version`, `git_commit` (or null), `device` "cpu", `dtype` "float64",
+ *   `runtime`.
+ *
+ * @module
+ */
+import {
+  discoverySignificance,
+  fit,
+  fixedPoiFit,
+  fromPyhf,
+  hypotest,
+  type Model,
+  parseWorkspace,
+  ranking,
+  upperLimit,
+} from "../mod.ts";
+import type { CliArgs, Command, InterpPreset } from "./args.ts";
+import { num, table } from "./format.ts";
+import { type Provenance, provenance } from "./provenance.ts";
+
+/**
+ * Bad input or a failed computation (exit code 1), with a one-line message.
+ *
+ * @example
+ * ```ts
+ * import { InputError, loadModel } from "./commands.ts";
+ * try { await loadModel("missing.json", null, "root"); }
+ * catch (e) { console.log(e instanceof InputError, (e as Error).message); }
+ * ```
+ */
+export class InputError extends Error {
+  /** An input error saying `message`. */
+  constructor(message: string) {
+    super(message);
+    this.name = "InputError";
+  }
+}
+
+/**
+ * The stable JSON document of one CLI run (see the module doc).
+ *
+ * @example
+ * ```ts
+ * import { parseArgs } from "./args.ts";
+ * import { runCommand } from "./commands.ts";
+ * const r = await runCommand(parseArgs(["hypotest", "ws.json"]));
+ * console.log(r.metric.cls_obs, r.status.converged, r.provenance.git_commit);
+ * ```
+ */
+export interface Report {
+  /** Format version of this document. */
+  schema: "zgrad-cli/1";
+  /** The command run. */
+  command: Command;
+  /** The workspace path as given. */
+  workspace: string;
+  /** The measurement used. */
+  measurement: string;
+  /** The parameter of interest (null if the measurement has none). */
+  poi: string | null;
+  /** Settings the result depends on. */
+  settings: {
+    /** Interpolation codes used. */
+    interpolation: { normsys: string; histosys: string };
+    /** POI value (hypotest; fit with a fixed POI), else null. */
+    mu: number | null;
+    /** Test statistic (hypotest, upper-limit, significance), else null. */
+    test_stat: string | null;
+    /** CLs level (upper-limit), else null. */
+    level: number | null;
+  };
+  /** The results. */
+  metric: Record<string, unknown>;
+  /** Their uncertainties, where defined. */
+  uncertainty: Record<string, unknown>;
+  /** Wall-clock seconds. */
+  timing: { load_s: number; compute_s: number; total_s: number };
+  /** Convergence and warnings. */
+  status: { converged: boolean; warnings: string[] };
+  /** Version, commit, device, dtype. */
+  provenance: Provenance;
+}
+
+const INTERP: Record<InterpPreset, { normsys: "code1" | "code4"; histosys: "code0" | "code4p" }> = {
+  root: { normsys: "code1", histosys: "code0" },
+  pyhf: { normsys: "code4", histosys: "code4p" },
+};
+
+function oneLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split("\n").map((s) => s.trim()).filter(Boolean).join("; ");
+}
+
+/**
+ * Reads (`"-"`: from stdin), validates and builds the model. Every failure is an
+ * {@link InputError}.
+ *
+ * @example
+ * ```ts
+ * import { loadModel } from "./commands.ts";
+ * const model = await loadModel("workspace.json", null, "pyhf");
+ * ```
+ */
+export async function loadModel(
+  path: string,
+  measurement: string | null,
+  interp: InterpPreset,
+): Promise<Model> {
+  let text: string;
+  try {
+    text = path === "-"
+      ? await new Response(Deno.stdin.readable).text()
+      : await Deno.readTextFile(resolvePath(path));
+  } catch (e) {
+    const why = e instanceof Deno.errors.NotFound
+      ? "no such file"
+      : e instanceof Deno.errors.IsADirectory
+      ? "is a directory"
+      : e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied
+      ? "permission denied (run with --allow-read)"
+      : oneLine(e);
+    throw new InputError(`cannot read workspace ${JSON.stringify(path)}: ${why}`);
+  }
+  try {
+    const ws = parseWorkspace(text);
+    return fromPyhf(ws, {
+      measurement: measurement ?? undefined,
+      modifierSettings: {
+        normsys: { interpcode: INTERP[interp].normsys },
+        histosys: { interpcode: INTERP[interp].histosys },
+      },
+    });
+  } catch (e) {
+    throw new InputError(`invalid workspace ${JSON.stringify(path)}: ${oneLine(e)}`);
+  }
+}
+
+/**
+ * `deno task` runs in the directory of deno.json; a relative path is taken relative to where the
+ * task was started (`INIT_CWD`, which deno task and npm set), else to the working directory.
+ */
+function resolvePath(path: string): string {
+  if (path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(path)) return path;
+  let base: string | undefined;
+  try {
+    base = Deno.env.get("INIT_CWD");
+  } catch {
+    base = undefined; // no env permission
+  }
+  return base ? `${base.replace(/[\\/]+$/, "")}/${path}` : path;
+}
+
+function byLabel(model: Model, values: readonly number[]): Record<string, number> {
+  return Object.fromEntries(model.parLabels.map((l, i) => [l, values[i]]));
+}
+
+/** A finite number or null (JSON has no NaN/∞). */
+function n(x: number | null | undefined): number | null {
+  return x === null || x === undefined || !Number.isFinite(x) ? null : x;
+}
+
+interface Computed {
+  metric: Record<string, unknown>;
+  uncertainty: Record<string, unknown>;
+  converged: boolean;
+  warnings: string[];
+}
+
+function requirePoi(model: Model, command: Command): number {
+  if (model.poiIndex === null) {
+    throw new InputError(
+      `${command}: measurement ${JSON.stringify(model.measurement)} has no parameter of interest`,
+    );
+  }
+  return model.poiIndex;
+}
+
+function runFit(model: Model, args: CliArgs): Computed {
+  const data = model.observed;
+  if (args.mu !== null) requirePoi(model, "fit");
+  const r = args.mu === null ? fit(data, model) : fixedPoiFit(args.mu, data, model);
+  const poi = model.poiIndex;
+  return {
+    metric: {
+      twice_nll: n(r.twiceNll),
+      nll: n(r.nll),
+      poi_hat: poi === null ? null : n(r.bestfit[poi]),
+      bestfit: byLabel(model, r.bestfit.map((v) => n(v)!)),
+      iterations: r.iterations,
+      edm: n(r.edm),
+    },
+    uncertainty: {
+      poi: poi === null || r.fixed[poi] ? null : n(r.uncertainties[poi]),
+      bestfit: Object.fromEntries(model.parLabels.map((l, i) => [l, n(r.uncertainties[i])])),
+    },
+    converged: r.converged,
+    warnings: r.warnings,
+  };
+}
+
+function runRanking(model: Model): Computed {
+  requirePoi(model, "ranking");
+  const r = ranking(model.observed, model);
+  return {
+    metric: {
+      poi_hat: n(r.poiBestfit),
+      refits: r.refits,
+      impacts: r.impacts.map((i) => ({
+        label: i.label,
+        bestfit: n(i.bestfit),
+        postfit_up: n(i.postfit.up),
+        postfit_down: n(i.postfit.down),
+        prefit_up: i.prefit ? n(i.prefit.up) : null,
+        prefit_down: i.prefit ? n(i.prefit.down) : null,
+        impact: n(i.impact),
+        pull: n(i.pull),
+        constraint: n(i.constraint),
+      })),
+    },
+    uncertainty: {
+      poi: n(r.poiUncertainty),
+      postfit: Object.fromEntries(r.impacts.map((i) => [i.label, n(i.postfitUncertainty)])),
+      prefit: Object.fromEntries(r.impacts.map((i) => [i.label, n(i.prefitUncertainty)])),
+    },
+    converged: r.converged,
+    warnings: r.warnings,
+  };
+}
+
+function band(
+  v: readonly number[],
+): { one_sigma: (number | null)[]; two_sigma: (number | null)[] } {
+  return { one_sigma: [n(v[1]), n(v[3])], two_sigma: [n(v[0]), n(v[4])] };
+}
+
+function runHypotest(model: Model, args: CliArgs): Computed {
+  requirePoi(model, "hypotest");
+  const mu = args.mu ?? 1;
+  const testStat = (args.testStat ?? "qtilde") as "qtilde" | "q";
+  const r = hypotest(mu, model.observed, model, {
+    testStat,
+    returnTail: true,
+    returnExpectedSet: true,
+  });
+  const exp = r.clsExpectedSet!;
+  return {
+    metric: {
+      cls_obs: n(r.cls),
+      clsb_obs: n(r.clsb),
+      clb_obs: n(r.clb),
+      cls_exp: exp.map(n),
+      q_obs: n(r.q),
+      q_asimov: n(r.qA),
+    },
+    uncertainty: { cls_exp: band(exp) },
+    converged: r.converged,
+    warnings: [...r.warnings, ...r.notes],
+  };
+}
+
+function runUpperLimit(model: Model, args: CliArgs): Computed {
+  requirePoi(model, "upper-limit");
+  const r = upperLimit(model.observed, model, {
+    level: args.level ?? 0.05,
+    testStat: (args.testStat ?? "qtilde") as "qtilde" | "q",
+  });
+  return {
+    metric: {
+      obs_limit: n(r.obsLimit),
+      exp_limits: r.expLimits.map(n),
+      hypotests: r.tested.length,
+    },
+    uncertainty: { exp_limits: band(r.expLimits) },
+    converged: r.converged,
+    warnings: r.warnings,
+  };
+}
+
+function runSignificance(model: Model): Computed {
+  requirePoi(model, "significance");
+  const r = discoverySignificance(model.observed, model);
+  return {
+    metric: {
+      q0: n(r.q0),
+      z0_obs: n(r.z0),
+      p0_obs: n(r.p0),
+      z0_exp: n(r.z0Expected),
+      p0_exp: n(r.p0Expected),
+      z0_exp_set: r.z0ExpectedSet.map(n),
+      p0_exp_set: r.p0ExpectedSet.map(n),
+    },
+    uncertainty: { z0_exp: band(r.z0ExpectedSet), p0_exp: band(r.p0ExpectedSet) },
+    converged: r.converged,
+    warnings: r.warnings,
+  };
+}
+
+/**
+ * Runs one command and returns its report (throws {@link InputError} on bad input or a failed
+ * computation).
+ *
+ * @example
+ * ```ts
+ * import { parseArgs } from "./args.ts";
+ * import { runCommand } from "./commands.ts";
+ * const report = await runCommand(parseArgs(["fit", "workspace.json"]));
+ * console.log(report.metric.twice_nll, report.status.converged);
+ * ```
+ */
+export async function runCommand(args: CliArgs): Promise<Report> {
+  const command = args.command!;
+  const t0 = performance.now();
+  const model = await loadModel(args.workspace!, args.measurement, args.interp);
+  const t1 = performance.now();
+  let c: Computed;
+  try {
+    const run: Record<Command, () => Computed> = {
+      fit: () => runFit(model, args),
+      hypotest: () => runHypotest(model, args),
+      "upper-limit": () => runUpperLimit(model, args),
+      significance: () => runSignificance(model),
+      ranking: () => runRanking(model),
+    };
+    c = run[command]();
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${command} failed: ${oneLine(e)}`);
+  }
+  const t2 = performance.now();
+  const settings: Report["settings"] = {
+    interpolation: { ...INTERP[args.interp] },
+    mu: command === "hypotest" ? (args.mu ?? 1) : command === "fit" ? args.mu : null,
+    test_stat: command === "hypotest" || command === "upper-limit"
+      ? (args.testStat ?? "qtilde")
+      : command === "significance"
+      ? "q0"
+      : null,
+    level: command === "upper-limit" ? (args.level ?? 0.05) : null,
+  };
+  return {
+    schema: "zgrad-cli/1",
+    command,
+    workspace: args.workspace!,
+    measurement: model.measurement,
+    poi: model.poiName,
+    settings,
+    metric: c.metric,
+    uncertainty: c.uncertainty,
+    timing: {
+      load_s: (t1 - t0) / 1000,
+      compute_s: (t2 - t1) / 1000,
+      total_s: (t2 - t0) / 1000,
+    },
+    status: { converged: c.converged, warnings: [...model.warnings, ...c.warnings] },
+    provenance: await provenance(),
+  };
+}
+
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+/**
+ * A 5-value expected band as a table, in pyhf's order (b-only test-statistic shifts
+ * [2, 1, 0, −1, −2]): labelled −2σ … +2σ for CLs and limits (ascending), +2σ … −2σ for Z0.
+ */
+function bandTable(what: string, v: readonly (number | null)[], descending = false): string {
+  const names = ["-2σ", "-1σ", "median", "+1σ", "+2σ"];
+  if (descending) names.reverse();
+  return table([what, ...names], [["", ...v.map(num)]]).split("\n").map((l) => l.trimEnd())
+    .join("\n");
+}
+
+/**
+ * The human-readable rendering of a report: a header line, the command's table(s), and a status
+ * line (warnings included).
+ *
+ * @example
+ * ```ts
+ * import { formatReport, runCommand } from "./commands.ts";
+ * import { parseArgs } from "./args.ts";
+ * console.log(formatReport(await runCommand(parseArgs(["fit", "workspace.json"]))));
+ * ```
+ */
+export function formatReport(r: Report): string {
+  const m: Json = r.metric, u: Json = r.uncertainty;
+  const out: string[] = [];
+  const interp =
+    `normsys ${r.settings.interpolation.normsys}, histosys ${r.settings.interpolation.histosys}`;
+  out.push(
+    `zgrad ${r.command}: ${r.workspace} (measurement ${JSON.stringify(r.measurement)}, POI ${
+      r.poi === null ? "none" : JSON.stringify(r.poi)
+    }, ${interp})`,
+    "",
+  );
+  switch (r.command) {
+    case "fit": {
+      if (r.settings.mu !== null) out.push(`POI fixed at ${r.poi} = ${r.settings.mu}`, "");
+      const labels = Object.keys(m.bestfit);
+      out.push(table(
+        ["parameter", "best fit", "uncertainty"],
+        labels.map((l) => [l, num(m.bestfit[l]), num(u.bestfit[l])]),
+      ));
+      out.push(
+        "",
+        `-2 log L = ${num(m.twice_nll)}   (${m.iterations} iterations, EDM ${num(m.edm)})`,
+      );
+      break;
+    }
+    case "ranking": {
+      out.push(
+        `${r.poi} = ${num(m.poi_hat)} ± ${num(u.poi)}; impact = Δ${r.poi} with the parameter ` +
+          `fixed at θ̂ ± σ (post-fit σ̂, pre-fit σ₀), largest first`,
+        "",
+      );
+      out.push(table(
+        ["parameter", "pull", "constraint", "post up", "post down", "pre up", "pre down"],
+        m.impacts.map((i: Json) => [
+          i.label,
+          num(i.pull),
+          num(i.constraint),
+          num(i.postfit_up),
+          num(i.postfit_down),
+          num(i.prefit_up),
+          num(i.prefit_down),
+        ]),
+      ));
+      out.push("", `${m.refits} refits`);
+      break;
+    }
+    case "hypotest": {
+      const s = r.settings;
+      out.push(`CLs for ${r.poi} = ${s.mu} (test statistic ${s.test_stat}, asymptotics)`, "");
+      out.push(table(["", "observed"], [
+        ["CLs", num(m.cls_obs)],
+        ["CLsb", num(m.clsb_obs)],
+        ["CLb", num(m.clb_obs)],
+        ["q", num(m.q_obs)],
+        ["q (Asimov)", num(m.q_asimov)],
+      ]));
+      out.push("", bandTable("expected CLs", m.cls_exp));
+      break;
+    }
+    case "upper-limit": {
+      const s = r.settings;
+      out.push(
+        `${(100 * (1 - s.level!)).toFixed(1)}% CL upper limit on ${r.poi} (CLs = ${s.level}, ` +
+          `test statistic ${s.test_stat}, asymptotics)`,
+        "",
+      );
+      out.push(`observed: ${num(m.obs_limit)}`, "", bandTable("expected limit", m.exp_limits));
+      out.push("", `${m.hypotests} hypothesis tests`);
+      break;
+    }
+    case "significance": {
+      out.push(`discovery significance (q0, asymptotics)`, "");
+      out.push(table(["", "Z0", "p0"], [
+        ["observed", num(m.z0_obs), num(m.p0_obs)],
+        ["expected", num(m.z0_exp), num(m.p0_exp)],
+      ]));
+      out.push("", `q0 = ${num(m.q0)}`, "");
+      out.push(bandTable("expected Z0", m.z0_exp_set, true));
+      break;
+    }
+  }
+  out.push(
+    `${r.status.converged ? "converged" : "NOT CONVERGED"} in ${r.timing.total_s.toFixed(3)} s ` +
+      `(load ${r.timing.load_s.toFixed(3)} s, compute ${r.timing.compute_s.toFixed(3)} s); ` +
+      `zgrad ${r.provenance.zgrad_version}${
+        r.provenance.git_commit ? ` @ ${r.provenance.git_commit.slice(0, 12)}` : ""
+      }, ${r.provenance.device}, ${r.provenance.dtype}`,
+  );
+  for (const w of r.status.warnings) out.push(`warning: ${w}`);
+  return out.join("\n");
+}

@@ -1,0 +1,70 @@
+/**
+ * The `zgrad` command line: parse, run, print. Errors become one line on stderr and a non-zero
+ * exit code (2 for a bad command line, 1 for bad input or a failed computation); no stack traces.
+ *
+ * @module
+ */
+import { parseArgs, USAGE, UsageError } from "./args.ts";
+import { formatReport, InputError, runCommand } from "./commands.ts";
+import { ZGRAD_VERSION } from "./provenance.ts";
+
+/**
+ * Where {@link main} writes (stdout/stderr by default; tests may capture).
+ *
+ * @example
+ * ```ts
+ * import { main } from "./main.ts";
+ * const lines: string[] = [];
+ * const code = await main(["--version"], { out: (t) => lines.push(t), err: (t) => lines.push(t) });
+ * ```
+ */
+export interface Io {
+  /** Normal output. */
+  out(text: string): void;
+  /** Errors and diagnostics. */
+  err(text: string): void;
+}
+
+const stdio: Io = {
+  out: (t) => console.log(t),
+  err: (t) => console.error(t),
+};
+
+/**
+ * Runs the CLI on `argv` (without the program name) and returns the exit code.
+ *
+ * @example
+ * ```ts
+ * import { main } from "./main.ts";
+ * Deno.exit(await main(["fit", "workspace.json", "--json"]));
+ * ```
+ */
+export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
+  try {
+    const args = parseArgs(argv);
+    if (args.help) {
+      io.out(USAGE);
+      return 0;
+    }
+    if (args.version) {
+      io.out(`zgrad ${ZGRAD_VERSION}`);
+      return 0;
+    }
+    const report = await runCommand(args);
+    io.out(args.json ? JSON.stringify(report, null, 2) : formatReport(report));
+    return 0;
+  } catch (e) {
+    const msg = (e instanceof Error ? e.message : String(e)).split("\n").map((s) => s.trim())
+      .filter(Boolean).join("; ");
+    if (e instanceof UsageError) {
+      io.err(`zgrad: error: ${msg} (see zgrad --help)`);
+      return 2;
+    }
+    if (e instanceof InputError) {
+      io.err(`zgrad: error: ${msg}`);
+      return 1;
+    }
+    io.err(`zgrad: internal error: ${msg}`);
+    return 1;
+  }
+}
