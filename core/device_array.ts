@@ -1,5 +1,6 @@
 /**
- * Concrete arrays: data that exists on a device (today: the CPU, as a typed array).
+ * Concrete arrays: data that exists on a device — the CPU (a typed array) or an accelerator
+ * (a {@link DeviceStorage}, e.g. a WebGPU buffer managed by `gpu/webgpu/`).
  *
  * @module
  */
@@ -9,22 +10,90 @@ import { allocate, type DType, type TypedArray } from "./dtype.ts";
 import type { Shape } from "./shape.ts";
 
 /**
- * An array with concrete data on a device. Created by `array`, `zeros`, ... and by eager operations.
+ * Data held on a non-CPU device (implemented by the device's runtime in `gpu/`). The array owns it:
+ * `dispose()` (or garbage collection of the array) calls `free()`.
+ *
+ * @example
+ * ```ts
+ * import type { DeviceStorage } from "./device_array.ts";
+ * declare const s: DeviceStorage;
+ * console.log(s.device, s.byteSize);
+ * ```
+ */
+export interface DeviceStorage {
+  /** The device's name, e.g. `"webgpu"`. */
+  readonly device: string;
+  /** Bytes held on the device. */
+  readonly byteSize: number;
+  /** Reads the elements back to the host (row-major, the dtype's typed array). */
+  read(): Promise<TypedArray>;
+  /** Releases the device memory (idempotent). */
+  free(): void;
+}
+
+// Live CPU arrays, for memory statistics (gpu/ reports them with its own devices').
+const cpuLive = { arrays: 0, bytes: 0 };
+const cpuRegistry = new FinalizationRegistry<number>((bytes) => {
+  cpuLive.arrays--;
+  cpuLive.bytes -= bytes;
+});
+// Device storage of arrays dropped without dispose() is freed when they are collected.
+const storageRegistry = new FinalizationRegistry<DeviceStorage>((s) => s.free());
+
+/**
+ * Number and bytes of live (not disposed, not yet garbage-collected) CPU arrays.
+ *
+ * @example
+ * ```ts
+ * import { cpuMemoryStats } from "./device_array.ts";
+ * console.log(cpuMemoryStats().bytes);
+ * ```
+ */
+export function cpuMemoryStats(): { arrays: number; bytes: number } {
+  return { ...cpuLive };
+}
+
+/**
+ * An array with concrete data on a device. Created by `array`, `zeros`, ... and by eager operations
+ * (CPU), or by `jit` on another device / `devicePut` (device storage).
  */
 export class DeviceArray extends Array {
   #aval: ShapedArray;
   #data: TypedArray | null;
-  /** The device holding the data. */
-  readonly device = "cpu";
+  #storage: DeviceStorage | null = null;
 
-  /** Wraps row-major `data` (not copied) with the given shape and dtype. */
-  constructor(aval: ShapedArray, data: TypedArray) {
+  /**
+   * Wraps row-major `data` (not copied) with the given shape and dtype, or takes ownership of
+   * device storage holding it.
+   */
+  constructor(aval: ShapedArray, data: TypedArray | DeviceStorage) {
     super();
-    if (data.length !== aval.size) {
-      throw new Error(`DeviceArray: ${data.length} elements do not fill shape [${aval.shape}]`);
-    }
     this.#aval = aval;
-    this.#data = data;
+    if (ArrayBuffer.isView(data)) {
+      if (data.length !== aval.size) {
+        throw new Error(`DeviceArray: ${data.length} elements do not fill shape [${aval.shape}]`);
+      }
+      this.#data = data;
+      cpuLive.arrays++;
+      cpuLive.bytes += data.byteLength;
+      cpuRegistry.register(this, data.byteLength, this);
+    } else {
+      this.#data = null;
+      this.#storage = data;
+      storageRegistry.register(this, data, this);
+    }
+  }
+  /** The device holding the data: `"cpu"` or the storage's device. */
+  get device(): string {
+    return this.#storage ? this.#storage.device : "cpu";
+  }
+  /**
+   * The device storage (null for CPU arrays); for device runtimes in `gpu/`.
+   *
+   * @ignore
+   */
+  get storage(): DeviceStorage | null {
+    return this.#storage;
   }
   /** Allocates a zero-filled array. */
   static zeros(shape: Shape, dtype: DType, weakType = false): DeviceArray {
@@ -35,22 +104,41 @@ export class DeviceArray extends Array {
   get aval(): ShapedArray {
     return this.#aval;
   }
-  /** Elements, row-major. */
+  /** Elements, row-major (CPU arrays, and device arrays once read back with `data()`). */
   override dataSync(): TypedArray {
-    if (!this.#data) throw new Error(`array ${this.#aval} was used after dispose()`);
+    if (this.#data) return this.#data;
+    if (this.#storage) {
+      throw new Error(
+        `array ${this.#aval} lives on ${this.#storage.device} and cannot be read synchronously: ` +
+          `read it with \`await x.data()\`, or move it with devicePut(x, "cpu") after that`,
+      );
+    }
+    throw new Error(`array ${this.#aval} was used after dispose()`);
+  }
+  /** Elements, row-major, read back from the device if needed (then also kept on the host). */
+  override async data(): Promise<TypedArray> {
+    if (this.#data || !this.#storage) return this.dataSync();
+    const d = await this.#storage.read();
+    this.#data ??= d;
     return this.#data;
   }
-  /** Elements, row-major. */
-  override data(): Promise<TypedArray> {
-    return Promise.resolve(this.dataSync());
-  }
-  /** Drops the storage; any later use throws. */
+  /** Drops the storage (frees device memory now); any later use throws. */
   override dispose(): void {
+    if (this.#data && !this.#storage) {
+      cpuLive.arrays--;
+      cpuLive.bytes -= this.#data.byteLength;
+      cpuRegistry.unregister(this);
+    }
+    if (this.#storage) {
+      this.#storage.free();
+      storageRegistry.unregister(this);
+    }
     this.#data = null;
+    this.#storage = null;
   }
   /** True once `dispose()` ran. */
   get disposed(): boolean {
-    return this.#data === null;
+    return this.#data === null && this.#storage === null;
   }
   /** `+x`, `x > 0` and template strings work on concrete scalars. */
   [Symbol.toPrimitive](hint: string): number | string {

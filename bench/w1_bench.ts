@@ -1,0 +1,363 @@
+/**
+ * Workload W1 (`../shared/bench/W1.md`): soft cuts → KDE histogram → Asimov significance, value and
+ * gradient with respect to (metCut, btagCut), for N = 1e5 and 1e6 events.
+ *
+ * Every implementation runs in the same process on the same data: zgrad eager, zgrad `jit` on the
+ * CPU (default `exact` precision, and `precision: "fast"`), zgrad `jit` in float64, and hand-written
+ * TypeScript baselines (a fused forward loop plus an analytic backward loop over typed arrays, in
+ * double-precision arithmetic; with the eager `erfc` and with the float32-accurate `erfcF32`).
+ * For each: the first call (trace + compile + run), then median/min/max of the following calls,
+ * and the ratio of medians zgrad / baseline. All results are read back to the host and checked
+ * to agree (1e-3 relative in float32, 1e-9 in float64).
+ *
+ * Run: `deno task bench` (all sizes), or
+ * `deno run --allow-read --allow-env bench/w1_bench.ts --sizes=1e5 --reps=5 --skip=eager`.
+ *
+ * @module
+ */
+import * as zg from "../mod.ts";
+import type { Array } from "../mod.ts";
+import { erfc } from "../core/special.ts";
+import { erfcF32 } from "../gpu/f32math.ts";
+import { devicePut, initDevice } from "../gpu/device.ts";
+import { W1Wgsl } from "./w1_wgsl_baseline.ts";
+
+// ---------------------------------------------------------------------------
+// Options
+// ---------------------------------------------------------------------------
+
+const argv = new Map(
+  Deno.args.map((a) => a.replace(/^--/, "").split("=")).map(([k, v]) => [k, v ?? "1"]),
+);
+const SIZES = (argv.get("sizes") ?? "1e5,1e6").split(",").map(Number);
+const REPS = Number(argv.get("reps") ?? 20);
+const SKIP = new Set((argv.get("skip") ?? "").split(",").filter(Boolean));
+/** Eager execution at 1e6 takes seconds per call: fewer repetitions there unless asked. */
+const EAGER_REPS = Number(argv.get("eager-reps") ?? 5);
+
+// ---------------------------------------------------------------------------
+// Data (zgrad's PRNG; W1.md's distributions)
+// ---------------------------------------------------------------------------
+
+interface Columns<T> {
+  mtt: T;
+  met: T;
+  btag: T;
+  wgt: T;
+  sig: T;
+}
+
+function makeData(n: number): { arrays: Columns<Array>; typed: Columns<Float32Array> } {
+  const key = zg.random.key(20240601 + n);
+  const keys = zg.random.split(key, 8);
+  const k = (i: number) => keys.slice(i);
+  const ns = Math.round(n / 10), nb = n - ns;
+  const { normal, exponential, uniform } = zg.random;
+  const sig = {
+    mtt: normal(k(0), [ns]).mul(150).add(2000),
+    met: exponential(k(1), [ns]).mul(120),
+    btag: uniform(k(2), [ns]).sqrt(),
+    wgt: zg.full([ns], 0.05),
+    sig: zg.ones([ns]),
+  };
+  const bkg = {
+    mtt: exponential(k(3), [nb]).mul(500).add(400),
+    met: exponential(k(4), [nb]).mul(50),
+    btag: uniform(k(5), [nb]).square(),
+    wgt: zg.ones([nb]),
+    sig: zg.zeros([nb]),
+  };
+  const perm = zg.random.permutation(k(6), n);
+  const col = (name: keyof Columns<Array>) =>
+    zg.concatenate([sig[name], bkg[name]]).take(perm).astype("float32");
+  const arrays: Columns<Array> = {
+    mtt: col("mtt"),
+    met: col("met"),
+    btag: col("btag"),
+    wgt: col("wgt"),
+    sig: col("sig"),
+  };
+  const typed = Object.fromEntries(
+    Object.entries(arrays).map(([name, a]) => [name, a.dataSync() as Float32Array]),
+  ) as unknown as Columns<Float32Array>;
+  return { arrays, typed };
+}
+
+// ---------------------------------------------------------------------------
+// W1 with zgrad's public API
+// ---------------------------------------------------------------------------
+
+const B = 25, LO = 0, HI = 3000, H = 60;
+const EDGES = Float64Array.from({ length: B + 1 }, (_, j) => LO + (j * (HI - LO)) / B);
+
+/** Z(θ) on the columns `d` (float32 or float64 throughout). */
+function significance(theta: Array, d: Columns<Array>): Array {
+  const edges = zg.array(EDGES, theta.dtype);
+  const metCut = theta.slice(0), btagCut = theta.slice(1);
+  const w = d.wgt.mul(zg.sigmoid(d.met.sub(metCut).div(25)))
+    .mul(zg.sigmoid(d.btag.sub(btagCut).mul(10)));
+  const cdf = zg.normalCdf(edges.reshape([1, -1]).sub(d.mtt.reshape([-1, 1])).div(H));
+  const kde = cdf.slice(null, "1:").sub(cdf.slice(null, ":-1")); // [N, B], never materialised
+  const s = kde.mul(w.mul(d.sig).reshape([-1, 1])).sum(0);
+  const b = kde.mul(w.mul(d.sig.neg().add(1)).reshape([-1, 1])).sum(0);
+  const bc = b.maximum(1e-3);
+  return s.add(bc).mul(zg.log1p(s.div(bc))).sub(s).mul(2).sum().sqrt();
+}
+
+// ---------------------------------------------------------------------------
+// Hand-written baseline: forward loop + analytic backward loop over typed arrays
+// ---------------------------------------------------------------------------
+
+type Result = { z: number; g: [number, number] };
+type Cols = Columns<Float32Array | Float64Array>;
+
+const sigma = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+
+/**
+ * The baseline for one `erfc`. A factory, so each variant is its own closure with its own type
+ * feedback: V8 then inlines `erfcFn` (one shared function called with two different `erfc`s would
+ * make the call site polymorphic and the baseline slower than it should be).
+ */
+const makeBaseline = (erfcFn: (x: number) => number) =>
+  function baseline(d: Cols, theta: [number, number]): Result {
+    const { mtt, met, btag, wgt, sig } = d; // locals: loads stay out of the loops
+    const n = mtt.length;
+    const [metCut, btagCut] = theta;
+    const s = new Float64Array(B), b = new Float64Array(B);
+    const row = new Float64Array(B + 1);
+    const c = -Math.SQRT1_2 / H;
+    // Forward: per-event weight, KDE row, histograms.
+    for (let i = 0; i < n; i++) {
+      const x = mtt[i];
+      const w = wgt[i] * sigma((met[i] - metCut) / 25) * sigma((btag[i] - btagCut) * 10);
+      const ws = w * sig[i], wb = w - ws;
+      for (let j = 0; j <= B; j++) row[j] = 0.5 * erfcFn((EDGES[j] - x) * c);
+      for (let j = 0; j < B; j++) {
+        const k = row[j + 1] - row[j];
+        s[j] += k * ws;
+        b[j] += k * wb;
+      }
+    }
+    // Z and its derivatives with respect to the bin contents.
+    let q = 0;
+    const dq_ds = new Float64Array(B), dq_db = new Float64Array(B);
+    for (let j = 0; j < B; j++) {
+      const bc = Math.max(b[j], 1e-3), r = s[j] / bc, l = Math.log1p(r);
+      q += 2 * ((s[j] + bc) * l - s[j]);
+      dq_ds[j] = 2 * l;
+      dq_db[j] = b[j] > 1e-3 ? 2 * (l - r) : b[j] === 1e-3 ? (l - r) : 0;
+    }
+    const z = Math.sqrt(q), dz_dq = 0.5 / z;
+    for (let j = 0; j < B; j++) dq_ds[j] *= dz_dq, dq_db[j] *= dz_dq;
+    // Backward: recompute each event's KDE row, chain rule to the cuts.
+    let gm = 0, gb = 0;
+    for (let i = 0; i < n; i++) {
+      const x = mtt[i];
+      const s1 = sigma((met[i] - metCut) / 25), s2 = sigma((btag[i] - btagCut) * 10);
+      const w = wgt[i] * s1 * s2;
+      for (let j = 0; j <= B; j++) row[j] = 0.5 * erfcFn((EDGES[j] - x) * c);
+      let ds = 0, db = 0;
+      for (let j = 0; j < B; j++) {
+        const k = row[j + 1] - row[j];
+        ds += k * dq_ds[j];
+        db += k * dq_db[j];
+      }
+      const si = sig[i];
+      const dw = si * ds + (1 - si) * db;
+      gm += dw * w * -(1 - s1) / 25;
+      gb += dw * w * -(1 - s2) * 10;
+    }
+    return { z, g: [gm, gb] };
+  };
+const baselineEagerErfc = makeBaseline(erfc);
+const baselineF32Erfc = makeBaseline(erfcF32);
+const baseline64 = makeBaseline(erfc);
+
+// ---------------------------------------------------------------------------
+// Measurement
+// ---------------------------------------------------------------------------
+
+interface Row {
+  name: string;
+  n: number;
+  first: number;
+  median: number;
+  min: number;
+  max: number;
+  reps: number;
+  result: Result;
+  base?: string;
+}
+
+async function measure(
+  name: string,
+  n: number,
+  reps: number,
+  run: () => Result | Promise<Result>,
+  base?: string,
+): Promise<Row> {
+  let t = performance.now();
+  const result = await run();
+  const first = performance.now() - t;
+  const times: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    t = performance.now();
+    await run();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  const median = times.length
+    ? (times[(times.length - 1) >> 1] + times[times.length >> 1]) / 2
+    : first;
+  return {
+    name,
+    n,
+    first,
+    median,
+    min: times[0] ?? first,
+    max: times.at(-1) ?? first,
+    reps,
+    result,
+    base,
+  };
+}
+
+function zgradRunner(
+  f: (theta: Array, d: Columns<Array>) => unknown,
+  theta: Array,
+  d: Columns<Array>,
+): () => Result {
+  return () => {
+    const [z, g] = f(theta, d) as [Array, Array];
+    const gv = g.dataSync();
+    return { z: z.item(), g: [gv[0], gv[1]] };
+  };
+}
+
+const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1)).padStart(7);
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
+
+async function main() {
+  const rows: Row[] = [];
+  const problems: string[] = [];
+  const gpu = SKIP.has("webgpu") ? null : await initDevice("webgpu");
+  if (gpu) {
+    console.log(
+      `WebGPU adapter: ${gpu.description}${gpu.isFallbackAdapter ? " (software fallback)" : ""}` +
+        `; MESA_SHADER_CACHE_DISABLE=${Deno.env.get("MESA_SHADER_CACHE_DISABLE") ?? "unset"}`,
+    );
+  } else if (!SKIP.has("webgpu")) console.log("No WebGPU adapter: WebGPU rows skipped.");
+  console.log(
+    `W1 benchmark: value and gradient of the Asimov significance, ${REPS} timed calls after the ` +
+      `first (eager: ${EAGER_REPS}); times in ms; ${navigator.hardwareConcurrency} logical CPUs\n`,
+  );
+  for (const n of SIZES) {
+    const t0 = performance.now();
+    const { arrays, typed } = makeData(n);
+    const d64 = Object.fromEntries(
+      Object.entries(arrays).map(([k, v]) => [k, v.astype("float64")]),
+    ) as unknown as Columns<Array>;
+    const typed64 = Object.fromEntries(
+      Object.entries(d64).map(([k, v]) => [k, v.dataSync()]),
+    ) as unknown as Cols;
+    console.log(`N = ${n}: data generated in ${(performance.now() - t0).toFixed(0)} ms`);
+    const theta32 = zg.array([50, 0.5], "float32"), theta64 = zg.array([50, 0.5], "float64");
+    const th: [number, number] = [50, Math.fround(0.5)];
+    const vg = zg.valueAndGrad(significance);
+
+    const add = (r: Row) => {
+      rows.push(r);
+      const ratio = r.base ? rows.find((x) => x.name === r.base && x.n === n) : undefined;
+      console.log(
+        `  ${r.name.padEnd(34)} first ${fmt(r.first)}  median ${fmt(r.median)}  min ${
+          fmt(r.min)
+        }  max ${fmt(r.max)}` +
+          (ratio ? `  ratio ${(r.median / ratio.median).toFixed(2)}× ${r.base}` : ""),
+      );
+    };
+    add(await measure("baseline TS (eager erfc)", n, REPS, () => baselineEagerErfc(typed, th)));
+    add(await measure("baseline TS (float32 erfc)", n, REPS, () => baselineF32Erfc(typed, th)));
+    add(await measure("baseline TS float64", n, REPS, () => baseline64(typed64, [50, 0.5])));
+    add(
+      await measure(
+        "zgrad jit cpu (exact)",
+        n,
+        REPS,
+        zgradRunner(zg.jit(vg), theta32, arrays),
+        "baseline TS (eager erfc)",
+      ),
+    );
+    add(
+      await measure(
+        "zgrad jit cpu (fast)",
+        n,
+        REPS,
+        zgradRunner(zg.jit(vg, { precision: "fast" }), theta32, arrays),
+        "baseline TS (float32 erfc)",
+      ),
+    );
+    add(
+      await measure(
+        "zgrad jit cpu float64",
+        n,
+        REPS,
+        zgradRunner(zg.jit(vg), theta64, d64),
+        "baseline TS float64",
+      ),
+    );
+    if (gpu) {
+      // Columns are put on the device once; each call reads Z and the gradient back.
+      const dg = Object.fromEntries(
+        Object.entries(arrays).map(([k, v]) => [k, devicePut(v, "webgpu")]),
+      ) as unknown as Columns<Array>;
+      const hand = new W1Wgsl(gpu.device, typed);
+      add(await measure("baseline WGSL (4 kernels)", n, REPS, () => hand.run(th)));
+      const fg = zg.jit(vg, { device: "webgpu" });
+      add(
+        await measure("zgrad jit webgpu", n, REPS, async () => {
+          const [z, g] = fg(theta32, dg) as [Array, Array];
+          const [zv, gv] = await Promise.all([z.data(), g.data()]);
+          z.dispose();
+          g.dispose();
+          return { z: zv[0], g: [gv[0], gv[1]] };
+        }, "baseline WGSL (4 kernels)"),
+      );
+      hand.destroy();
+      for (const v of Object.values(dg)) v.dispose();
+    }
+    if (!SKIP.has("eager")) {
+      add(
+        await measure(
+          "zgrad eager cpu",
+          n,
+          EAGER_REPS,
+          zgradRunner(vg, theta32, arrays),
+          "baseline TS (eager erfc)",
+        ),
+      );
+    }
+
+    // Agreement: float32 implementations with the float64 jit result to 1e-3, float64 to 1e-9.
+    const ref = rows.find((r) => r.n === n && r.name === "zgrad jit cpu float64")!.result;
+    // (Gradient components relative to the gradient's largest component: one of them can be ~0.)
+    const gscale = Math.max(Math.abs(ref.g[0]), Math.abs(ref.g[1]));
+    for (const r of rows.filter((x) => x.n === n)) {
+      const tol = r.name.includes("float64") ? 1e-9 : 1e-3;
+      const gerr = (k: 0 | 1) => Math.abs(r.result.g[k] - ref.g[k]) / gscale;
+      const worst = Math.max(rel(r.result.z, ref.z), gerr(0), gerr(1));
+      if (!(worst <= tol)) problems.push(`${r.name} at N=${n}: relative difference ${worst}`);
+    }
+    console.log(
+      `  Z = ${ref.z.toPrecision(8)}, dZ/dmetCut = ${ref.g[0].toPrecision(7)}, ` +
+        `dZ/dbtagCut = ${ref.g[1].toPrecision(7)} (float64)\n`,
+    );
+  }
+  if (problems.length) {
+    console.log("DISAGREEMENT:\n  " + problems.join("\n  "));
+    Deno.exitCode = 1;
+  } else {
+    console.log("All implementations agree (1e-3 relative in float32, 1e-9 in float64).");
+  }
+}
+
+await main();

@@ -1,0 +1,183 @@
+/**
+ * Compiled programs: a jaxpr planned into kernels and routines (`fusion.ts`), with every kernel
+ * rendered for its device, cached per jaxpr. This is what `jit_call` executes.
+ *
+ * Caching: by jaxpr identity (what `jit`'s own trace cache hands over), and, for jaxprs built
+ * afresh on every call (the JVP/transpose/vmap rules of `jit_call` re-trace), by a structural key
+ * of the jaxpr when all its parameters are plain data.
+ *
+ * @module
+ */
+import type { DeviceArray } from "../core/device_array.ts";
+import { type Atom, Jaxpr, Literal, type Var } from "../core/jaxpr.ts";
+import { type CompiledKernel, compileKernel, type CpuCodegenOptions } from "./cpu_codegen.ts";
+import { interpretRunner, runPlan } from "./executor.ts";
+import { type Plan, planJaxpr } from "./fusion.ts";
+
+/**
+ * A jaxpr compiled for the CPU.
+ *
+ * @example
+ * ```ts
+ * import { array, makeJaxpr, DeviceArray } from "../mod.ts";
+ * import { compileProgram } from "./program.ts";
+ * const x = array([1, 2]) as DeviceArray;
+ * const p = compileProgram(makeJaxpr((v) => v.exp().sum())(x).jaxpr);
+ * console.log(p.run([x])[0].item());
+ * ```
+ */
+export interface Program {
+  /** The plan. */
+  plan: Plan;
+  /** The compiled kernel of each kernel step (null for routines). */
+  kernels: (CompiledKernel | null)[];
+  /** Runs the program on concrete arrays. */
+  run(args: readonly DeviceArray[]): DeviceArray[];
+  /** The generated source of every kernel. */
+  source(): string;
+}
+
+/**
+ * Options of {@link compileProgram}.
+ *
+ * @example
+ * ```ts
+ * import type { CompileOptions } from "./program.ts";
+ * const o: CompileOptions = { interpret: true };
+ * ```
+ */
+export interface CompileOptions extends CpuCodegenOptions {
+  /** Run kernels with the reference interpreter instead of generated code (tests, debugging). */
+  interpret?: boolean;
+}
+
+/**
+ * Plans and compiles a jaxpr (without constvars) for the CPU.
+ *
+ * @example
+ * ```ts
+ * import { array, makeJaxpr } from "../mod.ts";
+ * import { compileProgram } from "./program.ts";
+ * const p = compileProgram(makeJaxpr((v) => v.mul(v).sum())(array([1, 2])).jaxpr);
+ * console.log(p.source());
+ * ```
+ */
+export function compileProgram(jaxpr: Jaxpr, opts: CompileOptions = {}): Program {
+  const plan = planJaxpr(jaxpr);
+  const kernels = plan.steps.map((s) =>
+    s.kind === "kernel" && !opts.interpret ? compileKernel(s.kernel, opts) : null
+  );
+  const runner = opts.interpret
+    ? interpretRunner
+    : (_: unknown, ins: Parameters<CompiledKernel["run"]>[0], step: number) =>
+      kernels[step]!.run(ins);
+  return {
+    plan,
+    kernels,
+    run: (args) => runPlan(plan, args, runner),
+    source: () =>
+      kernels.filter((k): k is CompiledKernel => k !== null).map((k) => k.source).join("\n\n"),
+  };
+}
+
+const byIdentity = new WeakMap<Jaxpr, Map<string, Program>>();
+const byStructure = new Map<string, Program>();
+const STRUCTURE_CACHE_SIZE = 256;
+
+function optionsKey(o: CompileOptions): string {
+  return `${o.precision ?? "exact"}|${o.interpret ? 1 : 0}|${o.maxTable ?? ""}`;
+}
+
+/**
+ * The cached CPU program of a jaxpr for the given options (compiled on first use).
+ *
+ * @example
+ * ```ts
+ * import { array, makeJaxpr } from "../mod.ts";
+ * import { programFor } from "./program.ts";
+ * const j = makeJaxpr((v) => v.exp())(array([1])).jaxpr;
+ * programFor(j) === programFor(j); // true
+ * ```
+ */
+export function programFor(jaxpr: Jaxpr, opts: CompileOptions = {}): Program {
+  const ok = optionsKey(opts);
+  let mine = byIdentity.get(jaxpr);
+  if (!mine) byIdentity.set(jaxpr, mine = new Map());
+  let p = mine.get(ok);
+  if (p) return p;
+  const sk = structuralKey(jaxpr);
+  const key = sk === null ? null : `${ok}#${sk}`;
+  if (key !== null) p = byStructure.get(key);
+  if (!p) {
+    p = compileProgram(jaxpr, opts);
+    if (key !== null) {
+      if (byStructure.size >= STRUCTURE_CACHE_SIZE) {
+        byStructure.delete(byStructure.keys().next().value!);
+      }
+      byStructure.set(key, p);
+    }
+  }
+  mine.set(ok, p);
+  return p;
+}
+
+/**
+ * A string that identifies a jaxpr up to renaming of variables, or null when a parameter is not
+ * plain data (a function, a class instance other than a jaxpr).
+ *
+ * @example
+ * ```ts
+ * import { array, makeJaxpr } from "../mod.ts";
+ * import { structuralKey } from "./program.ts";
+ * const f = (v: any) => v.exp();
+ * structuralKey(makeJaxpr(f)(array([1])).jaxpr) === structuralKey(makeJaxpr(f)(array([2])).jaxpr); // true
+ * ```
+ */
+export function structuralKey(j: Jaxpr): string | null {
+  const ids = new Map<Var, number>();
+  const parts: string[] = [];
+  const def = (v: Var) => {
+    ids.set(v, ids.size);
+    return `${v.aval}${v.aval.weakType ? "w" : ""}`;
+  };
+  const atom = (a: Atom) => {
+    if (a instanceof Literal) {
+      return `L${a.aval}:${Object.is(a.value, -0) ? "-0" : a.value}`;
+    }
+    const i = ids.get(a);
+    return i === undefined ? "?" : `v${i}`;
+  };
+  parts.push(`c(${j.constvars.map(def)})i(${j.invars.map(def)})`);
+  for (const e of j.eqns) {
+    const ps = plain(e.params);
+    if (ps === null) return null;
+    parts.push(`${e.prim.name}${ps}(${e.inputs.map(atom)})->(${e.outputs.map(def)})`);
+  }
+  parts.push(`o(${j.outvars.map(atom)})`);
+  return parts.join(";");
+}
+
+function plain(v: unknown): string | null {
+  if (v === null || v === undefined) return String(v);
+  if (typeof v === "number") return Object.is(v, -0) ? "-0" : String(v);
+  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "boolean") return String(v);
+  if (v instanceof Jaxpr) {
+    const k = structuralKey(v);
+    return k === null ? null : `{${k}}`;
+  }
+  if (globalThis.Array.isArray(v)) {
+    const xs = v.map(plain);
+    return xs.includes(null) ? null : `[${xs.join(",")}]`;
+  }
+  if (typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+    const out: string[] = [];
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      const s = plain(x);
+      if (s === null) return null;
+      out.push(`${k}=${s}`);
+    }
+    return `{${out.join(",")}}`;
+  }
+  return null;
+}

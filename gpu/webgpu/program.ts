@@ -1,0 +1,354 @@
+/**
+ * Jaxprs compiled for WebGPU: the fusion plan (with the device's storage-buffer limit), every
+ * kernel rendered to WGSL with cached pipelines, and an executor.
+ *
+ * Execution encodes all kernels of a call into one command encoder and submits once (llvmpipe
+ * pays ~11 ms per submit + readback round trip). Plans with routines (primitives without a WGSL
+ * kernel: matmul, linear algebra, sort, control flow, ...) run asynchronously: kernels up to the
+ * routine are submitted, its operands are read back, its eager implementation runs on the host and
+ * its results are uploaded; the call still returns at once, with output arrays whose storage
+ * becomes ready when the program finishes (`await x.data()` waits for it, and later programs using
+ * them wait too).
+ *
+ * float64 has no WGSL representation: planning fails with an error naming the array.
+ *
+ * @module
+ */
+import { ShapedArray } from "../../core/aval.ts";
+import { DeviceArray } from "../../core/device_array.ts";
+import { allocate } from "../../core/dtype.ts";
+import type { Jaxpr } from "../../core/jaxpr.ts";
+import { sizeOf } from "../../core/shape.ts";
+import { fuseKind, type Plan, planJaxpr } from "../fusion.ts";
+import { reduceInit } from "../kernel_ir.ts";
+import {
+  acquireBuffer,
+  fromDeviceLayout,
+  readBuffer,
+  releaseBuffer,
+  upload,
+  webgpu,
+  WebGpuStorage,
+  writeHost,
+} from "./device.ts";
+import { renderWgsl, WGSL_OPS, type WgslKernel } from "./wgsl.ts";
+
+/**
+ * A jaxpr compiled for the WebGPU device.
+ *
+ * @example
+ * ```ts
+ * import { compileWebGpuProgram } from "./program.ts";
+ * declare const jaxpr: import("../../core/jaxpr.ts").Jaxpr;
+ * console.log(compileWebGpuProgram(jaxpr).source());
+ * ```
+ */
+export interface WebGpuProgram {
+  /** The plan. */
+  plan: Plan;
+  /** The rendered kernel of each kernel step (null for routines). */
+  kernels: (WgslKernel | null)[];
+  /** Runs the program; inputs may live on the CPU (uploaded) or on the device. */
+  run(args: readonly DeviceArray[]): DeviceArray[];
+  /** All WGSL sources. */
+  source(): string;
+}
+
+const pipelines = new Map<string, GPUComputePipeline>();
+
+function pipelineFor(source: string): GPUComputePipeline {
+  let p = pipelines.get(source);
+  if (!p) {
+    const { device } = webgpu();
+    const module = device.createShaderModule({ code: source });
+    // An explicit layout with every declared binding ("auto" drops the ones a pass does not use).
+    const entries: GPUBindGroupLayoutEntry[] = [];
+    for (const m of source.matchAll(/@binding\((\d+)\) var<storage, (read|read_write)>/g)) {
+      entries.push({
+        binding: Number(m[1]),
+        visibility: GPUShaderStage.COMPUTE,
+        buffer: { type: m[2] === "read" ? "read-only-storage" : "storage" },
+      });
+    }
+    const layout = device.createPipelineLayout({
+      bindGroupLayouts: [device.createBindGroupLayout({ entries })],
+    });
+    p = device.createComputePipeline({ layout, compute: { module, entryPoint: "main" } });
+    pipelines.set(source, p);
+  }
+  return p;
+}
+
+/**
+ * Number of compiled compute pipelines (the pipeline cache's size).
+ *
+ * @example
+ * ```ts
+ * import { pipelineCount } from "./program.ts";
+ * console.log(pipelineCount());
+ * ```
+ */
+export function pipelineCount(): number {
+  return pipelines.size;
+}
+
+// CPU arrays used as inputs of WebGPU programs are uploaded once and cached with the array
+// (arrays are immutable); the copy is freed when the CPU array is collected or disposed.
+const mirrors = new WeakMap<DeviceArray, WebGpuStorage>();
+const mirrorRegistry = new FinalizationRegistry<WebGpuStorage>((s) => s.free());
+
+/**
+ * The device storage of `x`, uploading (and caching) CPU data.
+ *
+ * @example
+ * ```ts
+ * import { array } from "../../mod.ts";
+ * import { deviceStorageOf } from "./program.ts";
+ * declare const x: import("../../core/device_array.ts").DeviceArray;
+ * deviceStorageOf(x).buffer;
+ * ```
+ */
+export function deviceStorageOf(x: DeviceArray, what = "an argument"): WebGpuStorage {
+  if (x.dtype === "float64") throw float64Error(what, `${x.aval}`);
+  const s = x.storage;
+  if (s) {
+    if (s instanceof WebGpuStorage) return s;
+    throw new Error(`webgpu: ${what} lives on device ${s.device}`);
+  }
+  let m = mirrors.get(x);
+  if (!m) {
+    const data = x.dataSync();
+    m = new WebGpuStorage(upload(data, x.dtype), x.dtype, data.length);
+    mirrors.set(x, m);
+    mirrorRegistry.register(x, m);
+  }
+  return m;
+}
+
+function float64Error(what: string, aval: string): Error {
+  return new TypeError(
+    `webgpu has no float64: ${what} (${aval}) is float64. Use float32 on WebGPU — convert ` +
+      `with x.astype("float32") (and create arrays with dtype "float32") — or run on device "cpu".`,
+  );
+}
+
+/**
+ * Plans and renders a jaxpr (without constvars) for WebGPU.
+ *
+ * @example
+ * ```ts
+ * import { array, makeJaxpr } from "../../mod.ts";
+ * import { compileWebGpuProgram } from "./program.ts";
+ * import { initWebGPU } from "./device.ts";
+ * await initWebGPU();
+ * const p = compileWebGpuProgram(makeJaxpr((x) => x.exp().sum())(array([1, 2])).jaxpr);
+ * ```
+ */
+export function compileWebGpuProgram(jaxpr: Jaxpr, names?: (i: number) => string): WebGpuProgram {
+  const ctx = webgpu();
+  // float64 anywhere is an error that names the array.
+  jaxpr.invars.forEach((v, i) => {
+    if (v.aval.dtype === "float64") {
+      throw float64Error(names ? names(i) : `input ${i}`, `${v.aval}`);
+    }
+  });
+  for (const e of jaxpr.eqns) {
+    for (const v of e.outputs) {
+      if (v.aval.dtype === "float64") {
+        throw float64Error(`the result of ${e.prim.name}`, `${v.aval}`);
+      }
+    }
+  }
+  const plan = planJaxpr(jaxpr, {
+    fusible: (e) => {
+      const k = fuseKind(e);
+      return k !== "elementwise" || WGSL_OPS.has(e.prim.name);
+    },
+    maxBuffersPerKernel: ctx.limits.maxStorageBuffersPerShaderStage - 1, // one for hoisted values
+  });
+  const kernels = plan.steps.map((s) =>
+    s.kind === "kernel"
+      ? renderWgsl(s.kernel, {
+        maxWorkgroupsPerDimension: ctx.limits.maxComputeWorkgroupsPerDimension,
+        maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage,
+        // Software adapters (llvmpipe) pay per workgroup: few threads, each looping; GPUs want many.
+        maxThreads: ctx.isFallbackAdapter || /llvmpipe|swiftshader/i.test(ctx.description)
+          ? 4096
+          : 1 << 18,
+      })
+      : null
+  );
+  // Compile every pipeline now, so the first call pays for it and later calls do not.
+  for (const k of kernels) for (const p of k?.passes ?? []) pipelineFor(p.source);
+  const hasRoutines = plan.steps.some((s) => s.kind === "routine");
+  const bytesOf = (b: number) => plan.buffers[b].aval.size * 4;
+
+  function run(args: readonly DeviceArray[]): DeviceArray[] {
+    const { device } = webgpu();
+    const env: (GPUBuffer | undefined)[] = new globalThis.Array(plan.buffers.length);
+    const owned = new Set<number>(); // buffers this call acquired (temporaries and outputs)
+    const waits: Promise<void>[] = [];
+    plan.inputs.forEach((b, i) => {
+      const s = deviceStorageOf(args[i], names ? names(i) : `input ${i}`);
+      env[b] = s.buffer;
+      if (s.ready) waits.push(s.ready);
+    });
+    for (const b of plan.buffers) {
+      if (b.source.kind === "literal") {
+        if (b.aval.dtype === "float64") throw float64Error(`literal ${b.name}`, `${b.aval}`);
+        env[b.id] = upload(b.source.array.dataSync(), b.aval.dtype);
+        owned.add(b.id);
+      }
+    }
+    const outSet = new Set(plan.outputs);
+    const inputSet = new Set(plan.inputs);
+    const alloc = (b: number) => {
+      const buf = env[b] ?? acquireBuffer(bytesOf(b)); // outputs may be allocated up front
+      env[b] = buf;
+      owned.add(b);
+      return buf;
+    };
+    const free = (b: number) => {
+      if (owned.has(b) && !outSet.has(b) && env[b]) {
+        releaseBuffer(env[b]!);
+        env[b] = undefined;
+        owned.delete(b);
+      }
+    };
+
+    let encoder: GPUCommandEncoder | null = null;
+    let pass: GPUComputePassEncoder | null = null;
+    const scratchToFree: GPUBuffer[] = [];
+    const submit = () => {
+      if (pass) pass.end();
+      if (encoder) device.queue.submit([encoder.finish()]);
+      pass = null;
+      encoder = null;
+      // Scratch buffers are reusable once their dispatches are submitted (queue order).
+      for (const s of scratchToFree.splice(0)) releaseBuffer(s);
+    };
+    const kernelStep = (k: number) => {
+      const s = plan.steps[k] as Extract<Plan["steps"][number], { kind: "kernel" }>;
+      for (const b of s.outputs) alloc(b);
+      const wk = kernels[k]!;
+      if (sizeOf(s.kernel.domain) === 0) {
+        // Empty domain: reductions are their initial values, maps are empty.
+        s.kernel.outputs.forEach((o, j) => {
+          const n = sizeOf(o.shape);
+          if (o.kind !== "reduce" || n === 0) return;
+          writeHost(env[s.outputs[j]]!, allocate(o.dtype, n).fill(reduceInit(o.reduce!)), o.dtype);
+        });
+        return;
+      }
+      encoder ??= device.createCommandEncoder();
+      pass ??= encoder.beginComputePass();
+      const scratch = wk.scratch.map((n) => acquireBuffer(n * 4));
+      for (const p of wk.passes) {
+        const pipeline = pipelineFor(p.source);
+        const entries = p.bindings.map((ref, i) => ({
+          binding: i,
+          resource: {
+            buffer: ref.kind === "input"
+              ? env[s.inputs[ref.index]]!
+              : ref.kind === "output"
+              ? env[s.outputs[ref.index]]!
+              : scratch[ref.index],
+          },
+        }));
+        const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, group);
+        pass.dispatchWorkgroups(p.groups[0], p.groups[1]);
+      }
+      scratchToFree.push(...scratch);
+    };
+
+    const outputs = () =>
+      plan.outputs.map((b, i) => {
+        const aval = plan.buffers[b].aval;
+        if (inputSet.has(b)) return args[plan.inputs.indexOf(b)];
+        const first = plan.outputs.indexOf(b);
+        return first < i ? null : { b, aval };
+      });
+
+    if (!hasRoutines && waits.length === 0) {
+      plan.steps.forEach((_, k) => {
+        kernelStep(k);
+        for (const b of plan.freeAfter[k]) free(b);
+      });
+      submit();
+      for (const b of owned) if (!outSet.has(b)) free(b);
+      const made = new Map<number, DeviceArray>();
+      return outputs().map((o, i) => {
+        if (o instanceof DeviceArray) return o;
+        const b = o ? o.b : plan.outputs[i];
+        let arr = made.get(b);
+        if (!arr) {
+          const aval = plan.buffers[b].aval;
+          arr = new DeviceArray(aval, new WebGpuStorage(env[b]!, aval.dtype, aval.size));
+          made.set(b, arr);
+        }
+        return arr;
+      });
+    }
+
+    // Asynchronous path: allocate the outputs now (the arrays returned own them), fill them when
+    // the program runs.
+    for (const b of plan.outputs) if (!inputSet.has(b)) alloc(b);
+    const outBufs = new Map(plan.outputs.filter((b) => !inputSet.has(b)).map((b) => [b, env[b]!]));
+    const done = (async () => {
+      await Promise.all(waits);
+      for (let k = 0; k < plan.steps.length; k++) {
+        const s = plan.steps[k];
+        if (s.kind === "kernel") {
+          kernelStep(k);
+        } else {
+          submit();
+          const ins = await Promise.all(s.inputs.map(async (b) => {
+            const aval = plan.buffers[b].aval;
+            const bytes = await readBuffer(env[b]!, aval.size * 4);
+            return new DeviceArray(aval, fromDeviceLayout(bytes, aval.dtype, aval.size));
+          }));
+          const outs = s.eqn.prim.impl(ins, s.eqn.params);
+          s.outputs.forEach((b, j) => {
+            const aval = plan.buffers[b].aval;
+            if (aval.dtype === "float64") {
+              throw float64Error(`the result of ${s.eqn.prim.name}`, `${aval}`);
+            }
+            writeHost(alloc(b), outs[j].dataSync(), aval.dtype);
+          });
+        }
+        for (const b of plan.freeAfter[k]) free(b);
+      }
+      submit();
+      for (const b of [...owned]) free(b);
+    })();
+    done.catch(() => {}); // failures surface when an output is read
+    const made = new Map<number, DeviceArray>();
+    return outputs().map((o, i) => {
+      if (o instanceof DeviceArray) return o;
+      const b = o ? o.b : plan.outputs[i];
+      let arr = made.get(b);
+      if (!arr) {
+        const aval = plan.buffers[b].aval;
+        arr = new DeviceArray(
+          new ShapedArray(aval.shape, aval.dtype, aval.weakType),
+          new WebGpuStorage(outBufs.get(b)!, aval.dtype, aval.size, done),
+        );
+        made.set(b, arr);
+      }
+      return arr;
+    });
+  }
+
+  return {
+    plan,
+    kernels,
+    run,
+    source: () =>
+      kernels.filter((k): k is WgslKernel => k !== null).flatMap((k) =>
+        k.passes.map((p) => p.source)
+      )
+        .join("\n\n"),
+  };
+}

@@ -1,0 +1,232 @@
+/**
+ * The fusion planner: what is materialised, what fuses with what, and the W1 pattern (per-event
+ * maths broadcast against bin edges and reduced into bins) as one kernel per pass that never
+ * stores the [N, B+1] matrix.
+ */
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import * as np from "../../mod.ts";
+import { type Array, array, jit, makeJaxpr, valueAndGrad } from "../../mod.ts";
+import { hoistConsts } from "../../core/staging.ts";
+import { type Plan, planJaxpr } from "../../gpu/fusion.ts";
+import { interpretKernel } from "../../gpu/interpret.ts";
+import { compileKernel } from "../../gpu/cpu_codegen.ts";
+import type { Kernel } from "../../gpu/kernel_ir.ts";
+import { validateKernel } from "../../gpu/kernel_ir.ts";
+import { assertClose, assertSameBits } from "./_util.ts";
+
+// deno-lint-ignore no-explicit-any
+function planOf(f: (...a: any[]) => unknown, ...args: unknown[]): Plan {
+  const cj = makeJaxpr(f)(...args);
+  return planJaxpr(hoistConsts({ jaxpr: cj.jaxpr, consts: cj.consts }).jaxpr);
+}
+const kernels = (p: Plan) =>
+  p.steps.filter((s) => s.kind === "kernel").map((s) => (s as { kernel: Kernel }).kernel);
+
+/** W1's function (see ../shared/bench/W1.md) on small data. */
+function w1(n: number) {
+  const mk = (f: (i: number) => number) =>
+    array(globalThis.Array.from({ length: n }, (_, i) => f(i)), "float32");
+  const data = {
+    mtt: mk((i) => 400 + ((i * 37) % 23) * 130),
+    met: mk((i) => 10 + ((i * 11) % 17) * 9),
+    btag: mk((i) => ((i * 7) % 10) / 10),
+    wgt: mk((i) => (i % 10 === 0 ? 0.05 : 1)),
+    sig: mk((i) => (i % 10 === 0 ? 1 : 0)),
+  };
+  const edges = np.linspace(0, 3000, 26).astype("float32");
+  // deno-lint-ignore no-explicit-any
+  const z = (theta: Array, d: any) => {
+    const w = d.wgt.mul(np.sigmoid(d.met.sub(theta.slice(0)).div(25)))
+      .mul(np.sigmoid(d.btag.sub(theta.slice(1)).mul(10)));
+    const cdf = np.normalCdf(edges.reshape([1, -1]).sub(d.mtt.reshape([-1, 1])).div(60));
+    const k = cdf.slice(null, "1:").sub(cdf.slice(null, ":-1"));
+    const s = k.mul(w.mul(d.sig).reshape([-1, 1])).sum(0);
+    const b = k.mul(w.mul(d.sig.neg().add(1)).reshape([-1, 1])).sum(0);
+    const bc = b.maximum(1e-3);
+    return s.add(bc).mul(np.log1p(s.div(bc))).sub(s).mul(2).sum().sqrt();
+  };
+  return { z, data, theta: array([50, 0.5], "float32") };
+}
+
+Deno.test("fusion: the W1 histogram pattern", async (t) => {
+  const n = 40;
+  const { z, data, theta } = w1(n);
+  const plan = planOf(valueAndGrad(z), theta, data);
+  await t.step("no [N, B] or [N, B+1] buffer is materialised", () => {
+    for (const b of plan.buffers) {
+      assert.ok(
+        !(b.aval.ndim === 2 && b.aval.shape[0] === n),
+        `buffer ${b.name}:${b.aval} is a per-event-per-bin matrix`,
+      );
+    }
+  });
+  await t.step("forward histogram: one kernel, signal and background from one pass", () => {
+    const fwd = kernels(plan).find((k) => k.reduceAxes.join() === "0" && k.domain[0] === n)!;
+    assert.ok(fwd, "a kernel reducing over events");
+    assert.deepEqual(fwd.domain, [n, 25]);
+    assert.equal(fwd.outputs.filter((o) => o.kind === "reduce").length, 2);
+    // The two shifted CDF columns are one value read at two offsets.
+    assert.ok(fwd.nodes.some((x) => x.kind === "shift"));
+    assert.equal(fwd.nodes.filter((x) => x.kind === "op" && x.op === "erfc").length, 1);
+  });
+  await t.step("backward pass: one kernel reduces over bins per event", () => {
+    const bwd = kernels(plan).find((k) => k.reduceAxes.join() === "1" && k.domain[0] === n)!;
+    assert.ok(bwd, "a kernel reducing over bins");
+    assert.equal(bwd.nodes.filter((x) => x.kind === "op" && x.op === "erfc").length, 1);
+  });
+  await t.step("generated CPU code evaluates each bin edge's CDF once per event", () => {
+    for (const k of kernels(plan)) {
+      const src = compileKernel(k, { precision: "fast" }).source;
+      const calls = src.match(/erfc\w*\(/g)?.length ?? 0;
+      assert.ok(calls <= 1, `kernel ${k.name} calls erfc ${calls} times`);
+      if (calls) assert.match(src, /for \(let t\d+_1 = -1; t\d+_1 < 25;/); // a table over 26 edges
+    }
+  });
+  await t.step("the plan runs: interpreter, exact and fast agree with eager", () => {
+    const want = valueAndGrad(z)(theta, data);
+    assertSameBits(jit(valueAndGrad(z), { interpret: true })(theta, data), want, "interpret");
+    assertSameBits(jit(valueAndGrad(z))(theta, data), want, "exact (default)");
+    assertClose(jit(valueAndGrad(z), { precision: "fast" })(theta, data), want, "fast", 1e-4);
+  });
+});
+
+Deno.test("fusion: materialisation and sibling fusion", async (t) => {
+  const x = array([[1, 2, 3], [4, 5, 6]], "float64");
+  await t.step("independent reductions over the same domain share a kernel", () => {
+    const p = planOf((v: Array) => [v.sum(0), np.exp(v).max(0), v.mul(v).sum(0)], x);
+    assert.equal(kernels(p).length, 1);
+    assert.equal(kernels(p)[0].outputs.length, 3);
+  });
+  await t.step("a reduction that needs another's result runs after it", () => {
+    const p = planOf((v: Array) => v.sub(v.mean(0)).square().sum(0), x);
+    assert.equal(kernels(p).length, 2);
+  });
+  await t.step("elementwise chains fuse into their consumer; nothing else is stored", () => {
+    const p = planOf((v: Array) => np.tanh(np.exp(v).mul(2).add(v)).sum(), x);
+    assert.equal(p.steps.length, 1);
+    assert.equal(p.buffers.length, 2); // input and output
+  });
+  await t.step("routines materialise their operands and results", () => {
+    const p = planOf((v: Array) => np.exp(v).matmul(np.sin(v).T).sum(), x);
+    const routines = p.steps.filter((s) => s.kind === "routine");
+    assert.deepEqual(routines.map((s) => s.eqn.prim.name), ["matmul"]);
+    const [r] = routines;
+    for (const b of [...r.inputs, ...r.outputs]) assert.ok(p.buffers[b], "a buffer");
+    assert.equal(p.steps.at(-1)!.kind, "kernel");
+  });
+  await t.step("reshapes that merge axes of a computed value materialise it", () => {
+    const p = planOf((v: Array) => np.exp(v).T.reshape([6]).cumsum(), x);
+    assert.ok(p.buffers.some((b) => b.aval.shape.join() === "3,2"), p.toString());
+    const q = planOf((v: Array) => np.exp(v).reshape([2, 3, 1]).sum(1), x);
+    assert.equal(q.steps.length, 1, "splits and size-1 axes are index arithmetic");
+  });
+  await t.step("temporaries are freed after their last use", () => {
+    const p = planOf((v: Array) => np.exp(v).matmul(v.T).matmul(v).sum(), x);
+    const freed = p.freeAfter.flat();
+    const temps = p.buffers.filter((b) => b.source.kind === "step" && !p.outputs.includes(b.id));
+    assert.equal(freed.length, temps.length);
+  });
+  await t.step("kernels never exceed the buffer limit (wide expressions are split)", () => {
+    const xs = globalThis.Array.from({ length: 10 }, (_, i) => array([i, i + 1, i + 2], "float64"));
+    const f = (...v: Array[]) => v.reduce((a, b) => a.add(np.sin(b))).sum();
+    const cj = makeJaxpr(f)(...xs);
+    const p = planJaxpr(cj.jaxpr, { maxBuffersPerKernel: 4 });
+    for (const k of kernels(p)) {
+      assert.ok(k.inputs.length + k.outputs.length <= 4, `${k.name}: ${k.inputs.length} inputs`);
+    }
+    assert.ok(kernels(p).length > 1);
+    const many = (...v: Array[]) => np.concatenate(v).sum(); // one primitive reading 10 buffers
+    const q = planJaxpr(makeJaxpr(many)(...xs).jaxpr, { maxBuffersPerKernel: 4 });
+    for (const k of kernels(q)) assert.ok(k.inputs.length + k.outputs.length <= 4);
+    assert.ok(q.steps.some((s) => s.kind === "routine" && s.eqn.prim.name === "concatenate"));
+  });
+  await t.step("kernels validate and print", () => {
+    const p = planOf(valueAndGrad((v: Array) => np.sin(v).sum()), x);
+    for (const k of kernels(p)) validateKernel(k);
+    assert.match(p.toString(), /kernel k0 over \[2,3\]/);
+  });
+});
+
+Deno.test("fusion: random programs — interpreter, compiled code and eager agree", () => {
+  // Random chains of elementwise, view and reduction ops on a [3, 4] float64 array.
+  const ops: ((v: Array) => Array)[] = [
+    (v) => np.exp(v.mul(0.3)),
+    (v) => np.sin(v).add(v),
+    (v) => v.T.reshape([3, 4]).mul(v),
+    (v) => v.slice(null, "::-1").sub(v),
+    (v) => np.concatenate([v.slice(null, "1:"), v.slice(null, ":1")], 1),
+    (v) => v.sum(0, { keepdims: true }).add(v),
+    (v) => v.max(1, { keepdims: true }).sub(v).abs(),
+    (v) => np.where(v.gt(0.5), v, v.mul(-2)),
+    (v) => np.tanh(v.reshape([4, 3]).T.reshape([3, 4])),
+    (v) => np.broadcastTo(v.slice(1), [3, 4]).mul(v.slice(null, 2).reshape([3, 1])),
+    (v) => np.flip(v, 0).add(np.erfc(v)),
+  ];
+  const x = array(globalThis.Array.from({ length: 12 }, (_, i) => Math.cos(i * 1.7)), "float64")
+    .reshape([3, 4]);
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: ops.length - 1 }), { minLength: 1, maxLength: 6 }),
+      (seq) => {
+        const f = (v: Array) => {
+          let y = v;
+          for (const i of seq) y = ops[i](y);
+          return [y, y.sum(1)];
+        };
+        const want = f(x);
+        assertSameBits(jit(f, { interpret: true })(x), want, `interpret ${seq}`);
+        assertSameBits(jit(f)(x), want, `compiled ${seq}`);
+        const x32 = x.astype("float32");
+        assertSameBits(jit(f)(x32), f(x32), `f32 exact ${seq}`);
+        // Fast mode recomputes fused values in double precision: `max(x) - x` can be a rounding
+        // error instead of 0, so the absolute slack scales with the values.
+        const want32 = f(x32);
+        const scale = Math.max(...want32.map((a) => a.abs().max().item()), 1);
+        assertClose(
+          jit(f, { precision: "fast" })(x32),
+          want32,
+          `f32 fast ${seq}`,
+          1e-5,
+          1e-5 * scale,
+        );
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
+
+Deno.test("fusion: compiled kernels equal the interpreter on hand-written kernels", () => {
+  // out[j] = Σ_i x[i] · y[j] + (i == j), with a shifted read y[j + 1] - y[j].
+  const k: Kernel = {
+    name: "hand",
+    domain: [5, 3],
+    reduceAxes: [0],
+    inputs: [{ dtype: "float64", size: 5, name: "x" }, { dtype: "float64", size: 4, name: "y" }],
+    nodes: [
+      { kind: "load", input: 0, index: { offset: 0, coefs: [1, 0] }, dtype: "float64" },
+      { kind: "load", input: 1, index: { offset: 1, coefs: [0, 1] }, dtype: "float64" },
+      { kind: "op", op: "exp", args: [1], dtype: "float64" },
+      { kind: "shift", of: 2, axis: 1, by: -1, dtype: "float64" },
+      { kind: "op", op: "sub", args: [2, 3], dtype: "float64" },
+      { kind: "op", op: "mul", args: [0, 4], dtype: "float64" },
+      { kind: "index", index: { offset: 0, coefs: [1, -1] }, dtype: "int32" },
+      { kind: "const", value: 0, dtype: "int32" },
+      { kind: "op", op: "eq", args: [6, 7], dtype: "bool" },
+      { kind: "op", op: "convert_element_type", args: [8], dtype: "float64" },
+      { kind: "op", op: "add", args: [5, 9], dtype: "float64" },
+    ],
+    outputs: [
+      { node: 10, kind: "reduce", reduce: "sum", dtype: "float64", shape: [3], name: "s" },
+      { node: 10, kind: "reduce", reduce: "max", dtype: "float64", shape: [3], name: "m" },
+      { node: 4, kind: "map", dtype: "float64", shape: [5, 3], name: "d" },
+    ],
+  };
+  validateKernel(k);
+  const ins = [new Float64Array([1, -2, 3, 0.5, 4]), new Float64Array([0.1, 0.2, 0.4, 0.8])];
+  const want = interpretKernel(k, ins);
+  const got = compileKernel(k, { precision: "exact" }).run(ins);
+  assert.deepEqual(got, want);
+  // Direct check of one value: d[0, 0] = exp(y[1]) - exp(y[0]).
+  assert.equal(want[2][0], Math.exp(0.2) - Math.exp(0.1));
+});
