@@ -31,6 +31,16 @@ export {
 } from "./ad/api.ts";
 export { jit, type JitOptions, type Jitted } from "./gpu/jit.ts";
 export {
+  defaultDevice,
+  type Device,
+  deviceGet,
+  devicePut,
+  initDevice,
+  memoryStats,
+  setDefaultDevice,
+} from "./gpu/device.ts";
+export type { WebGpuContext, WebGpuLimits } from "./gpu/webgpu/device.ts";
+export {
   customJvp,
   type CustomJvpFunction,
   type CustomOptions,

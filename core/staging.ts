@@ -49,7 +49,9 @@ export class StagingTrace extends Trace {
   /** The atom standing for `x` in this jaxpr: its variable, an inline literal or a constvar. */
   atomFor(x: Array): Atom {
     if (this.owns(x)) return (x as StagingTracer).v;
-    if (x instanceof DeviceArray && x.ndim === 0 && !x.disposed) {
+    // Scalars on the CPU become literals (readable now); device scalars stay constants, since
+    // reading them would need an asynchronous readback.
+    if (x instanceof DeviceArray && x.ndim === 0 && !x.disposed && x.device === "cpu") {
       return new Literal(x.dataSync()[0], x.aval, x);
     }
     let v = this.#constVars.get(x);

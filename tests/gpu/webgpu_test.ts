@@ -400,6 +400,13 @@ Deno.test({
       assert.ok(after <= before, `live bytes grew from ${before} to ${after}`);
       p.dispose();
     });
+    await t.step("a captured device scalar is a constant, not a literal read back", async () => {
+      const s = devicePut(array(2.5, "float32"), "webgpu");
+      const f = jit((x: Array) => x.mul(s).add(1), { device: "webgpu" });
+      const y = f(array([1, 2], "float32"));
+      assert.deepEqual([...(await y.data())], [3.5, 6]);
+      s.dispose();
+    });
     await t.step("inspect shows WGSL", () => {
       const f = jit((x: Array) => np.erfc(x).sum(), { device: "webgpu" });
       const text = f.inspect(array([1, 2, 3], "float32")).toString();
