@@ -20,3 +20,5 @@ export {
   TracerBoolConversionError,
 } from "./trace.ts";
 export * as tree from "./tree.ts";
+/** The normal distribution (`cdf`, `logcdf`, `pdf`, `logpdf`, `ppf`), like `jax.scipy.stats.norm`. */
+export * as norm from "./ops/norm.ts";
