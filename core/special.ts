@@ -715,3 +715,34 @@ export function trigamma(x: number): number {
   const w2 = w * w;
   return sum + w + 0.5 * w2 + w * w2 * poly(w2, TRIGAMMA_ASYMPTOTIC);
 }
+
+/**
+ * The logistic function 1/(1 + e^−x), without overflow for large |x|.
+ *
+ * @example
+ * ```ts
+ * import { logistic } from "./special.ts";
+ * logistic(0); // 0.5
+ * logistic(-800); // 0 (no NaN from ∞/∞)
+ * ```
+ */
+export function logistic(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+/**
+ * Rounds half to even, as numpy and JAX do (`Math.round` rounds half up).
+ *
+ * @example
+ * ```ts
+ * import { roundHalfEven } from "./special.ts";
+ * roundHalfEven(2.5); // 2
+ * roundHalfEven(-1.5); // -2
+ * ```
+ */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}

@@ -34,7 +34,17 @@
  * @module
  */
 import type { DType } from "../core/dtype.ts";
-import { digamma, erf, erfc, erfinv, lgamma, logNdtr, trigamma } from "../core/special.ts";
+import {
+  digamma,
+  erf,
+  erfc,
+  erfinv,
+  lgamma,
+  logistic,
+  logNdtr,
+  roundHalfEven,
+  trigamma,
+} from "../core/special.ts";
 import { fmtShape, sizeOf } from "../core/shape.ts";
 
 /**
@@ -206,17 +216,6 @@ export function roundTo(v: number, dtype: DType): number {
     case "bool":
       return v ? 1 : 0;
   }
-}
-
-function logistic(x: number): number {
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
-}
-
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 const maxf = (x: number, y: number) => (x > y || Number.isNaN(x) ? x : y);

@@ -9,7 +9,17 @@ import { DeviceArray } from "../device_array.ts";
 import { allocate, type DType, isFloat } from "../dtype.ts";
 import { fmtShape, shapesEqual } from "../shape.ts";
 import { type Primitive, primitive } from "../primitive.ts";
-import { digamma, erf, erfc, erfinv, lgamma, logNdtr, trigamma } from "../special.ts";
+import {
+  digamma,
+  erf,
+  erfc,
+  erfinv,
+  lgamma,
+  logistic,
+  logNdtr,
+  roundHalfEven,
+  trigamma,
+} from "../special.ts";
 
 type Fn1 = (x: number) => number;
 type Fn2 = (x: number, y: number) => number;
@@ -88,18 +98,6 @@ function binary(name: string, kind: Kind, fn: Fn2, out?: DType, intFn?: Fn2): Pr
       return [new DeviceArray(outAval([x.aval, y.aval], dt), r)];
     },
   });
-}
-
-function logistic(x: number): number {
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
-}
-
-/** numpy/JAX round half to even. */
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /** x^n by repeated squaring (exact for small n, like XLA's integer_pow). */
