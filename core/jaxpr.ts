@@ -139,6 +139,10 @@ function fmtParam(v: unknown, indent: string, name: (v: Var) => string): string 
   if (v instanceof ClosedJaxpr) return "\n" + printJaxpr(v.jaxpr, indent + "    ", name);
   if (typeof v === "function") return v.name || "<fn>";
   if (globalThis.Array.isArray(v)) return `(${v.map((x) => fmtParam(x, indent, name)).join(", ")})`;
+  if (v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+    const kv = Object.entries(v).map(([k, x]) => `${k}=${fmtParam(x, indent, name)}`);
+    return `{${kv.join(" ")}}`;
+  }
   return String(v);
 }
 

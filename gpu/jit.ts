@@ -31,9 +31,9 @@ import { compileWebGpuProgram, type WebGpuProgram } from "./webgpu/program.ts";
 // Every `jit_call` on concrete arrays runs as compiled kernels. `jit` adds its options to the
 // parameters; jit_calls made by transforms (grad/vmap of a jitted function) use the defaults and
 // run where their arguments live.
-jitCallExecutor.run = (args: DeviceArray[], params: JitCallParams) => {
-  const p = params as JitCallParams & JitOptions & { inputNames?: string[] };
-  const device = p.device ?? (args.some((a) => a.device === "webgpu") ? "webgpu" : defaultDevice());
+jitCallExecutor.run = (args: DeviceArray[], p: JitCallParams) => {
+  const o: ExecutionOptions = p.options ?? {};
+  const device = o.device ?? (args.some((a) => a.device === "webgpu") ? "webgpu" : defaultDevice());
   if (device === "webgpu") return webgpuProgramFor(p.jaxpr, p.inputNames).run(args);
   if (args.some((a) => a.device !== "cpu")) {
     throw new Error(
@@ -43,8 +43,8 @@ jitCallExecutor.run = (args: DeviceArray[], params: JitCallParams) => {
         `move it with devicePut(x, "cpu") (after reading it back) or run with device "webgpu"`,
     );
   }
-  const outs = programFor(p.jaxpr, compileOptions(p)).run(args);
-  if (p.debugNans && outs.some(hasNaN)) findNaN(p.jaxpr, args, p.name);
+  const outs = programFor(p.jaxpr, compileOptions(o)).run(args);
+  if (o.debugNans && outs.some(hasNaN)) findNaN(p.jaxpr, args, p.name);
   return outs;
 };
 
@@ -82,7 +82,7 @@ function findNaN(program: Jaxpr, args: DeviceArray[], name: string): never {
 }
 
 const webgpuPrograms = new WeakMap<Jaxpr, WebGpuProgram>();
-function webgpuProgramFor(jaxpr: Jaxpr, names?: string[]): WebGpuProgram {
+function webgpuProgramFor(jaxpr: Jaxpr, names?: readonly string[]): WebGpuProgram {
   let p = webgpuPrograms.get(jaxpr);
   if (!p) {
     p = compileWebGpuProgram(jaxpr, names ? (i) => names[i] ?? `input ${i}` : undefined);
@@ -91,7 +91,10 @@ function webgpuProgramFor(jaxpr: Jaxpr, names?: string[]): WebGpuProgram {
   return p;
 }
 
-function compileOptions(o: JitOptions): CompileOptions {
+/** The options that say how a program runs; transforms of a jitted function inherit them. */
+type ExecutionOptions = Pick<JitOptions, "device" | "precision" | "interpret" | "debugNans">;
+
+function compileOptions(o: ExecutionOptions): CompileOptions {
   return { precision: o.precision, interpret: o.interpret };
 }
 
@@ -180,6 +183,11 @@ export function jit(f: (...args: any[]) => unknown, opts: JitOptions = {}): Jitt
   const cache = new Map<string, CacheEntry>();
   let traces = 0;
   const name = opts.name ?? (f.name || "fn");
+  const options: ExecutionOptions = {};
+  if (opts.device) options.device = opts.device;
+  if (opts.precision) options.precision = opts.precision;
+  if (opts.interpret) options.interpret = true;
+  if (opts.debugNans) options.debugNans = true;
 
   const prepare = (args: unknown[]) => {
     const dyn = args.filter((_, i) => !statics.has(i));
@@ -218,10 +226,9 @@ export function jit(f: (...args: any[]) => unknown, opts: JitOptions = {}): Jitt
     const outs = bind(P.jit_call, [...entry.consts, ...xs], {
       jaxpr: entry.jaxpr,
       name,
-      ...(opts.device ? { device: opts.device, inputNames: entry.inputNames } : {}),
-      ...(opts.precision ? { precision: opts.precision } : {}),
-      ...(opts.interpret ? { interpret: true } : {}),
-      ...(opts.debugNans ? { debugNans: true } : {}),
+      // Names for the errors of device programs (float64 on WebGPU names the argument).
+      ...(opts.device ? { inputNames: entry.inputNames } : {}),
+      ...(Object.keys(options).length > 0 ? { options } : {}),
     });
     return unflatten(entry.outDef, outs);
   }) as Jitted;

@@ -14,6 +14,8 @@ import { evalJaxpr, type Jaxpr } from "../../core/jaxpr.ts";
 import type { Params } from "../../core/primitive.ts";
 import {
   type CondParams,
+  derivedJitParams,
+  type JitCallParams,
   mergeBranchConsts,
   type ScanParams,
   splitList,
@@ -117,7 +119,11 @@ function jitCallBatch(vals: Array[], dims: BDim[], params: Params, n: number): [
   const batched = dims.map((d) => d !== null);
   const args = toFront(vals, dims, batched, n);
   const { jaxpr, consts } = batchJaxpr(params.jaxpr, batched, n);
-  const outs = bind(P.jit_call, [...consts, ...args], { jaxpr, name: `vmap(${params.name})` });
+  const outs = bind(
+    P.jit_call,
+    [...consts, ...args],
+    derivedJitParams(params as JitCallParams, jaxpr, `vmap(${params.name})`),
+  );
   return [outs, outs.map(() => 0)];
 }
 

@@ -25,6 +25,8 @@ import { dce, evalJaxpr, Jaxpr } from "../../core/jaxpr.ts";
 import type { Params } from "../../core/primitive.ts";
 import {
   type CondParams,
+  derivedJitParams,
+  type JitCallParams,
   mergeBranchConsts,
   type ScanParams,
   splitList,
@@ -142,18 +144,20 @@ function jitCallJvp(primals: Array[], tangents: T[], params: Params): [Array[], 
   const tanIn = tangents.filter((t): t is Array => t !== null);
   const m = jaxpr.outvars.length / 2;
   if (!underPartialEval()) {
-    const outs = bind(P.jit_call, [...consts, ...primals, ...tanIn], {
-      jaxpr,
-      name: `jvp(${params.name})`,
-    });
+    const outs = bind(
+      P.jit_call,
+      [...consts, ...primals, ...tanIn],
+      derivedJitParams(params as JitCallParams, jaxpr, `jvp(${params.name})`),
+    );
     return [outs.slice(0, m), outs.slice(m)];
   }
   const outs = bind(P.jit_call, primals, params);
   const tanOnly = dce(new Jaxpr([], jaxpr.invars, jaxpr.eqns, jaxpr.outvars.slice(m)));
-  const touts = bind(P.jit_call, [...consts, ...primals, ...tanIn], {
-    jaxpr: tanOnly,
-    name: `jvp(${params.name})`,
-  });
+  const touts = bind(
+    P.jit_call,
+    [...consts, ...primals, ...tanIn],
+    derivedJitParams(params as JitCallParams, tanOnly, `jvp(${params.name})`),
+  );
   return [outs, touts];
 }
 

@@ -22,6 +22,8 @@ import { Jaxpr, type Var } from "../../core/jaxpr.ts";
 import type { Params } from "../../core/primitive.ts";
 import {
   type CondParams,
+  derivedJitParams,
+  type JitCallParams,
   mergeBranchConsts,
   type ScanParams,
   splitList,
@@ -55,12 +57,37 @@ function perLinear(args: LinArg[], cts: C[]): C[] {
   return args.map((a) => (isLin(a) ? cts[k++] : null));
 }
 
+/**
+ * The backward pass of a program is a program of its own: traced into a `jit_call` with the
+ * forward call's options, so `grad(jit(f))` compiles (and runs on the device of) both passes.
+ * Symbolic zero cotangents stay out of it, in and out.
+ */
 function jitCallTranspose(cts: C[], args: LinArg[], params: Params): C[] {
-  const j: Jaxpr = params.jaxpr;
+  const p = params as JitCallParams;
   // Known operands become the constants of the program; linear ones stay its inputs.
-  const reordered = knownAsConsts(j, args.map((a) => !isLin(a)));
-  const ctsLin = backwardPass(reordered, args.filter((a) => !isLin(a)) as Array[], cts);
-  return perLinear(args, ctsLin);
+  const reordered = knownAsConsts(p.jaxpr, args.map((a) => !isLin(a)));
+  const knownOps = args.filter((a) => !isLin(a)) as Array[];
+  const linAvals = args.filter(isLin).map((a) => a.aval);
+  const ctIn = cts.filter((c): c is Array => c !== null);
+  let nonzero: boolean[] = [];
+  const { jaxpr, consts } = hoistConsts(traceFlat(
+    (...a) => {
+      const [kv, ctv] = splitList(a, [knownOps.length]);
+      let k = 0;
+      const r = backwardPass(reordered, kv, cts.map((c) => (c !== null ? ctv[k++] : null)));
+      nonzero = r.map((c) => c !== null);
+      return r.flatMap((c, i) => (c === null ? [] : [ctLike(c, linAvals[i])]));
+    },
+    [...knownOps.map((o) => o.aval), ...ctIn.map((c) => c.aval)],
+    "transpose",
+  ));
+  const outs = jaxpr.outvars.length === 0 ? [] : bind(
+    P.jit_call,
+    [...consts, ...knownOps, ...ctIn],
+    derivedJitParams(p, jaxpr, `transpose(${p.name})`),
+  );
+  let k = 0;
+  return perLinear(args, nonzero.map((nz) => (nz ? outs[k++] : null)));
 }
 
 function condTranspose(cts: C[], args: LinArg[], params: Params): C[] {

@@ -29,6 +29,30 @@ import { primitive } from "../primitive.ts";
 export interface JitCallParams {
   jaxpr: Jaxpr;
   name: string;
+  /**
+   * How to execute (device, precision, ...: the executor's business, opaque to `core/`).
+   * Inherited by the `jit_call`s that transforms derive from this one, so `grad(jit(f, o))` runs
+   * its backward pass with the options `o` too.
+   */
+  options?: Readonly<Record<string, unknown>>;
+  /** What each input is, for error messages (e.g. "argument 1.mtt"); not inherited. */
+  inputNames?: readonly string[];
+}
+
+/**
+ * The parameters of a `jit_call` derived from `params` by a transform (JVP, transpose, vmap):
+ * a new program and name, the same execution options.
+ *
+ * @example
+ * ```ts
+ * import { derivedJitParams } from "./control.ts";
+ * declare const params: import("./control.ts").JitCallParams;
+ * declare const jvpJaxpr: import("../jaxpr.ts").Jaxpr;
+ * derivedJitParams(params, jvpJaxpr, `jvp(${params.name})`);
+ * ```
+ */
+export function derivedJitParams(params: JitCallParams, jaxpr: Jaxpr, name: string): JitCallParams {
+  return params.options ? { jaxpr, name, options: params.options } : { jaxpr, name };
 }
 
 /**

@@ -8,6 +8,7 @@ import { type Array, array, grad, Jaxpr, jit } from "../../mod.ts";
 import { programFor, structuralKey } from "../../gpu/program.ts";
 import { makeJaxpr } from "../../mod.ts";
 import { memoryStats } from "../../gpu/device.ts";
+import { jitCallExecutor } from "../../core/primitives/control.ts";
 
 Deno.test("jit: trace cache", async (t) => {
   await t.step("no retrace for the same shapes and dtypes", () => {
@@ -118,4 +119,41 @@ Deno.test("jit: 1000 jitted gradient steps on the CPU do not grow live memory", 
     `live arrays grew from ${before.arrays} to ${after.arrays}`,
   );
   assert.ok(after.bytes <= before.bytes, `live bytes grew from ${before.bytes} to ${after.bytes}`);
+});
+
+Deno.test("jit: transforms of a jitted function run compiled, with its options", async (t) => {
+  // Record every jit_call that executes, with its name and options.
+  const calls: { name: string; options?: Readonly<Record<string, unknown>> }[] = [];
+  const run = jitCallExecutor.run;
+  jitCallExecutor.run = (args, p) => {
+    calls.push({ name: p.name, options: p.options });
+    return run(args, p);
+  };
+  try {
+    const f = jit((x: Array) => np.tanh(x).mul(x).sum(), { precision: "fast", name: "f" });
+    const x = array([0.5, -1, 2], "float64");
+    await t.step("grad: forward and backward pass are jit_calls with the options", () => {
+      calls.length = 0;
+      const g = grad(f)(x);
+      const eager = grad((v: Array) => np.tanh(v).mul(v).sum())(x);
+      assert.deepEqual([...g.dataSync()], [...eager.dataSync()], "float64 is exact in fast mode");
+      assert.deepEqual(calls.map((c) => c.name), ["f", "transpose(jvp(f))"]);
+      for (const c of calls) assert.deepEqual(c.options, { precision: "fast" }, c.name);
+    });
+    await t.step("jvp and vmap keep the options", () => {
+      calls.length = 0;
+      np.jvp(f, [x], [np.onesLike(x)]);
+      np.vmap(f)(array([[1, 2], [3, 4]], "float64"));
+      assert.deepEqual(calls.map((c) => c.name), ["jvp(f)", "vmap(f)"]);
+      for (const c of calls) assert.deepEqual(c.options, { precision: "fast" }, c.name);
+    });
+    await t.step("symbolic zero cotangents stay out of the backward program", () => {
+      const h = jit((a: Array, b: Array) => a.mul(2).sum().add(b.sum().mul(0)), { name: "h" });
+      const [ga, gb] = grad(h, { argnums: [0, 1] })(x, array([1, 2], "float64"));
+      assert.deepEqual([...ga.dataSync()], [2, 2, 2]);
+      assert.deepEqual([...gb.dataSync()], [0, 0]);
+    });
+  } finally {
+    jitCallExecutor.run = run;
+  }
 });

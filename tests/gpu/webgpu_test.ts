@@ -407,6 +407,21 @@ Deno.test({
       assert.deepEqual([...(await y.data())], [3.5, 6]);
       s.dispose();
     });
+    await t.step("grad and vmap of a jitted WebGPU function run on WebGPU too", async () => {
+      const f = jit((x: Array) => np.tanh(x).mul(x).sum(), { device: "webgpu" });
+      const x = array([0.5, -1, 2], "float32");
+      const g = grad(f)(x);
+      assert.equal(g.device, "webgpu", "the backward pass inherits the device");
+      const want = grad((v: Array) => np.tanh(v).mul(v).sum())(x).dataSync();
+      const got = await g.data();
+      for (let i = 0; i < want.length; i++) {
+        assert.ok(
+          Math.abs(got[i] - want[i]) <= 1e-5 * Math.abs(want[i]),
+          `${got[i]} vs ${want[i]}`,
+        );
+      }
+      assert.equal(np.vmap(f)(array([[1, 2], [3, 4]], "float32")).device, "webgpu");
+    });
     await t.step("inspect shows WGSL", () => {
       const f = jit((x: Array) => np.erfc(x).sum(), { device: "webgpu" });
       const text = f.inspect(array([1, 2, 3], "float32")).toString();
