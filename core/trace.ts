@@ -122,16 +122,35 @@ export class EvalTrace extends Trace {
   constructor() {
     super(null, "eager evaluation");
   }
-  /** Runs the primitive's CPU implementation. */
+  /** Runs the primitive's CPU implementation, or on the device where an operand lives. */
   process(prim: Primitive, args: Array[], params: Params): Array[] {
     for (const a of args) {
       if (a instanceof Tracer) throw new EscapedTracerError(a);
     }
     // The shape/dtype rule validates operands eagerly too, so errors do not depend on tracing.
     prim.abstractEval(args.map((a) => a.aval), params);
-    return prim.impl(args as DeviceArray[], params);
+    const xs = args as DeviceArray[];
+    if (deviceDispatch.run && xs.some((x) => x.device !== "cpu")) {
+      return deviceDispatch.run(prim, xs, params);
+    }
+    return prim.impl(xs, params);
   }
 }
+
+/**
+ * How eager operations on arrays that live on another device run (`gpu/` sets it: as a compiled
+ * program of one primitive on that device). A settable hook because `core/` must not depend on
+ * `gpu/`; null means every operand must be on the CPU.
+ *
+ * @example
+ * ```ts
+ * import { deviceDispatch } from "./trace.ts";
+ * console.log(deviceDispatch.run === null ? "cpu only" : "devices");
+ * ```
+ */
+export const deviceDispatch: {
+  run: ((prim: Primitive, args: DeviceArray[], params: Params) => Array[]) | null;
+} = { run: null };
 
 const root = new EvalTrace();
 let current: Trace = root;

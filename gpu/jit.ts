@@ -26,6 +26,7 @@ import { bind } from "../core/trace.ts";
 import { type TreeDef, treedefString, unflatten } from "../core/tree.ts";
 import { type CompileOptions, programFor } from "./program.ts";
 import { defaultDevice } from "./device.ts";
+import "./eager.ts"; // eager operations on device arrays run on their device
 import { compileWebGpuProgram, type WebGpuProgram } from "./webgpu/program.ts";
 
 // Every `jit_call` on concrete arrays runs as compiled kernels. `jit` adds its options to the

@@ -422,6 +422,24 @@ Deno.test({
       }
       assert.equal(np.vmap(f)(array([[1, 2], [3, 4]], "float32")).device, "webgpu");
     });
+    await t.step("eager operations on device arrays run on the device, grad included", async () => {
+      const f = (v: Array) => np.tanh(v).mul(v).add(v.mul(0.5).exp()).sum();
+      const x = array([0.5, -1, 2, 3.5], "float32");
+      const gx = devicePut(x, "webgpu");
+      const y = f(gx), g = grad(f)(gx);
+      assert.equal((y as np.DeviceArray).device, "webgpu");
+      assert.equal((g as np.DeviceArray).device, "webgpu");
+      const wantY = f(x).item(), gotY = (await y.data())[0];
+      assert.ok(Math.abs(gotY - wantY) <= 1e-5 * Math.abs(wantY), `f: ${gotY} vs ${wantY}`);
+      const want = grad(f)(x).dataSync(), got = await g.data();
+      for (let i = 0; i < want.length; i++) {
+        assert.ok(
+          Math.abs(got[i] - want[i]) <= 1e-5 * Math.abs(want[i]),
+          `${got[i]} vs ${want[i]}`,
+        );
+      }
+      gx.dispose();
+    });
     await t.step("inspect shows WGSL", () => {
       const f = jit((x: Array) => np.erfc(x).sum(), { device: "webgpu" });
       const text = f.inspect(array([1, 2, 3], "float32")).toString();

@@ -1,0 +1,55 @@
+/**
+ * Eager operations on device arrays: `x.mul(2)` where `x` lives on WebGPU runs there, as a
+ * compiled program of that one primitive (so there is one way to execute: the jit path). The
+ * one-equation jaxprs are cached per primitive, parameters and operand types, so the device
+ * program behind them (pipelines included) is built once.
+ *
+ * @module
+ */
+import type { Array } from "../core/array.ts";
+import type { DeviceArray } from "../core/device_array.ts";
+import { Jaxpr, Var } from "../core/jaxpr.ts";
+import type { Params, Primitive } from "../core/primitive.ts";
+import { jitCallExecutor } from "../core/primitives/control.ts";
+import { deviceDispatch } from "../core/trace.ts";
+import { structuralKey } from "./program.ts";
+
+const cache = new Map<string, Jaxpr>();
+const CACHE_SIZE = 1024;
+
+/**
+ * Runs one primitive on the device of its operands (CPU operands are uploaded).
+ *
+ * @example
+ * ```ts
+ * import { array, devicePut, initDevice } from "../mod.ts";
+ * import { runOnDevice } from "./eager.ts";
+ * import { P } from "../core/primitives/mod.ts";
+ * if (await initDevice("webgpu")) {
+ *   const x = devicePut(array([1, 2]), "webgpu");
+ *   const [y] = runOnDevice(P.exp, [x as never], {});
+ *   console.log(await y.data());
+ * }
+ * ```
+ */
+export function runOnDevice(prim: Primitive, args: DeviceArray[], params: Params): Array[] {
+  // A jit_call already runs on its operands' device.
+  if (prim.name === "jit_call") return prim.impl(args, params);
+  const jaxpr = oneEquation(prim, args, params);
+  return jitCallExecutor.run(args, { jaxpr, name: prim.name });
+}
+
+function oneEquation(prim: Primitive, args: DeviceArray[], params: Params): Jaxpr {
+  const invars = args.map((a) => new Var(a.aval));
+  const outputs = prim.abstractEval(invars.map((v) => v.aval), params).map((a) => new Var(a));
+  const jaxpr = new Jaxpr([], invars, [{ prim, inputs: invars, params, outputs }], outputs);
+  const key = structuralKey(jaxpr); // null when a parameter is not plain data
+  if (key === null) return jaxpr;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  cache.set(key, jaxpr);
+  return jaxpr;
+}
+
+deviceDispatch.run = runOnDevice;
