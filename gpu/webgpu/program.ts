@@ -3,12 +3,14 @@
  * kernel rendered to WGSL with cached pipelines, and an executor.
  *
  * Execution encodes all kernels of a call into one command encoder and submits once (llvmpipe
- * pays ~11 ms per submit + readback round trip). Plans with routines (primitives without a WGSL
- * kernel: matmul, linear algebra, sort, control flow, ...) run asynchronously: kernels up to the
- * routine are submitted, its operands are read back, its eager implementation runs on the host and
- * its results are uploaded; the call still returns at once, with output arrays whose storage
- * becomes ready when the program finishes (`await x.data()` waits for it, and later programs using
- * them wait too).
+ * pays ~11 ms per submit + readback round trip). `gather` and `scatter_add` routines are WGSL
+ * passes encoded with the kernels, and `while`/`cond`/`scan` are host loops around compiled
+ * sub-programs whose values stay on the device (`routines.ts`). Plans with other routines (matmul,
+ * linear algebra, sort, ...) or control flow run asynchronously: kernels up to the routine are
+ * submitted, then the loop runs, or the routine's operands are read back, its eager implementation
+ * runs on the host and its results are uploaded; the call still returns at once, with output arrays
+ * whose storage becomes ready when the program finishes (`await x.data()` waits for it, and later
+ * programs using them wait too).
  *
  * float64 has no WGSL representation: planning fails with an error naming the array.
  *
@@ -32,6 +34,7 @@ import {
   writeHost,
 } from "./device.ts";
 import { renderWgsl, WGSL_OPS, type WgslKernel } from "./wgsl.ts";
+import { describePlan, deviceRoutine } from "./routines.ts";
 
 /**
  * A jaxpr compiled for the WebGPU device.
@@ -166,21 +169,35 @@ export function compileWebGpuProgram(jaxpr: Jaxpr, names?: (i: number) => string
     },
     maxBuffersPerKernel: ctx.limits.maxStorageBuffersPerShaderStage - 1, // one for hoisted values
   });
+  // Software adapters (llvmpipe) pay per workgroup: few threads, each looping; GPUs want many.
+  const maxThreads = ctx.isFallbackAdapter || /llvmpipe|swiftshader/i.test(ctx.description)
+    ? 4096
+    : 1 << 18;
   const kernels = plan.steps.map((s) =>
     s.kind === "kernel"
       ? renderWgsl(s.kernel, {
         maxWorkgroupsPerDimension: ctx.limits.maxComputeWorkgroupsPerDimension,
         maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage,
-        // Software adapters (llvmpipe) pay per workgroup: few threads, each looping; GPUs want many.
-        maxThreads: ctx.isFallbackAdapter || /llvmpipe|swiftshader/i.test(ctx.description)
-          ? 4096
-          : 1 << 18,
+        maxThreads,
       })
       : null
   );
   // Compile every pipeline now, so the first call pays for it and later calls do not.
   for (const k of kernels) for (const p of k?.passes ?? []) pipelineFor(p.source);
-  const hasRoutines = plan.steps.some((s) => s.kind === "routine");
+  const routines = plan.steps.map((s) =>
+    s.kind === "routine"
+      ? deviceRoutine(s.eqn, {
+        compile: (j) => compileWebGpuProgram(j),
+        pipeline: pipelineFor,
+        maxThreads,
+        maxWorkgroupsPerDimension: ctx.limits.maxComputeWorkgroupsPerDimension,
+      })
+      : null
+  );
+  // Kernel routines encode like kernels; loops and host routines need the asynchronous path.
+  const hasRoutines = plan.steps.some((s, k) =>
+    s.kind === "routine" && routines[k]?.kind !== "kernel"
+  );
   const bytesOf = (b: number) => plan.buffers[b].aval.size * 4;
 
   function run(args: readonly DeviceArray[]): DeviceArray[] {
@@ -228,6 +245,23 @@ export function compileWebGpuProgram(jaxpr: Jaxpr, names?: (i: number) => string
       for (const s of scratchToFree.splice(0)) releaseBuffer(s);
     };
     const kernelStep = (k: number) => {
+      const r = routines[k];
+      if (r?.kind === "kernel") {
+        const s = plan.steps[k];
+        r.encode(
+          {
+            pass: () => (pass ??= (encoder ??= device.createCommandEncoder()).beginComputePass()),
+            scratch: (bytes) => {
+              const b = acquireBuffer(bytes);
+              scratchToFree.push(b);
+              return b;
+            },
+          },
+          s.inputs.map((b) => env[b]!),
+          s.outputs.map(alloc),
+        );
+        return;
+      }
       const s = plan.steps[k] as Extract<Plan["steps"][number], { kind: "kernel" }>;
       for (const b of s.outputs) alloc(b);
       const wk = kernels[k]!;
@@ -300,8 +334,12 @@ export function compileWebGpuProgram(jaxpr: Jaxpr, names?: (i: number) => string
       await Promise.all(waits);
       for (let k = 0; k < plan.steps.length; k++) {
         const s = plan.steps[k];
-        if (s.kind === "kernel") {
+        const r = routines[k];
+        if (s.kind === "kernel" || r?.kind === "kernel") {
           kernelStep(k);
+        } else if (r?.kind === "loop") {
+          submit(); // the loop's sub-programs are queued after the work producing its operands
+          await r.run(s.inputs.map((b) => env[b]!), s.outputs.map(alloc));
         } else {
           submit();
           const ins = await Promise.all(s.inputs.map(async (b) => {
@@ -342,13 +380,16 @@ export function compileWebGpuProgram(jaxpr: Jaxpr, names?: (i: number) => string
   }
 
   return {
-    plan,
+    // Printed plans say which routines run on the device and which on the host.
+    plan: { ...plan, toString: () => describePlan(plan, routines) },
     kernels,
     run,
     source: () =>
-      kernels.filter((k): k is WgslKernel => k !== null).flatMap((k) =>
-        k.passes.map((p) => p.source)
-      )
-        .join("\n\n"),
+      [
+        ...kernels.filter((k): k is WgslKernel => k !== null).flatMap((k) =>
+          k.passes.map((p) => p.source)
+        ),
+        ...routines.flatMap((r) => (r ? [r.source()] : [])),
+      ].join("\n\n"),
   };
 }
