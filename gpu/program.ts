@@ -2,6 +2,10 @@
  * Compiled programs: a jaxpr planned into kernels and routines (`fusion.ts`), with every kernel
  * rendered for its device, cached per jaxpr. This is what `jit_call` executes.
  *
+ * Control flow (`while`, `cond`, `scan`) runs as a host loop (`control_flow.ts`) around the
+ * programs of its predicate, body and branch jaxprs, compiled (and cached) here with the options of
+ * the enclosing program, so loop bodies are fused like everything else.
+ *
  * Caching: by jaxpr identity (what `jit`'s own trace cache hands over), and, for jaxprs built
  * afresh on every call (the JVP/transpose/vmap rules of `jit_call` re-trace), by a structural key
  * of the jaxpr when all its parameters are plain data.
@@ -11,8 +15,9 @@
 import type { DeviceArray } from "../core/device_array.ts";
 import { type Atom, Jaxpr, Literal, type Var } from "../core/jaxpr.ts";
 import { type CompiledKernel, compileKernel, type CpuCodegenOptions } from "./cpu_codegen.ts";
-import { interpretRunner, runPlan } from "./executor.ts";
-import { type Plan, planJaxpr } from "./fusion.ts";
+import { controlFlowJaxprs, runControlFlow, type SubJaxpr } from "./control_flow.ts";
+import { eagerRoutine, interpretRunner, type RoutineRunner, runPlan } from "./executor.ts";
+import { type Plan, planJaxpr, printPlan } from "./fusion.ts";
 
 /**
  * A jaxpr compiled for the CPU.
@@ -63,21 +68,70 @@ export interface CompileOptions extends CpuCodegenOptions {
  * ```
  */
 export function compileProgram(jaxpr: Jaxpr, opts: CompileOptions = {}): Program {
-  const plan = planJaxpr(jaxpr);
-  const kernels = plan.steps.map((s) =>
+  const base = planJaxpr(jaxpr);
+  const kernels = base.steps.map((s) =>
     s.kind === "kernel" && !opts.interpret ? compileKernel(s.kernel, opts) : null
   );
   const runner = opts.interpret
     ? interpretRunner
     : (_: unknown, ins: Parameters<CompiledKernel["run"]>[0], step: number) =>
       kernels[step]!.run(ins);
+  // Sub-programs of control-flow steps, resolved on first use (nothing to compile for a branch
+  // or loop that never runs; and printing a plan compiles them on demand).
+  const subJaxprs = base.steps.map((s) => (s.kind === "routine" ? controlFlowJaxprs(s.eqn) : null));
+  const subPrograms: (Program[] | null)[] = subJaxprs.map(() => null);
+  const subsAt = (k: number): Program[] =>
+    subPrograms[k] ??= subJaxprs[k]!.map((s) => programFor(s.jaxpr, opts));
+  const routine: RoutineRunner | undefined = subJaxprs.some((s) => s !== null)
+    ? (eqn, ins, k) =>
+      subJaxprs[k] ? runControlFlow(eqn, ins, subsAt(k)) : eagerRoutine(eqn, ins, k)
+    : undefined;
+  const plan: Plan = {
+    ...base,
+    toString: () => printWithSubprograms(base, subJaxprs, subsAt),
+  };
   return {
     plan,
     kernels,
-    run: (args) => runPlan(plan, args, runner),
-    source: () =>
-      kernels.filter((k): k is CompiledKernel => k !== null).map((k) => k.source).join("\n\n"),
+    run: (args) => runPlan(plan, args, runner, routine),
+    source: () => {
+      const own = kernels.filter((k): k is CompiledKernel => k !== null).map((k) => k.source);
+      const subs = subJaxprs.flatMap((ss, k) =>
+        ss === null ? [] : ss.map((s, i) => {
+          const src = subsAt(k)[i].source();
+          const head = `// step ${k}: ${stepName(base, k)} ${s.label}`;
+          return src ? `${head}\n${src}` : `${head} (no kernels)`;
+        })
+      );
+      return [...own, ...subs].join("\n\n");
+    },
   };
+}
+
+function stepName(plan: Plan, k: number): string {
+  const s = plan.steps[k];
+  return s.kind === "routine" ? s.eqn.prim.name : s.kernel.name;
+}
+
+/** The plan's text with each control-flow step followed by the plans of its sub-programs, indented. */
+function printWithSubprograms(
+  plan: Plan,
+  subJaxprs: readonly (SubJaxpr[] | null)[],
+  subsAt: (k: number) => Program[],
+): string {
+  const out: string[] = [];
+  for (const line of printPlan(plan).split("\n")) {
+    out.push(line);
+    // Step headers are the only unindented "step k:" lines of a printed plan.
+    const m = /^step (\d+): routine /.exec(line);
+    const k = m ? Number(m[1]) : -1;
+    if (k < 0 || !subJaxprs[k]) continue;
+    subJaxprs[k]!.forEach((s, i) => {
+      out.push(`    ${stepName(plan, k)} ${s.label}:`);
+      out.push(subsAt(k)[i].plan.toString().split("\n").map((l) => "        " + l).join("\n"));
+    });
+  }
+  return out.join("\n");
 }
 
 const byIdentity = new WeakMap<Jaxpr, Map<string, Program>>();
