@@ -297,13 +297,24 @@ export function compileWebGpuProgram(jaxpr: Jaxpr, names?: (i: number) => string
       scratchToFree.push(...scratch);
     };
 
-    const outputs = () =>
-      plan.outputs.map((b, i) => {
-        const aval = plan.buffers[b].aval;
+    // The returned arrays: inputs passed through as they are, one array per output buffer (an
+    // output listed twice is the same array), ready when `ready` resolves.
+    const wrapOutputs = (buffer: (b: number) => GPUBuffer, ready?: Promise<void>) => {
+      const made = new Map<number, DeviceArray>();
+      return plan.outputs.map((b) => {
         if (inputSet.has(b)) return args[plan.inputs.indexOf(b)];
-        const first = plan.outputs.indexOf(b);
-        return first < i ? null : { b, aval };
+        let arr = made.get(b);
+        if (!arr) {
+          const aval = plan.buffers[b].aval;
+          arr = new DeviceArray(
+            new ShapedArray(aval.shape, aval.dtype, aval.weakType),
+            new WebGpuStorage(buffer(b), aval.dtype, aval.size, ready),
+          );
+          made.set(b, arr);
+        }
+        return arr;
       });
+    };
 
     if (!hasRoutines && waits.length === 0) {
       plan.steps.forEach((_, k) => {
@@ -312,18 +323,7 @@ export function compileWebGpuProgram(jaxpr: Jaxpr, names?: (i: number) => string
       });
       submit();
       for (const b of owned) if (!outSet.has(b)) free(b);
-      const made = new Map<number, DeviceArray>();
-      return outputs().map((o, i) => {
-        if (o instanceof DeviceArray) return o;
-        const b = o ? o.b : plan.outputs[i];
-        let arr = made.get(b);
-        if (!arr) {
-          const aval = plan.buffers[b].aval;
-          arr = new DeviceArray(aval, new WebGpuStorage(env[b]!, aval.dtype, aval.size));
-          made.set(b, arr);
-        }
-        return arr;
-      });
+      return wrapOutputs((b) => env[b]!);
     }
 
     // Asynchronous path: allocate the outputs now (the arrays returned own them), fill them when
@@ -362,21 +362,7 @@ export function compileWebGpuProgram(jaxpr: Jaxpr, names?: (i: number) => string
       for (const b of [...owned]) free(b);
     })();
     done.catch(() => {}); // failures surface when an output is read
-    const made = new Map<number, DeviceArray>();
-    return outputs().map((o, i) => {
-      if (o instanceof DeviceArray) return o;
-      const b = o ? o.b : plan.outputs[i];
-      let arr = made.get(b);
-      if (!arr) {
-        const aval = plan.buffers[b].aval;
-        arr = new DeviceArray(
-          new ShapedArray(aval.shape, aval.dtype, aval.weakType),
-          new WebGpuStorage(outBufs.get(b)!, aval.dtype, aval.size, done),
-        );
-        made.set(b, arr);
-      }
-      return arr;
-    });
+    return wrapOutputs((b) => outBufs.get(b)!, done);
   }
 
   return {
