@@ -22,18 +22,28 @@
  *   reductions.
  * - **Precision.** `exact` (the default): every float32 operation is rounded (`Math.fround`) and
  *   special functions are the eager ones, so results equal eager results bit for bit in every
- *   dtype (float32 `erfc` skips the evaluation where its float32 value is the constant 0 or 2:
- *   {@link erfcSat32}). `fast`: float32 expressions are evaluated in double precision and rounded
- *   when stored (and before comparisons, conversions and rounding functions, so discrete decisions
- *   see float32 values), and float32 `erfc` uses the float32-accurate {@link erfcF32}; about 2×
- *   faster on W1. Results then differ from eager float32 by rounding only (usually they are more
- *   accurate); float64 and int32 are exact in both modes.
+ *   dtype (float32 `erfc` skips the evaluation where its float32 value is the constant 0 or 2,
+ *   and uses one `exp` where that provably rounds to the same float32: {@link erfcExact32F}).
+ *   `fast`: float32 expressions are evaluated in double precision and rounded when stored (and
+ *   before comparisons, conversions and rounding functions, so discrete decisions see float32
+ *   values), and float32 `erfc` uses the float32-accurate {@link erfcF32}. Results then differ
+ *   from eager float32 by rounding only (usually they are more accurate); float64 and int32 are
+ *   exact in both modes.
+ * - **Threads.** The generated function takes optional bounds of its outermost loop, so a large
+ *   kernel can be split across the worker pool of `cpu_parallel.ts`: maps and reductions over
+ *   inner axes always (each element is computed exactly as on one thread), reductions over the
+ *   outermost loop from per-chunk partial results where they combine to the same bits (max/min,
+ *   integer sums) or where reordering is allowed (float32 in `fast` precision), and otherwise
+ *   through a `terms` variant of the kernel that stores every term for {@link replaySource} to
+ *   add in the one-thread order.
  *
  * @module
  */
 import { allocate, type DType, type TypedArray } from "../core/dtype.ts";
 import { sizeOf, stridesOf } from "../core/shape.ts";
-import { erfcF32, erfcSat32 } from "./f32math.ts";
+import { erfc } from "../core/special.ts";
+import { type KernelFn, runSplit, type SplitCode, type SplitInfo } from "./cpu_parallel.ts";
+import { ERFC_F32_TWO, ERFC_F32_ZERO, erfcF32, erfcSat32 } from "./f32math.ts";
 import {
   evalOp,
   HELPERS,
@@ -44,8 +54,119 @@ import {
   SCALAR_OPS,
 } from "./kernel_ir.ts";
 
-/** Functions generated code calls by name. */
-const CPU_HELPERS = { ...HELPERS, erfcF32, erfcSat32 };
+/** Relative half-width of the interval the rounding test of {@link erfcExact32} checks. */
+const ERFC_EXACT_EPS = 2 ** -36;
+
+/**
+ * `erfc(x)` for float32 kernels in `exact` precision: a value whose float32 rounding is bitwise
+ * `Math.fround(erfc(x))` of the eager (fdlibm, double-precision) `erfc`, with one `exp` instead
+ * of two (used for arguments that may not be float32 values; see {@link erfcExact32F}).
+ *
+ * Why it is exact: for 1.25 ≤ |x| < 10.06 the eager `erfc` evaluates `exp(−x² − 0.5625 + R/S)/x`
+ * with two `exp`s, splitting x² so that its rounding error does not reach the double result. For
+ * a float32 result that accuracy is not needed: one `exp` with the same R/S is within 1.5e-14
+ * relative of the eager value (measured over 3e6 points; the rounding error of x² ≤ 101 bounds it
+ * by ~1e-14). If the whole interval `v·(1 ± 2⁻³⁶)` (1.5e-11, a 1000× margin) rounds to one
+ * float32, the eager value rounds to it too; otherwise (about 3 calls in 10 000) this falls back
+ * to the eager `erfc`. Elsewhere it is {@link erfcSat32}: the saturated constants, or the eager
+ * polynomial (|x| < 1.25, already cheap). In fact, for every float32 argument in the one-`exp`
+ * range (all 39 200 595 of them, checked once exhaustively) the one-`exp` value already rounds
+ * like the eager one; `tests/gpu/cpu_parallel_test.ts` checks millions of them on every run.
+ *
+ * @example
+ * ```ts
+ * import { erfcExact32 } from "./cpu_codegen.ts";
+ * import { erfc } from "../core/special.ts";
+ * Math.fround(erfcExact32(3)) === Math.fround(erfc(3)); // true
+ * ```
+ */
+export function erfcExact32(x: number): number {
+  if (x >= ERFC_F32_ZERO) return 0;
+  if (x <= -ERFC_F32_TWO) return 2;
+  const ax = Math.abs(x);
+  if (!(ax >= 1.25)) return erfc(x); // also NaN
+  const v = erfcOneExp(x, ax);
+  const f = Math.fround(v);
+  if (
+    Math.fround(v * (1 - ERFC_EXACT_EPS)) === f && Math.fround(v * (1 + ERFC_EXACT_EPS)) === f
+  ) return f;
+  return erfc(x);
+}
+
+/**
+ * {@link erfcExact32} for an argument that is a float32 value (what `exact` kernels pass when the
+ * argument is a rounded result or a float32 load): no rounding test, since for every float32 in
+ * the one-`exp` range the one-`exp` value rounds like the eager `erfc` (checked exhaustively by
+ * `tests/gpu/cpu_parallel_test.ts`). The test costs a quarter of W1's forward kernel.
+ *
+ * @example
+ * ```ts
+ * import { erfcExact32F } from "./cpu_codegen.ts";
+ * import { erfc } from "../core/special.ts";
+ * Math.fround(erfcExact32F(Math.fround(2.5))) === Math.fround(erfc(Math.fround(2.5))); // true
+ * ```
+ */
+export function erfcExact32F(x: number): number {
+  if (x >= ERFC_F32_ZERO) return 0;
+  if (x <= -ERFC_F32_TWO) return 2;
+  const ax = Math.abs(x);
+  if (!(ax >= 1.25)) return erfc(x); // also NaN
+  return erfcOneExp(x, ax);
+}
+
+/** erfc(x) for 1.25 ≤ |x| = ax with one `exp` (within 1.5e-14 relative of the eager value). */
+function erfcOneExp(x: number, ax: number): number {
+  // log(x·erfc(x)) + x² + 0.5625 ≈ R(s)/S(s), s = 1/x²: fdlibm's fits (core/special.ts RA/SA
+  // below 1/0.35, RB/SB above), in Horner form.
+  const s = 1 / (ax * ax);
+  const r = ax < 1 / 0.35
+    ? (-9.86494403484714822705e-03 +
+      s * (-6.93858572707181764372e-01 +
+          s * (-1.05586262253232909814e+01 +
+              s * (-6.23753324503260060396e+01 +
+                  s * (-1.62396669462573470355e+02 +
+                      s * (-1.84605092906711035994e+02 +
+                          s *
+                            (-8.12874355063065934246e+01 + s * -9.81432934416914548592e+00))))))) /
+      (1 +
+        s * (1.96512716674392571292e+01 +
+            s * (1.37657754143519042600e+02 +
+                s * (4.34565877475229228821e+02 +
+                    s * (6.45387271733267880336e+02 +
+                        s * (4.29008140027567833386e+02 +
+                            s * (1.08635005541779435134e+02 +
+                                s *
+                                  (6.57024977031928170135e+00 +
+                                    s * -6.04244152148580987438e-02))))))))
+    : (-9.86494292470009928597e-03 +
+      s * (-7.99283237680523006574e-01 +
+          s * (-1.77579549177547519889e+01 +
+              s * (-1.60636384855821916062e+02 +
+                  s * (-6.37566443368389627722e+02 +
+                      s * (-1.02509513161107724954e+03 + s * -4.83519191608651397019e+02)))))) /
+      (1 +
+        s * (3.03380607434824582924e+01 +
+            s * (3.25792512996573918826e+02 +
+                s * (1.53672958608443695994e+03 +
+                    s * (3.19985821950859553908e+03 +
+                        s * (2.55305040643316442583e+03 +
+                            s *
+                              (4.74528541206955367215e+02 + s * -2.24409524465858183362e+01)))))));
+  const e = Math.exp(r - ax * ax - 0.5625) / ax;
+  return x > 0 ? e : 2 - e;
+}
+
+/**
+ * Functions generated code calls by name (the `H` argument of its `new Function`); the pool's
+ * workers compile kernel sources with the same object.
+ *
+ * @example
+ * ```ts
+ * import { CPU_HELPERS } from "./cpu_codegen.ts";
+ * CPU_HELPERS.erfcSat32(20); // 0
+ * ```
+ */
+export const CPU_HELPERS = { ...HELPERS, erfcF32, erfcSat32, erfcExact32, erfcExact32F };
 
 /**
  * Numeric mode of generated CPU code for float32 (see the module docs).
@@ -75,6 +196,12 @@ export interface CompiledKernel {
   source: string;
   /** Runs the kernel: input buffers in, freshly allocated outputs out. */
   run(inputs: readonly TypedArray[]): TypedArray[];
+  /**
+   * How the kernel may be split across threads (`cpu_parallel.ts`), or null when it must run on
+   * one thread (no loop, or a reduction over the outermost loop whose result would depend on the
+   * summation order in a mode that promises bitwise results).
+   */
+  split: SplitInfo | null;
 }
 
 /**
@@ -91,6 +218,16 @@ export interface CpuCodegenOptions {
   precision?: Precision;
   /** Largest table (elements) used to share shifted or loop-invariant values (default 65536). */
   maxTable?: number;
+  /**
+   * Threads a large kernel may be split across, the main thread included (default: the
+   * process-wide setting of `configureCpuParallel`, initially `navigator.hardwareConcurrency`).
+   */
+  threads?: number;
+  /**
+   * Smallest estimated work (points × weighted operations) split across threads (default: the
+   * process-wide setting; tests pass 0 to force splitting).
+   */
+  parallelMinWork?: number;
 }
 
 /** Ops whose result jumps (comparisons, conversions, rounding): fast mode rounds their inputs. */
@@ -167,7 +304,11 @@ interface Table {
 
 /**
  * Generates the JavaScript source of a kernel: the body of `new Function("H", source)`, which
- * returns `function (ins, outs)`.
+ * returns `function (ins, outs)`; called as `f(ins, outs, lo, hi)` it computes only the outermost
+ * loop's iterations `[lo, hi)` (one chunk of a split run, see `cpu_parallel.ts`). The `terms`
+ * variant, for split runs of reductions over the outermost loop, writes each reduce output's
+ * terms in loop order (a `Float64Array` of points-in-the-chunk elements) instead of summing them:
+ * {@link replaySource} then accumulates them in the one-thread order.
  *
  * @example
  * ```ts
@@ -176,7 +317,11 @@ interface Table {
  * console.log(kernelSource(k));
  * ```
  */
-export function kernelSource(k: Kernel, opts: CpuCodegenOptions = {}): string {
+export function kernelSource(
+  k: Kernel,
+  opts: CpuCodegenOptions = {},
+  variant: "plain" | "terms" = "plain",
+): string {
   const precision = opts.precision ?? "exact";
   const maxTable = opts.maxTable ?? 65536;
   const r = k.domain.length;
@@ -451,7 +596,13 @@ export function kernelSource(k: Kernel, opts: CpuCodegenOptions = {}): string {
     } else {
       if (DISCONTINUOUS.has(n.op)) args = args.map(round32);
       const place = deepest(args.map((a) => cvs[a]));
-      const code = renderOp(n.op, args.map(ref), argDtype, n.dtype, precision);
+      // A float32 value for certain: rounded results, float32 loads, float32 constants.
+      const a0 = cvs[args[0]];
+      const argIsF32 = a0.dtype === "float32" &&
+        (a0.value !== undefined
+          ? Math.fround(a0.value) === a0.value
+          : a0.code.startsWith("fr(") || /^in\d+\[/.test(a0.code));
+      const code = renderOp(n.op, args.map(ref), argDtype, n.dtype, precision, argIsF32);
       id = cv(`x|${n.op}|${n.dtype}|${args.join(",")}`, () => ({
         code,
         scope: place.scope,
@@ -549,7 +700,13 @@ export function kernelSource(k: Kernel, opts: CpuCodegenOptions = {}): string {
       return;
     }
     const a = affine(0, keptStrides, mainEnv);
-    if (reducedLoopDepths.every((rd) => rd > a.level)) {
+    if (variant === "terms" && reducedLoopDepths.includes(1)) {
+      // Split run of a reduction over the outermost loop that must keep the one-thread order:
+      // store every term in loop order; the main thread replays the accumulation
+      // (replaySource).
+      prologue.push(`let tc${j} = 0;`);
+      inner.push(`out${j}[tc${j}++] = ${ref(v)};`);
+    } else if (reducedLoopDepths.every((rd) => rd > a.level)) {
       const name = `a${j}`;
       decls[a.level].push(`let ${name} = ${literal(reduceInit(o.reduce!))};`);
       finals[a.level].push(`out${j}[${a.code}] = ${name};`);
@@ -582,7 +739,9 @@ export function kernelSource(k: Kernel, opts: CpuCodegenOptions = {}): string {
     }
     if (d < L) {
       const ax = loops[d];
-      lines.push(`${indent}for (let i${ax} = 0; i${ax} < ${k.domain[ax]}; i${ax}++) {`);
+      // The outermost loop runs over [lo, hi): the whole extent, or one chunk of a split run.
+      const [from, to] = d === 0 ? ["lo", "hi"] : ["0", String(k.domain[ax])];
+      lines.push(`${indent}for (let i${ax} = ${from}; i${ax} < ${to}; i${ax}++) {`);
       lines.push(...block(d + 1, indent + "  "));
       lines.push(`${indent}}`);
     } else {
@@ -599,11 +758,64 @@ export function kernelSource(k: Kernel, opts: CpuCodegenOptions = {}): string {
     `// kernel ${k.name}: domain [${k.domain}], reduce axes [${k.reduceAxes}], ` +
     `${tables.size} table(s), precision ${precision}`,
     `return function ${k.name}(ins, outs) {`,
+    ...(L > 0
+      ? [
+        // Optional third and fourth arguments: the chunk [lo, hi) of the outermost loop that a
+        // split run (cpu_parallel.ts) gives each thread. The two-argument form stays the
+        // kernel's plain signature.
+        `  const lo = arguments.length > 2 ? arguments[2] : 0;`,
+        `  const hi = arguments.length > 2 ? arguments[3] : ${k.domain[loops[0]]};`,
+      ]
+      : []),
     ...k.inputs.map((_, i) => `  const in${i} = ins[${i}];`),
     ...k.outputs.map((_, j) => `  const out${j} = outs[${j}];`),
     ...prologue.map((l) => "  " + l),
   ];
   return [...head, ...block(0, "  "), ...epilogue.map((l) => "  " + l), "};"].join("\n");
+}
+
+/**
+ * Source of the function that accumulates the terms written by the `terms` variant of a kernel
+ * (see {@link kernelSource}) for outermost-loop iterations `[lo, hi)`: the same loop nest, each
+ * term added to its output element in the order the one-thread kernel adds it, so a split run
+ * gives the one-thread bits. Returns `function (terms, accs, lo, hi)`; `accs` are `Float64Array`
+ * accumulators of the reduce outputs (others are ignored).
+ *
+ * @example
+ * ```ts
+ * import { replaySource } from "./cpu_codegen.ts";
+ * // Σ_i x[i, j] over a [1000, 3] domain: acc0[j] += terms in (i, j) order.
+ * console.log(replaySource({
+ *   name: "k", domain: [1000, 3], reduceAxes: [0],
+ *   inputs: [{ dtype: "float64", size: 3000, name: "x" }],
+ *   nodes: [{ kind: "load", input: 0, index: { offset: 0, coefs: [3, 1] }, dtype: "float64" }],
+ *   outputs: [{ node: 0, kind: "reduce", reduce: "sum", dtype: "float64", shape: [3], name: "s" }],
+ * }));
+ * ```
+ */
+export function replaySource(k: Kernel): string {
+  const loops = k.domain.map((_, d) => d).filter((d) => k.domain[d] > 1);
+  const kept = k.domain.map((_, d) => d).filter((d) => !k.reduceAxes.includes(d));
+  const st = stridesOf(kept.map((d) => k.domain[d]));
+  const addr = kept.map((d, j) => (k.domain[d] > 1 ? `${st[j]} * i${d}` : "")).filter(Boolean)
+    .join(" + ") || "0";
+  const outs = k.outputs.map((o, j) => ({ o, j })).filter(({ o }) => o.kind === "reduce");
+  const body = outs.map(({ o, j }) => accUpdate(o.reduce!, `acc${j}[${addr}]`, `tm${j}[tc${j}++]`));
+  const lines = [
+    `"use strict";`,
+    `return function replay_${k.name}(terms, accs, lo, hi) {`,
+    ...outs.map(({ j }) => `  const tm${j} = terms[${j}], acc${j} = accs[${j}]; let tc${j} = 0;`),
+  ];
+  let indent = "  ";
+  loops.forEach((d, i) => {
+    const [from, to] = i === 0 ? ["lo", "hi"] : ["0", String(k.domain[d])];
+    lines.push(`${indent}for (let i${d} = ${from}; i${d} < ${to}; i${d}++) {`);
+    indent += "  ";
+  });
+  lines.push(...body.map((l) => indent + l));
+  for (let i = loops.length; i > 0; i--) lines.push(" ".repeat(2 * i) + "}");
+  lines.push("};");
+  return lines.join("\n");
 }
 
 function renderOp(
@@ -612,6 +824,7 @@ function renderOp(
   argDtype: DType,
   dtype: DType,
   precision: Precision,
+  argIsF32 = false,
 ): string {
   const round = (code: string) =>
     dtype === "int32"
@@ -627,7 +840,8 @@ function renderOp(
     return round(args[0]);
   }
   if (op === "erfc" && dtype === "float32") {
-    return precision === "fast" ? `erfcF32(${args[0]})` : `fr(erfcSat32(${args[0]}))`;
+    if (precision === "fast") return `erfcF32(${args[0]})`;
+    return `fr(${argIsF32 ? "erfcExact32F" : "erfcExact32"}(${args[0]}))`;
   }
   const s = SCALAR_OPS[op];
   if (!s) throw new Error(`cpu codegen: unknown scalar op '${op}'`);
@@ -658,6 +872,7 @@ export function compileKernel(k: Kernel, opts: CpuCodegenOptions = {}): Compiled
     return {
       kernel: k,
       source: `// kernel ${k.name}: empty domain [${k.domain}]`,
+      split: null,
       run: () =>
         k.outputs.map((o) => {
           const out = allocate(o.dtype, sizeOf(o.shape));
@@ -667,19 +882,100 @@ export function compileKernel(k: Kernel, opts: CpuCodegenOptions = {}): Compiled
     };
   }
   const source = kernelSource(k, opts);
-  let fn: (ins: readonly TypedArray[], outs: TypedArray[]) => void;
+  let fn: KernelFn;
   try {
     fn = new Function("H", source)(CPU_HELPERS);
   } catch (e) {
     throw new Error(`cpu codegen: kernel ${k.name} does not compile: ${e}\n${source}`);
   }
+  const split = splitInfo(k, opts.precision ?? "exact");
+  const par = { threads: opts.threads, minWork: opts.parallelMinWork };
+  // The code split runs use: the kernel itself, or its terms variant with the replay function
+  // (compiled on first use: most kernels never run split).
+  let splitCode: SplitCode | null = null;
+  const getSplitCode = (): SplitCode => {
+    if (splitCode) return splitCode;
+    if (!split!.kinds.includes("terms")) return splitCode = { kid: nextKernelId++, source, fn };
+    const tsrc = kernelSource(k, opts, "terms");
+    return splitCode = {
+      kid: nextKernelId++,
+      source: tsrc,
+      fn: new Function("H", tsrc)(CPU_HELPERS),
+      replay: new Function(replaySource(k))(),
+    };
+  };
   return {
     kernel: k,
     source,
+    split,
     run(inputs) {
       const outs = k.outputs.map((o) => allocate(o.dtype, sizeOf(o.shape)));
+      if (split && runSplit(getSplitCode, split, inputs, outs, par)) return outs;
       fn(inputs, outs);
       return outs;
     },
+  };
+}
+
+/** Source cache key of compiled kernels in the worker pool. */
+let nextKernelId = 0;
+
+/** Rough cost of one evaluation of an op, relative to an add (special functions call helpers). */
+const OP_COST: Record<string, number> = {
+  erf: 12,
+  erfc: 12,
+  erf_inv: 20,
+  lgamma: 20,
+  digamma: 20,
+  trigamma: 20,
+  log_ndtr: 20,
+  logistic: 8,
+  exp: 8,
+  log: 8,
+  log1p: 8,
+  expm1: 8,
+  pow: 12,
+  sin: 8,
+  cos: 8,
+  tan: 10,
+  tanh: 8,
+  sqrt: 2,
+  rsqrt: 3,
+  div: 2,
+};
+
+/**
+ * Whether and how a kernel may be split across threads at its outermost loop.
+ *
+ * Splitting never changes a map output or a reduction over inner axes: each element is computed by
+ * one chunk exactly as on one thread. A reduction over the split axis is combined from per-chunk
+ * partial results when that gives the same bits (max/min: the first extreme wins either way;
+ * integer sums, exact in double) or when reordering is allowed (float32 in `fast` precision).
+ * Otherwise (float32 sums in `exact`, float64 sums in both modes) the chunks store their terms and
+ * the main thread accumulates them in the one-thread order: the expensive part (computing the
+ * terms) runs in parallel, the cheap part (one add per term) in order.
+ */
+function splitInfo(k: Kernel, precision: Precision): SplitInfo | null {
+  const axis = k.domain.findIndex((e) => e > 1);
+  if (axis < 0) return null;
+  const reduced = k.reduceAxes.includes(axis);
+  const points = sizeOf(k.domain);
+  const reducedPoints = k.reduceAxes.reduce((t, a) => t * k.domain[a], 1);
+  const combinable = (o: Kernel["outputs"][number]) =>
+    o.kind === "map" || o.reduce === "max" || o.reduce === "min" ||
+    (o.reduce === "sum" && (o.dtype === "int32" || o.dtype === "bool") &&
+      reducedPoints <= 2 ** 22) ||
+    (precision === "fast" && o.dtype === "float32");
+  const how = !reduced ? "direct" : k.outputs.every(combinable) ? "partial" : "terms";
+  const perPoint = k.nodes.reduce(
+    (t, n) => t + (n.kind === "op" ? OP_COST[n.op] ?? 1 : n.kind === "load" ? 0.5 : 0),
+    1,
+  );
+  return {
+    extent: k.domain[axis],
+    work: points * perPoint,
+    kinds: k.outputs.map((o) => (o.kind === "reduce" ? how : "direct")),
+    reduce: k.outputs.map((o) => o.reduce),
+    termsPerIter: points / k.domain[axis],
   };
 }

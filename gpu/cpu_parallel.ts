@@ -1,0 +1,674 @@
+/**
+ * Parallel CPU kernels: a compiled kernel's outermost loop split across a small pool of workers
+ * (`node:worker_threads`, one per extra core), synchronously from the caller's point of view.
+ *
+ * Why this shape:
+ *
+ * - **Synchronous.** `jit` calls return arrays, not promises, so a call cannot await workers. The
+ *   main thread publishes a job, takes chunks itself, then blocks in `Atomics.wait` (allowed on
+ *   Deno's main thread) until the chunks the workers took are done.
+ * - **Work stealing, no dependence on workers.** The outer loop is cut into chunks that fixed
+ *   boundaries (a function of the kernel, not of the pool) define; whoever is awake takes the next
+ *   one from a shared counter. A worker still starting up (Deno loads a worker's modules while the
+ *   main thread runs) simply takes none, so a job never waits for a worker that is not running.
+ *   Reductions over the split axis produce one partial result per chunk, combined by the main
+ *   thread in chunk order: the result does not depend on which thread ran which chunk.
+ * - **Exact sums stay exact.** Where partial sums would change bits the precision promises
+ *   (float32 in `exact`, float64 always), chunks store every term instead, and the main thread
+ *   adds them in the one-thread order ({@link ReplayFn}), in rounds of at most 4 MB of terms. The
+ *   expensive part (W1: the normal CDFs) runs in parallel; the replay is one add per term.
+ * - **Shared memory only, no messages after start-up.** Workers block in `Atomics.wait`, so they
+ *   cannot receive messages; everything a job needs is in three `SharedArrayBuffer`s posted once:
+ *   a control block (job descriptor, counters), a source area (the generated kernel source, which
+ *   a worker compiles with `new Function` once per kernel id and caches) and a growable data arena
+ *   (inputs copied in, outputs and partial results written there, copied out afterwards; copying
+ *   costs ~0.1 ms per MB, under 2% of W1's time, and keeps every array the rest of zgrad sees an
+ *   ordinary typed array).
+ * - **Never keeps the process alive.** Workers are `unref`'d and need no cleanup: processes and
+ *   `deno test` exit with them parked in `Atomics.wait` (and the test sanitizers see no pending
+ *   op, since no message listener remains on the main thread after start-up).
+ * - **Optional.** Where workers cannot start (no `node:worker_threads`, or no read permission
+ *   for the worker module under Deno), the first attempt fails quietly and every kernel runs on
+ *   one thread. On a machine whose other cores are busy, splitting gains nothing and the copies
+ *   (and, for exact sums, the stored terms) cost up to ~20%: `configureCpuParallel({ threads: 1 })`.
+ *
+ * @module
+ */
+import type { Worker } from "node:worker_threads";
+import type { TypedArray } from "../core/dtype.ts";
+import { reduceInit, type ReduceOp, reduceStep } from "./kernel_ir.ts";
+
+/**
+ * A kernel function as generated: the whole loop nest, or with `lo`/`hi` only the iterations
+ * `[lo, hi)` of the outermost loop.
+ *
+ * @example
+ * ```ts
+ * import type { KernelFn } from "./cpu_parallel.ts";
+ * const double: KernelFn = (ins, outs, lo = 0, hi = ins[0].length) => {
+ *   for (let i = lo; i < hi; i++) outs[0][i] = 2 * ins[0][i];
+ * };
+ * ```
+ */
+export type KernelFn = (
+  ins: readonly TypedArray[],
+  outs: TypedArray[],
+  lo?: number,
+  hi?: number,
+) => void;
+
+/**
+ * Settings of the CPU worker pool, process-wide (read at every kernel call, so changing them takes
+ * effect without recompiling).
+ *
+ * @example
+ * ```ts
+ * import type { CpuParallelConfig } from "./cpu_parallel.ts";
+ * const c: CpuParallelConfig = { threads: 2, minWork: 3e5 };
+ * ```
+ */
+export interface CpuParallelConfig {
+  /**
+   * Smallest estimated work (points × weighted operations per point) worth splitting; 0 splits
+   * every kernel that can be split, whatever it costs (tests).
+   */
+  minWork: number;
+  /** Threads sharing a kernel, the main thread included (1 = never split). */
+  threads: number;
+}
+
+/**
+ * Default smallest work to split. Measured on the 2-core bench machine (maps of 3e4–3e6 points):
+ * a map with one `exp` per point (9.5 work units) gains from 3e4 points on (0.23 → 0.20 ms;
+ * 1e6 points: 7.8 → 5.2 ms), one with `erfc`, `exp` and `logistic` (30 units) too (1.33 → 1.03
+ * ms; 1e6: 45 → 24 ms).
+ */
+const DEFAULT_MIN_WORK = 3e5;
+/**
+ * Least work per byte copied through the arena for a split to pay. The same measurements: a
+ * `neg` map (2.5 work units per point, 8 bytes copied) never gains (1e6 points: 0.75 → 1.04
+ * ms), since copying costs ~0.1 ms per MB; an `exp` map (9.5 units, 8 bytes) gains 1.5×.
+ */
+const MIN_WORK_PER_BYTE = 1;
+
+const config: CpuParallelConfig = {
+  threads: Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 16)),
+  minWork: DEFAULT_MIN_WORK,
+};
+
+/**
+ * Reads or changes the pool settings; returns the settings in force before the call (so a caller
+ * can restore them). `threads: 1` turns splitting off.
+ *
+ * @example
+ * ```ts
+ * import { configureCpuParallel } from "./cpu_parallel.ts";
+ * const before = configureCpuParallel({ threads: 1 }); // single-threaded kernels
+ * configureCpuParallel(before); // restore
+ * ```
+ */
+export function configureCpuParallel(c: Partial<CpuParallelConfig> = {}): CpuParallelConfig {
+  const before = { ...config };
+  if (c.threads !== undefined) config.threads = Math.max(1, Math.floor(c.threads));
+  if (c.minWork !== undefined) config.minWork = Math.max(0, c.minWork);
+  return before;
+}
+
+// --- Control block layout (Int32 slots).
+const GEN = 0; // job generation: odd while the main thread writes a job, even when it is ready
+const NEXT = 1; // next chunk to take
+const DONE = 2; // chunks finished
+const ACTIVE = 3; // workers inside a job
+const NCHUNKS = 4;
+const KID = 5; // kernel id (source cache key)
+const SRCLEN = 6; // bytes of source in the source area
+const NIN = 7;
+const NOUT = 8;
+const FROM = 9; // the job's range of the split loop
+const TO = 10;
+const FAILED = 11; // set by a worker whose chunk threw: the job's results are discarded
+const DESC = 16; // descriptors: inputs (dtype, offset, length), outputs (dtype, offset, length, stride, kind)
+const STATS = 4096; // per-worker count of chunks run
+const CTL_INTS = STATS + 64;
+const MAX_DESC = STATS - DESC;
+const SRC_BYTES = 1 << 20;
+/** Largest arena: Int32 byte offsets in the descriptors. */
+const ARENA_MAX = 2 ** 31 - 8;
+/** Output kinds in descriptors. */
+const DIRECT = 0, PARTIAL = 1, TERMS = 2;
+
+/**
+ * A typed-array view of `dtype` over shared memory (worker side and main side agree on codes).
+ *
+ * @example
+ * ```ts
+ * import { sharedView } from "./cpu_parallel.ts";
+ * const v = sharedView(new SharedArrayBuffer(16), 0, 0, 4); // Float32Array(4)
+ * ```
+ */
+export function sharedView(
+  buf: SharedArrayBuffer,
+  code: number,
+  offset: number,
+  length: number,
+): TypedArray {
+  switch (code) {
+    case 0:
+      return new Float32Array(buf, offset, length);
+    case 1:
+      return new Float64Array(buf, offset, length);
+    case 2:
+      return new Int32Array(buf, offset, length);
+    default:
+      return new Uint8Array(buf, offset, length);
+  }
+}
+
+/**
+ * Runs one worker's share of published jobs forever (the body of `cpu_worker.ts`; exported so the
+ * protocol lives in one file).
+ *
+ * @example
+ * ```ts ignore
+ * import { workerLoop } from "./cpu_parallel.ts";
+ * import { CPU_HELPERS } from "./cpu_codegen.ts";
+ * workerLoop(ctl, src, arena, 0, CPU_HELPERS); // never returns
+ * ```
+ */
+export function workerLoop(
+  ctlBuf: SharedArrayBuffer,
+  srcBuf: SharedArrayBuffer,
+  arena: SharedArrayBuffer,
+  index: number,
+  helpers: Record<string, unknown>,
+): never {
+  const ctl = new Int32Array(ctlBuf);
+  const src = new Uint8Array(srcBuf);
+  const cache = new Map<number, KernelFn>();
+  const decoder = new TextDecoder();
+  let seen = Atomics.load(ctl, GEN);
+  for (;;) {
+    Atomics.wait(ctl, GEN, seen);
+    const g = Atomics.load(ctl, GEN);
+    if (g === seen) continue;
+    seen = g;
+    if (g & 1) continue; // being written: wait for the next even generation
+    Atomics.add(ctl, ACTIVE, 1);
+    // Joined in time only if no newer job started meanwhile (the main thread waits for ACTIVE to
+    // drop to 0 before rewriting the descriptors, so this job's descriptors stay valid).
+    if (Atomics.load(ctl, GEN) === g) {
+      const kid = ctl[KID];
+      let fn = cache.get(kid);
+      if (!fn) {
+        // TextDecoder does not accept views of shared memory: copy the bytes first.
+        const text = decoder.decode(src.slice(0, ctl[SRCLEN]));
+        fn = new Function("H", text)(helpers) as KernelFn;
+        cache.set(kid, fn);
+      }
+      const job = readJob(ctl, arena);
+      let c: number;
+      while ((c = Atomics.add(ctl, NEXT, 1)) < job.n) {
+        // A chunk that throws must still count as done, or the main thread would wait forever;
+        // FAILED makes it discard the job and run the kernel on one thread instead.
+        try {
+          runChunk(fn, job, c);
+        } catch {
+          Atomics.store(ctl, FAILED, 1);
+        }
+        ctl[STATS + index]++;
+        if (Atomics.add(ctl, DONE, 1) + 1 === job.n) Atomics.notify(ctl, DONE);
+      }
+    }
+    Atomics.sub(ctl, ACTIVE, 1);
+    Atomics.notify(ctl, ACTIVE);
+  }
+}
+
+/** An output of a job: where it lives in the arena and how chunks address it. */
+interface OutDesc {
+  code: number;
+  offset: number;
+  /** Elements (TERMS: elements per iteration of the split loop). */
+  length: number;
+  /** Bytes between chunks (PARTIAL) or between iterations of the split loop (TERMS). */
+  stride: number;
+  kind: number;
+  /** The whole output (DIRECT). */
+  view: TypedArray | null;
+}
+
+interface Job {
+  n: number;
+  from: number;
+  to: number;
+  ins: TypedArray[];
+  outs: OutDesc[];
+  buf: SharedArrayBuffer;
+}
+
+function readJob(ctl: Int32Array, buf: SharedArrayBuffer): Job {
+  let p = DESC;
+  const ins: TypedArray[] = [];
+  for (let i = 0; i < ctl[NIN]; i++, p += 3) {
+    ins.push(sharedView(buf, ctl[p], ctl[p + 1], ctl[p + 2]));
+  }
+  const outs: OutDesc[] = [];
+  for (let j = 0; j < ctl[NOUT]; j++, p += 5) {
+    const [code, offset, length, stride, kind] = ctl.subarray(p, p + 5);
+    const view = kind === DIRECT ? sharedView(buf, code, offset, length) : null;
+    outs.push({ code, offset, length, stride, kind, view });
+  }
+  return { n: ctl[NCHUNKS], from: ctl[FROM], to: ctl[TO], ins, outs, buf };
+}
+
+/** Chunk `c` of `n` over `[from, to)`. */
+function chunkRange(c: number, n: number, from: number, to: number): [number, number] {
+  const e = to - from;
+  return [from + Math.floor((c * e) / n), from + Math.floor(((c + 1) * e) / n)];
+}
+
+function runChunk(fn: KernelFn, job: Job, c: number): void {
+  const [lo, hi] = chunkRange(c, job.n, job.from, job.to);
+  const outs = job.outs.map((o) =>
+    o.kind === DIRECT
+      ? o.view!
+      : o.kind === PARTIAL
+      ? sharedView(job.buf, o.code, o.offset + c * o.stride, o.length)
+      : sharedView(job.buf, o.code, o.offset + (lo - job.from) * o.stride, (hi - lo) * o.length)
+  );
+  fn(job.ins, outs, lo, hi);
+}
+
+// --- Main-thread side.
+
+interface Pool {
+  ctl: Int32Array;
+  src: Uint8Array;
+  arena: SharedArrayBuffer;
+  workers: Worker[];
+  /** Kernel id whose source is in the source area. */
+  srcKid: number;
+  jobs: number;
+}
+
+let pool: Pool | null = null;
+let poolFailed = false;
+const encoder = new TextEncoder();
+
+/**
+ * `node:worker_threads`' Worker, looked up when first needed rather than imported: a static
+ * import would make the whole of zgrad fail to load where the module does not exist (browsers);
+ * there, `getPool` fails and kernels run on one thread.
+ */
+function workerClass(): typeof Worker {
+  const proc = (globalThis as {
+    process?: { getBuiltinModule?: (name: string) => { Worker: typeof Worker } | undefined };
+  }).process;
+  const m = proc?.getBuiltinModule?.("node:worker_threads");
+  if (!m) throw new Error("node:worker_threads is not available");
+  return m.Worker;
+}
+
+/** The pool for `threads` threads (creating or growing it), or null when workers are unavailable. */
+function getPool(threads: number): Pool | null {
+  if (poolFailed) return null;
+  if (!pool) {
+    pool = {
+      ctl: new Int32Array(new SharedArrayBuffer(CTL_INTS * 4)),
+      src: new Uint8Array(new SharedArrayBuffer(SRC_BYTES)),
+      arena: new SharedArrayBuffer(1 << 16, { maxByteLength: ARENA_MAX }),
+      workers: [],
+      srcKid: -1,
+      jobs: 0,
+    };
+  }
+  try {
+    while (pool.workers.length < Math.min(threads - 1, 63)) {
+      const w = new (workerClass())(new URL("./cpu_worker.ts", import.meta.url));
+      // Parked workers must not keep the process (or a test run) alive.
+      w.unref();
+      // A worker that dies (its module fails to load) just never takes chunks; handling the
+      // event keeps it from becoming an uncaught error of the main thread.
+      w.on("error", () => {});
+      w.postMessage({
+        ctl: pool.ctl.buffer,
+        src: pool.src.buffer,
+        arena: pool.arena,
+        index: pool.workers.length,
+      });
+      pool.workers.push(w);
+    }
+  } catch {
+    // No workers here (permissions, a host without worker_threads): run single-threaded.
+    poolFailed = true;
+    return null;
+  }
+  return pool;
+}
+
+/**
+ * Statistics of the worker pool: workers started, jobs run, and chunks each worker ran (the main
+ * thread runs the rest). Tests use it to check that workers are reused and actually take work.
+ *
+ * @example
+ * ```ts
+ * import { cpuPoolStats } from "./cpu_parallel.ts";
+ * console.log(cpuPoolStats().workers); // 0 until a large kernel runs
+ * ```
+ */
+export function cpuPoolStats(): { workers: number; jobs: number; workerChunks: number[] } {
+  if (!pool) return { workers: 0, jobs: 0, workerChunks: [] };
+  const p = pool;
+  return {
+    workers: p.workers.length,
+    jobs: p.jobs,
+    workerChunks: p.workers.map((_, i) => Atomics.load(p.ctl, STATS + i)),
+  };
+}
+
+/**
+ * How a compiled kernel may be split (computed once per kernel by the renderer).
+ *
+ * @example
+ * ```ts
+ * import type { SplitInfo } from "./cpu_parallel.ts";
+ * const s: SplitInfo = {
+ *   extent: 1000, work: 5e6, kinds: ["partial"], reduce: ["sum"], termsPerIter: 25,
+ * };
+ * ```
+ */
+export interface SplitInfo {
+  /** Extent of the outermost loop (the split axis). */
+  extent: number;
+  /** Estimated work of the whole kernel (points × weighted operations). */
+  work: number;
+  /**
+   * Per output: `direct` (each element written by one chunk: maps, reductions over inner axes),
+   * `partial` (a reduction over the split axis combined from one partial result per chunk) or
+   * `terms` (a reduction over the split axis whose terms the chunks store, accumulated afterwards
+   * in the one-thread order).
+   */
+  kinds: ("direct" | "partial" | "terms")[];
+  /** Per output: its reduction (for combining partials). */
+  reduce: (ReduceOp | undefined)[];
+  /** Points per iteration of the split loop (terms each `terms` output stores per iteration). */
+  termsPerIter: number;
+}
+
+/**
+ * Accumulates stored terms of iterations `[lo, hi)` of the split loop into `accs` (one
+ * `Float64Array` per reduce output), in the one-thread order.
+ *
+ * @example
+ * ```ts
+ * import type { ReplayFn } from "./cpu_parallel.ts";
+ * const sum: ReplayFn = (terms, accs, lo, hi) => {
+ *   for (let i = 0; i < hi - lo; i++) accs[0][0] += terms[0][i];
+ * };
+ * ```
+ */
+export type ReplayFn = (
+  terms: Float64Array[],
+  accs: Float64Array[],
+  lo: number,
+  hi: number,
+) => void;
+
+/**
+ * The code a split run executes: the kernel (or its terms variant) with a source-cache id, and
+ * for `terms` outputs the replay function.
+ *
+ * @example
+ * ```ts ignore
+ * import type { SplitCode } from "./cpu_parallel.ts";
+ * const code: SplitCode = { kid: 0, source, fn };
+ * ```
+ */
+export interface SplitCode {
+  /** Identifies `source` in the workers' caches. */
+  kid: number;
+  /** Body of `new Function("H", source)`. */
+  source: string;
+  /** The same, compiled on the main thread. */
+  fn: KernelFn;
+  /** For `terms` outputs. */
+  replay?: ReplayFn;
+}
+
+/** Target work per chunk: small enough to balance 2–16 threads, large enough to amortise a call. */
+const CHUNK_WORK = 1 << 19;
+/** Bound on partial results held in the arena (bytes). */
+const MAX_PARTIAL_BYTES = 1 << 24;
+/**
+ * Bound on stored terms per round (bytes): a long loop runs as several rounds. Measured on W1
+ * (200k events): 4 MB and 32 MB rounds run equally fast; the smaller keeps the arena small.
+ */
+const TERMS_BYTES = 1 << 22;
+
+const align8 = (x: number) => (x + 7) & ~7;
+
+/**
+ * Number of chunks a kernel is cut into: a function of the kernel only (never of the pool), so
+ * results of reductions over the split axis do not depend on the thread count or on timing.
+ *
+ * @example
+ * ```ts
+ * import { chunkCount } from "./cpu_parallel.ts";
+ * chunkCount({ extent: 1e6, work: 5e8, kinds: [], reduce: [], termsPerIter: 1 }, []); // 954
+ * ```
+ */
+export function chunkCount(s: SplitInfo, outSizes: number[]): number {
+  let n = Math.min(s.extent, 4096, Math.max(8, Math.ceil(s.work / CHUNK_WORK)));
+  const partialBytes = s.kinds.reduce(
+    (t, k, j) => t + (k === "partial" ? align8(outSizes[j] * 8) : 0),
+    0,
+  );
+  if (partialBytes > 0) n = Math.min(n, Math.floor(MAX_PARTIAL_BYTES / partialBytes));
+  return n;
+}
+
+/**
+ * Runs a kernel split across the pool when that pays (large work, more than one thread, workers
+ * available); returns null when it should run single-threaded instead. `code` is asked for the
+ * code to run only when the kernel does split.
+ *
+ * @example
+ * ```ts ignore
+ * import { runSplit } from "./cpu_parallel.ts";
+ * const outs = runSplit(() => code, split, inputs, outputs, {}) ?? runSerially();
+ * ```
+ */
+export function runSplit(
+  code: () => SplitCode,
+  split: SplitInfo,
+  inputs: readonly TypedArray[],
+  outputs: TypedArray[],
+  opts: { threads?: number; minWork?: number },
+): TypedArray[] | null {
+  const threads = opts.threads ?? config.threads;
+  const minWork = opts.minWork ?? config.minWork;
+  if (threads < 2 || split.extent < 2 || split.work < minWork) return null;
+  if (minWork > 0) {
+    // Memory-bound kernels lose to the copies in and out of the arena (and the stored terms).
+    let bytes = inputs.reduce((t, a) => t + a.byteLength, 0);
+    outputs.forEach((a, j) => {
+      if (split.kinds[j] === "direct") bytes += a.byteLength;
+      // Terms are written once; their replay overlaps the next round's computation. (W1's
+      // exact gradient kernel, 47 units per point against 24 bytes of inputs and 16 of terms,
+      // gains 1.6×.)
+      if (split.kinds[j] === "terms") bytes += 8 * split.termsPerIter * split.extent;
+    });
+    if (split.work < MIN_WORK_PER_BYTE * bytes) return null;
+  }
+  if (inputs.length * 3 + outputs.length * 5 > MAX_DESC) return null;
+  const E = split.extent;
+  const nTerms = split.kinds.filter((k) => k === "terms").length;
+  // Rounds: terms of at most TERMS_BYTES per round; otherwise one round over the whole loop.
+  const perIter = split.termsPerIter * 8;
+  const roundIters = nTerms ? Math.max(1, Math.floor(TERMS_BYTES / (perIter * nTerms))) : E;
+  // One round: chunks fixed by the kernel (partial results are combined in chunk order). Several
+  // rounds (terms only, replayed in loop order whatever the chunks): chunks per round.
+  const single = roundIters >= E;
+  const n0 = single ? chunkCount(split, outputs.map((o) => o.length)) : 0;
+  if (single && n0 < 2) return null;
+  const roundChunks = (from: number, to: number) =>
+    single ? n0 : Math.min(
+      to - from,
+      Math.max(
+        4 * threads,
+        Math.ceil(
+          (split.work * (to - from)) / E / CHUNK_WORK,
+        ),
+      ),
+    );
+  // Layout: inputs, then outputs (partial ones n0 times, terms ones one round long, in float64).
+  let size = 0;
+  const inOff = inputs.map((a) => {
+    const o = size;
+    size = align8(size + a.byteLength);
+    return o;
+  });
+  const outs: OutDesc[] = outputs.map((a, j) => {
+    const offset = size;
+    const kind = split.kinds[j];
+    if (kind === "partial") {
+      const stride = align8(a.length * 8);
+      size += stride * n0;
+      return { code: 1, offset, length: a.length, stride, kind: PARTIAL, view: null };
+    }
+    if (kind === "terms") {
+      // Two regions when there are several rounds: workers fill one while the main thread
+      // replays the other.
+      size += align8(perIter * Math.min(roundIters, E)) * (single ? 1 : 2);
+      return {
+        code: 1,
+        offset,
+        length: split.termsPerIter,
+        stride: perIter,
+        kind: TERMS,
+        view: null,
+      };
+    }
+    size = align8(size + a.byteLength);
+    return { code: codeOf(a), offset, length: a.length, stride: 0, kind: DIRECT, view: null };
+  });
+  if (size > ARENA_MAX) return null;
+  const p = getPool(threads);
+  if (!p) return null;
+  const c = code();
+  const bytes = encoder.encode(c.source);
+  if (bytes.length > SRC_BYTES) return null;
+  const ctl = p.ctl;
+
+  /** Publishes a job: odd generation, wait for workers to leave the previous one, write, even. */
+  const publish = (write: () => void) => {
+    const g = Atomics.load(ctl, GEN);
+    Atomics.store(ctl, GEN, g + 1);
+    for (let a; (a = Atomics.load(ctl, ACTIVE)) !== 0;) Atomics.wait(ctl, ACTIVE, a, 5);
+    write();
+    Atomics.store(ctl, FAILED, 0);
+    Atomics.store(ctl, NEXT, 0);
+    Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, GEN, g + 2);
+    Atomics.notify(ctl, GEN);
+    p.jobs++;
+  };
+
+  let ins: TypedArray[] = [];
+  const accs = outputs.map((a, j) =>
+    split.kinds[j] === "terms"
+      ? new Float64Array(a.length).fill(reduceInit(split.reduce[j]!))
+      : new Float64Array(0)
+  );
+  /** The outputs as round `r` addresses them (terms outputs alternate between two regions). */
+  const outsOf = (r: number) =>
+    outs.map((o) =>
+      o.kind === TERMS && r % 2 ? { ...o, offset: o.offset + align8(perIter * roundIters) } : o
+    );
+  const replay = (r: number) => {
+    const from = r * roundIters, to = Math.min(E, from + roundIters);
+    const terms = outsOf(r).map((o) =>
+      o.kind === TERMS ? new Float64Array(p.arena, o.offset, (to - from) * o.length) : accs[0]
+    );
+    c.replay!(terms, accs, from, to);
+  };
+  const rounds = Math.ceil(E / roundIters);
+  for (let r = 0; r < rounds; r++) {
+    const from = r * roundIters, to = Math.min(E, from + roundIters);
+    const n = roundChunks(from, to);
+    const rOuts = outsOf(r);
+    publish(() => {
+      let d = DESC;
+      if (r === 0) {
+        if (p.arena.byteLength < size) {
+          p.arena.grow(Math.min(ARENA_MAX, Math.max(size, Math.floor(p.arena.byteLength * 1.5))));
+        }
+        if (p.srcKid !== c.kid) {
+          p.src.set(bytes);
+          ctl[SRCLEN] = bytes.length;
+          ctl[KID] = c.kid;
+          p.srcKid = c.kid;
+        }
+        ins = inputs.map((a, i) => {
+          const v = sharedView(p.arena, codeOf(a), inOff[i], a.length);
+          v.set(a);
+          ctl[d++] = codeOf(a), ctl[d++] = inOff[i], ctl[d++] = a.length;
+          return v;
+        });
+        // No clearing needed: a kernel writes every element of its outputs (maps at every
+        // point, reductions through their accumulators), so each chunk overwrites its share.
+        for (const o of outs) {
+          if (o.kind === DIRECT) o.view = sharedView(p.arena, o.code, o.offset, o.length);
+        }
+        ctl[NIN] = inputs.length;
+        ctl[NOUT] = outputs.length;
+      }
+      d = DESC + 3 * inputs.length;
+      for (const o of rOuts) {
+        ctl.set([o.code, o.offset, o.length, o.stride, o.kind], d);
+        d += 5;
+      }
+      ctl[FROM] = from;
+      ctl[TO] = to;
+      ctl[NCHUNKS] = n;
+    });
+    // While the workers start on this round, the main thread replays the previous one.
+    if (r > 0 && nTerms) replay(r - 1);
+    // The main thread's share: whatever the workers have not taken.
+    const job: Job = { n, from, to, ins, outs: rOuts, buf: p.arena };
+    let k: number;
+    while ((k = Atomics.add(ctl, NEXT, 1)) < n) {
+      runChunk(c.fn, job, k);
+      Atomics.add(ctl, DONE, 1);
+    }
+    for (let done; (done = Atomics.load(ctl, DONE)) < n;) Atomics.wait(ctl, DONE, done, 50);
+    if (Atomics.load(ctl, FAILED)) return null; // outputs untouched: the caller runs serially
+  }
+  if (nTerms) replay(rounds - 1);
+
+  // Results: copy maps out; combine partial reductions in chunk order; store replayed sums.
+  outputs.forEach((out, j) => {
+    const o = outs[j];
+    if (o.kind === DIRECT) return out.set(o.view!);
+    if (o.kind === TERMS) return out.set(accs[j]);
+    const op = split.reduce[j]!;
+    const step = o.stride / 8;
+    const parts = new Float64Array(p.arena, o.offset, step * n0);
+    for (let e = 0; e < out.length; e++) {
+      let acc = reduceInit(op);
+      for (let k = 0; k < n0; k++) acc = reduceStep(op, acc, parts[k * step + e]);
+      out[e] = acc;
+    }
+  });
+  return outputs;
+}
+
+function codeOf(a: TypedArray): number {
+  return a instanceof Float32Array
+    ? 0
+    : a instanceof Float64Array
+    ? 1
+    : a instanceof Int32Array
+    ? 2
+    : 3;
+}

@@ -1,0 +1,339 @@
+/**
+ * Parallel CPU kernels (gpu/cpu_parallel.ts): kernels split across the worker pool give the
+ * single-thread results (bitwise for maps and for reductions that allow it, within 1e-6 relative
+ * for float32 sums over the split axis in `fast` precision), the pool is reused, and the exact
+ * float32 `erfc` fast path rounds like the eager `erfc`.
+ *
+ * Splitting is forced with `parallelMinWork: 0` (or `configureCpuParallel({ minWork: 0 })` for
+ * `jit`), so small kernels exercise every chunk boundary.
+ */
+import assert from "node:assert/strict";
+import * as np from "../../mod.ts";
+import { type Array, array, jit, valueAndGrad } from "../../mod.ts";
+import { erfc } from "../../core/special.ts";
+import {
+  compileKernel,
+  type CpuCodegenOptions,
+  erfcExact32,
+  erfcExact32F,
+} from "../../gpu/cpu_codegen.ts";
+import { chunkCount, configureCpuParallel, cpuPoolStats } from "../../gpu/cpu_parallel.ts";
+import type { DType, TypedArray } from "../../core/dtype.ts";
+import type { Kernel, KNode, ReduceOp } from "../../gpu/kernel_ir.ts";
+import { assertClose, assertSameBits } from "./_util.ts";
+
+const SPLIT: CpuCodegenOptions = { threads: 2, parallelMinWork: 0 };
+const SERIAL: CpuCodegenOptions = { threads: 1 };
+
+/** Deterministic pseudo-random data (a fixed LCG: no dependence on zgrad's PRNG). */
+function data(n: number, seed: number, scale = 4): Float64Array {
+  let s = seed >>> 0;
+  return Float64Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s / 2 ** 32 - 0.5) * 2 * scale;
+  });
+}
+
+const typed = (dtype: DType, xs: Float64Array) =>
+  dtype === "float32"
+    ? Float32Array.from(xs)
+    : dtype === "float64"
+    ? Float64Array.from(xs)
+    : dtype === "int32"
+    ? Int32Array.from(xs, (v) => Math.round(v * 1000))
+    : Uint8Array.from(xs, (v) => (v > 0 ? 1 : 0));
+
+/**
+ * A kernel over `[n, m]`: `f(x[i] − y[j])` with a map or a reduction output, `f` a chain of ops.
+ */
+function kernel(
+  n: number,
+  m: number,
+  dtype: DType,
+  ops: string[],
+  out: { kind: "map" } | { kind: "reduce"; reduce: ReduceOp; axes: number[] },
+): Kernel {
+  const nodes: KNode[] = [
+    { kind: "load", input: 0, index: { offset: 0, coefs: [1, 0] }, dtype },
+    { kind: "load", input: 1, index: { offset: 0, coefs: [0, 1] }, dtype },
+    { kind: "op", op: "sub", args: [0, 1], dtype },
+  ];
+  for (const op of ops) nodes.push({ kind: "op", op, args: [nodes.length - 1], dtype });
+  const node = nodes.length - 1;
+  const reduceAxes = out.kind === "reduce" ? out.axes : [];
+  const shape = [n, m].filter((_, d) => !reduceAxes.includes(d));
+  return {
+    name: "k",
+    domain: [n, m],
+    reduceAxes,
+    inputs: [{ dtype, size: n, name: "x" }, { dtype, size: m, name: "y" }],
+    nodes,
+    outputs: [
+      out.kind === "map"
+        ? { node, kind: "map", dtype, shape: [n, m], name: "z" }
+        : { node, kind: "reduce", reduce: out.reduce, dtype, shape, name: "z" },
+    ],
+  };
+}
+
+function assertBits(got: ArrayLike<number>, want: ArrayLike<number>, what: string) {
+  assert.equal(got.length, want.length, `${what}: length`);
+  for (let i = 0; i < got.length; i++) {
+    if (!Object.is(got[i], want[i])) assert.fail(`${what}: [${i}] = ${got[i]}, want ${want[i]}`);
+  }
+}
+
+/** Runs `k` single-threaded and split; returns both results and whether the split run split. */
+function both(k: Kernel, precision: "exact" | "fast", inputs: TypedArray[]) {
+  const serial = compileKernel(k, { ...SERIAL, precision });
+  const split = compileKernel(k, { ...SPLIT, precision });
+  const jobs = cpuPoolStats().jobs;
+  const a = serial.run(inputs);
+  const b = split.run(inputs);
+  return { a, b, split: split.split, ran: cpuPoolStats().jobs - jobs };
+}
+
+Deno.test("cpu parallel: split kernels give single-thread results", async (t) => {
+  await t.step("float32 maps are bitwise equal (exact and fast), odd sizes", () => {
+    for (const [n, m] of [[100_003, 3], [7, 5], [2, 1], [1001, 1]]) {
+      for (const precision of ["exact", "fast"] as const) {
+        const k = kernel(n, m, "float32", ["erfc", "exp", "logistic"], { kind: "map" });
+        const x = typed("float32", data(n, n)), y = typed("float32", data(m, 7));
+        const { a, b, split, ran } = both(k, precision, [x, y]);
+        assert.ok(split, `[${n},${m}] can split`);
+        assert.equal(ran, 1, `[${n},${m}] ran as one pool job`);
+        assertBits(b[0], a[0], `map [${n},${m}] ${precision}`);
+      }
+    }
+  });
+
+  await t.step("reductions over inner axes split the outer loop, bitwise (float32 exact)", () => {
+    const k = kernel(30_011, 26, "float32", ["erfc"], { kind: "reduce", reduce: "sum", axes: [1] });
+    const x = typed("float32", data(30_011, 3, 3000)), y = typed("float32", data(26, 4, 3000));
+    const { a, b, split, ran } = both(k, "exact", [x, y]);
+    assert.deepEqual(split?.kinds, ["direct"]);
+    assert.equal(ran, 1);
+    assertBits(b[0], a[0], "row sums");
+  });
+
+  await t.step("float32 sums over the split axis: partial sums in fast mode", () => {
+    const k = kernel(50_001, 25, "float32", ["erfc"], {
+      kind: "reduce",
+      reduce: "sum",
+      axes: [0],
+    });
+    const x = typed("float32", data(50_001, 5)), y = typed("float32", data(25, 6));
+    const { a, b, split, ran } = both(k, "fast", [x, y]);
+    assert.deepEqual(split?.kinds, ["partial"]);
+    assert.equal(ran, 1);
+    for (let j = 0; j < 25; j++) {
+      const rel = Math.abs(b[0][j] - a[0][j]) / Math.abs(a[0][j]);
+      assert.ok(rel <= 1e-6, `bin ${j}: ${b[0][j]} vs ${a[0][j]} (relative ${rel})`);
+    }
+    // Chunk boundaries depend on the kernel only: a split run is deterministic.
+    const again = compileKernel(k, { ...SPLIT, precision: "fast" }).run([x, y]);
+    assertBits(again[0], b[0], "repeated split run");
+  });
+
+  await t.step("exact float32 and float64 sums over the split axis replay terms, bitwise", () => {
+    for (const dtype of ["float32", "float64"] as const) {
+      for (const precision of ["exact", "fast"] as const) {
+        if (dtype === "float32" && precision === "fast") continue; // partial sums (above)
+        const k = kernel(15_007, 25, dtype, ["erfc", "exp"], {
+          kind: "reduce",
+          reduce: "sum",
+          axes: [0],
+        });
+        const x = typed(dtype, data(15_007, 5)), y = typed(dtype, data(25, 6));
+        const { a, b, split, ran } = both(k, precision, [x, y]);
+        assert.deepEqual(split?.kinds, ["terms"], `${dtype} ${precision}`);
+        assert.equal(ran, 1, "one round (3 MB of terms)");
+        assertBits(b[0], a[0], `${dtype} ${precision} sum over events`);
+      }
+    }
+    // Reduced over both axes into a scalar, and a map output in the same kernel.
+    const k = kernel(20_011, 7, "float32", ["sin"], {
+      kind: "reduce",
+      reduce: "sum",
+      axes: [0, 1],
+    });
+    k.outputs.push({ node: 2, kind: "map", dtype: "float32", shape: [20_011, 7], name: "d" });
+    k.reduceAxes = [0, 1];
+    const x = typed("float32", data(20_011, 8)), y = typed("float32", data(7, 9));
+    const { a, b, split } = both(k, "exact", [x, y]);
+    assert.deepEqual(split?.kinds, ["terms", "direct"]);
+    assertBits(b[0], a[0], "scalar sum");
+    assertBits(b[1], a[1], "map beside it");
+  });
+
+  await t.step("terms longer than one round (4 MB) are replayed round by round", () => {
+    // 12 MB of float64 terms: three rounds, alternating between the two terms regions.
+    const n = 60_001, m = 25;
+    const k = kernel(n, m, "float64", ["neg"], { kind: "reduce", reduce: "sum", axes: [0] });
+    const x = typed("float64", data(n, 21, 1e6)), y = typed("float64", data(m, 22));
+    const { a, b, ran } = both(k, "exact", [x, y]);
+    assert.equal(ran, 3, "rounds");
+    assertBits(b[0], a[0], "float64 sums in rounds");
+  });
+
+  await t.step("int32 and bool kernels", () => {
+    const n = 40_009;
+    const xi = typed("int32", data(n, 11)), yi = typed("int32", data(5, 12));
+    // int32 map with wrap-around products, and an int32 sum over the split axis (exact in double).
+    const map = kernel(n, 5, "int32", ["neg", "abs"], { kind: "map" });
+    const r1 = both(map, "exact", [xi, yi]);
+    assertBits(r1.b[0], r1.a[0], "int32 map");
+    const sum = kernel(n, 5, "int32", ["abs"], { kind: "reduce", reduce: "sum", axes: [0] });
+    const r2 = both(sum, "exact", [xi, yi]);
+    assert.deepEqual(r2.split?.kinds, ["partial"], "int32 sums are exact in any order");
+    assertBits(r2.b[0], r2.a[0], "int32 sum");
+    // bool: a comparison map and an or-reduction written as max.
+    const k: Kernel = {
+      name: "kb",
+      domain: [n, 3],
+      reduceAxes: [],
+      inputs: [{ dtype: "int32", size: n, name: "x" }, { dtype: "int32", size: 3, name: "y" }],
+      nodes: [
+        { kind: "load", input: 0, index: { offset: 0, coefs: [1, 0] }, dtype: "int32" },
+        { kind: "load", input: 1, index: { offset: 0, coefs: [0, 1] }, dtype: "int32" },
+        { kind: "op", op: "gt", args: [0, 1], dtype: "bool" },
+        { kind: "op", op: "not", args: [2], dtype: "bool" },
+      ],
+      outputs: [{ node: 3, kind: "map", dtype: "bool", shape: [n, 3], name: "b" }],
+    };
+    const r3 = both(k, "exact", [xi, yi]);
+    assert.ok(r3.b[0] instanceof Uint8Array);
+    assertBits(r3.b[0], r3.a[0], "bool map");
+  });
+
+  await t.step("default threshold: small and memory-bound kernels stay on one thread", () => {
+    const x = typed("float32", data(1_000_003, 31)), y = typed("float32", data(1, 32));
+    const jobsAfter = (n: number, ops: string[]) => {
+      const jobs = cpuPoolStats().jobs;
+      const c = compileKernel(kernel(n, 1, "float32", ops, { kind: "map" }), { threads: 2 });
+      c.run([x.subarray(0, n), y]);
+      return cpuPoolStats().jobs - jobs;
+    };
+    assert.equal(jobsAfter(1_000_003, ["neg"]), 0, "a neg map moves more bytes than it computes");
+    assert.equal(jobsAfter(1_000_003, ["erfc", "exp"]), 1, "a large erfc map splits");
+    assert.equal(jobsAfter(1000, ["erfc", "exp"]), 0, "a small one does not");
+  });
+
+  await t.step("chunk counts: never more chunks than iterations, bounded partials", () => {
+    const info = { kinds: [], reduce: [], termsPerIter: 1 };
+    assert.equal(chunkCount({ ...info, extent: 3, work: 1e9 }, []), 3);
+    assert.equal(chunkCount({ ...info, extent: 1e6, work: 10 }, []), 8);
+    const big = chunkCount(
+      { extent: 1e6, work: 1e12, kinds: ["partial"], reduce: ["sum"], termsPerIter: 1 },
+      [1e5],
+    );
+    assert.ok(big * 1e5 * 8 <= 1 << 24, `partials bounded (${big} chunks)`);
+  });
+});
+
+Deno.test("cpu parallel: the pool is reused and workers take chunks", () => {
+  const k = kernel(200_003, 8, "float32", ["erfc"], { kind: "map" });
+  const c = compileKernel(k, SPLIT);
+  const x = typed("float32", data(200_003, 1)), y = typed("float32", data(8, 2));
+  const want = compileKernel(k, SERIAL).run([x, y])[0];
+  c.run([x, y]);
+  const workers = cpuPoolStats().workers;
+  assert.ok(workers >= 1, "the pool has a worker (more if an earlier caller asked for more)");
+  // A worker takes chunks once it has started; starting does not block callers, so allow it
+  // some runs (each checks the result).
+  let taken = 0;
+  for (let r = 0; r < 400 && taken === 0; r++) {
+    assertBits(c.run([x, y])[0], want, `run ${r}`);
+    taken = cpuPoolStats().workerChunks.reduce((s, v) => s + v, 0);
+  }
+  assert.ok(taken > 0, "a worker ran chunks");
+  assert.equal(cpuPoolStats().workers, workers, "no new workers per call");
+});
+
+/** W1's function on small data (see ../shared/bench/W1.md). */
+function w1Data(n: number) {
+  const col = (seed: number, lo: number, hi: number) =>
+    array(globalThis.Array.from(data(n, seed, 0.5), (v) => lo + (v + 0.5) * (hi - lo)), "float32");
+  return {
+    mtt: col(1, 0, 3200),
+    met: col(2, 0, 200),
+    btag: col(3, 0, 1),
+    wgt: col(4, 0.05, 1),
+    sig: array(globalThis.Array.from(data(n, 5), (v) => (v > 2 ? 1 : 0)), "float32"),
+  };
+}
+type W1Data = ReturnType<typeof w1Data>;
+const EDGES = globalThis.Array.from({ length: 26 }, (_, j) => j * 120);
+function significance(theta: Array, d: W1Data): Array {
+  const edges = array(EDGES, "float32");
+  const w = d.wgt.mul(np.sigmoid(d.met.sub(theta.slice(0)).div(25)))
+    .mul(np.sigmoid(d.btag.sub(theta.slice(1)).mul(10)));
+  const cdf = np.normalCdf(edges.reshape([1, -1]).sub(d.mtt.reshape([-1, 1])).div(60));
+  const kde = cdf.slice(null, "1:").sub(cdf.slice(null, ":-1"));
+  const s = kde.mul(w.mul(d.sig).reshape([-1, 1])).sum(0);
+  const b = kde.mul(w.mul(d.sig.neg().add(1)).reshape([-1, 1])).sum(0);
+  const bc = b.maximum(1e-3);
+  return s.add(bc).mul(np.log1p(s.div(bc))).sub(s).mul(2).sum().sqrt();
+}
+
+Deno.test("cpu parallel: jit programs split by the process-wide setting", async (t) => {
+  const d = w1Data(20_011);
+  const theta = array([50, 0.5], "float32");
+  const vg = valueAndGrad(significance);
+  const run = (threads: number, precision: "exact" | "fast") => {
+    const before = configureCpuParallel({ threads, minWork: 0 });
+    try {
+      return jit(vg, { precision })(theta, d);
+    } finally {
+      configureCpuParallel(before);
+    }
+  };
+  await t.step("exact: bitwise equal to one thread and to eager", () => {
+    const jobs = cpuPoolStats().jobs;
+    const par = run(2, "exact");
+    assert.ok(cpuPoolStats().jobs > jobs, "some kernel was split");
+    assertSameBits(par, run(1, "exact"), "W1 exact, 2 threads vs 1");
+    assertSameBits(par, vg(theta, d), "W1 exact, 2 threads vs eager");
+  });
+  await t.step("fast: within 1e-6 of one thread", () => {
+    assertClose(run(2, "fast"), run(1, "fast"), "W1 fast, 2 threads vs 1", 1e-6, 1e-9);
+  });
+  await t.step("configureCpuParallel returns the previous settings", () => {
+    const before = configureCpuParallel({ threads: 3 });
+    assert.equal(configureCpuParallel(before).threads, 3);
+  });
+});
+
+Deno.test("cpu parallel: erfcExact32 rounds to float32 exactly like the eager erfc", () => {
+  const check = (x: number) => {
+    const got = Math.fround(erfcExact32(x)), want = Math.fround(erfc(x));
+    if (!Object.is(got, want)) assert.fail(`erfcExact32(${x}) → ${got}, eager ${want}`);
+  };
+  // Dense random points over the whole range, float32 arguments as kernels see them.
+  const xs = data(2_000_000, 99, 1);
+  for (const v of xs) check(Math.fround(-4.5 + (v + 1) * 7.5));
+  // Every float32 in a band of the one-exp branch, and the branch and saturation boundaries.
+  const f = new Float32Array(1), u = new Uint32Array(f.buffer);
+  for (const start of [1.25, 2.5, 1 / 0.35, 4, 9.9, -1.3, -3.5]) {
+    f[0] = start;
+    for (let i = 0; i < 200_000; i++, u[0]++) check(f[0]);
+  }
+  for (const x of [NaN, Infinity, -Infinity, 0, -0, 1.25, -1.25, 10.0542, -3.8326, 28]) check(x);
+});
+
+Deno.test("cpu parallel: erfcExact32F is exact for every float32 argument", () => {
+  // Without a rounding test, exactness rests on this exhaustive check: every float32 where the
+  // one-exp formula is used (1.25 ≤ |x|, inside the saturation thresholds) and a margin around.
+  const f = new Float32Array(1), u = new Uint32Array(f.buffer);
+  let checked = 0;
+  for (const [from, to] of [[1.2, 10.1], [-1.2, -3.9]]) {
+    f[0] = from;
+    // Incrementing the bits walks away from zero on both signs.
+    for (; Math.abs(f[0]) < Math.abs(to); u[0]++, checked++) {
+      const x = f[0];
+      const got = Math.fround(erfcExact32F(x));
+      if (got !== Math.fround(erfc(x))) assert.fail(`erfcExact32F(${x}) → ${got}`);
+    }
+  }
+  assert.ok(checked > 39_000_000, `${checked} float32 values`);
+});
