@@ -40,6 +40,7 @@ export {
   setDefaultDevice,
 } from "./gpu/device.ts";
 export type { WebGpuContext, WebGpuLimits } from "./gpu/webgpu/device.ts";
+export { configureCpuParallel, type CpuParallelConfig } from "./gpu/cpu_parallel.ts";
 export {
   customJvp,
   type CustomJvpFunction,

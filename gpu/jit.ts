@@ -93,10 +93,13 @@ function webgpuProgramFor(jaxpr: Jaxpr, names?: readonly string[]): WebGpuProgra
 }
 
 /** The options that say how a program runs; transforms of a jitted function inherit them. */
-type ExecutionOptions = Pick<JitOptions, "device" | "precision" | "interpret" | "debugNans">;
+type ExecutionOptions = Pick<
+  JitOptions,
+  "device" | "precision" | "threads" | "interpret" | "debugNans"
+>;
 
 function compileOptions(o: ExecutionOptions): CompileOptions {
-  return { precision: o.precision, interpret: o.interpret };
+  return { precision: o.precision, threads: o.threads, interpret: o.interpret };
 }
 
 /** Options of {@link jit}. */
@@ -110,9 +113,15 @@ export interface JitOptions {
    * eager execution rounds it, so results are bitwise those of eager execution) or `"fast"`
    * (fused float32 expressions evaluated in double precision and rounded when stored,
    * float32-accurate special functions: within 1e-6 relative of eager for well-conditioned
-   * computations, about 2× faster on W1).
+   * computations, about 1.4× faster on W1).
    */
   precision?: "exact" | "fast";
+  /**
+   * CPU threads a large kernel may be split across, the main thread included (default: the
+   * process-wide setting of `configureCpuParallel`, initially the number of cores; 1 = never).
+   * Results do not depend on it (see the numerical contract in gpu/README.md).
+   */
+  threads?: number;
   /** Run kernels with the slow reference interpreter of the kernel IR (debugging, tests). */
   interpret?: boolean;
   /**
@@ -187,6 +196,7 @@ export function jit(f: (...args: any[]) => unknown, opts: JitOptions = {}): Jitt
   const options: ExecutionOptions = {};
   if (opts.device) options.device = opts.device;
   if (opts.precision) options.precision = opts.precision;
+  if (opts.threads !== undefined) options.threads = opts.threads;
   if (opts.interpret) options.interpret = true;
   if (opts.debugNans) options.debugNans = true;
 

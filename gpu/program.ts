@@ -139,7 +139,9 @@ const byStructure = new Map<string, Program>();
 const STRUCTURE_CACHE_SIZE = 256;
 
 function optionsKey(o: CompileOptions): string {
-  return `${o.precision ?? "exact"}|${o.interpret ? 1 : 0}|${o.maxTable ?? ""}`;
+  return `${o.precision ?? "exact"}|${o.interpret ? 1 : 0}|${o.maxTable ?? ""}|${o.threads ?? ""}|${
+    o.parallelMinWork ?? ""
+  }`;
 }
 
 /**

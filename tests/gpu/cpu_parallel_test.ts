@@ -298,6 +298,19 @@ Deno.test("cpu parallel: jit programs split by the process-wide setting", async 
   await t.step("fast: within 1e-6 of one thread", () => {
     assertClose(run(2, "fast"), run(1, "fast"), "W1 fast, 2 threads vs 1", 1e-6, 1e-9);
   });
+  await t.step("jit's threads option overrides the process-wide setting", () => {
+    const before = configureCpuParallel({ threads: 2, minWork: 0 });
+    try {
+      let jobs = cpuPoolStats().jobs;
+      const one = jit(vg, { threads: 1 })(theta, d);
+      assert.equal(cpuPoolStats().jobs, jobs, "threads: 1 splits nothing");
+      jobs = cpuPoolStats().jobs;
+      assertSameBits(jit(vg, { threads: 2 })(theta, d), one, "threads: 2 vs 1");
+      assert.ok(cpuPoolStats().jobs > jobs, "threads: 2 splits");
+    } finally {
+      configureCpuParallel(before);
+    }
+  });
   await t.step("configureCpuParallel returns the previous settings", () => {
     const before = configureCpuParallel({ threads: 3 });
     assert.equal(configureCpuParallel(before).threads, 3);
