@@ -110,10 +110,11 @@ export interface JitOptions {
   name?: string;
   /**
    * float32 arithmetic in compiled CPU kernels: `"exact"` (default: every operation rounded as
-   * eager execution rounds it, so results are bitwise those of eager execution) or `"fast"`
-   * (fused float32 expressions evaluated in double precision and rounded when stored,
-   * float32-accurate special functions: within 1e-6 relative of eager for well-conditioned
-   * computations, about 1.4× faster on W1).
+   * eager execution rounds it, so results are bitwise those of eager execution — random numbers
+   * included) or `"fast"` (fused float32 expressions evaluated in double precision and rounded
+   * when stored, float32-accurate special functions: within 1e-6 relative of eager for
+   * well-conditioned computations, about 1.4× faster on W1). float64, int32 and bool are bitwise
+   * those of eager execution in both.
    */
   precision?: "exact" | "fast";
   /**
