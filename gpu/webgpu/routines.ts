@@ -5,6 +5,8 @@
  *
  * - **`gather`** (take along an axis, indices clamped): one map pass, encoded into the caller's
  *   compute pass.
+ * - **`matmul`**, **`cumsum`** (float32, int32): one map pass each, an output element (matmul) or
+ *   a line (cumsum) per item, accumulated in the dtype in eager order.
  * - **`scatter_add`** (histograms, segment sums): WGSL has no float atomics, so each of `Tc`
  *   event chunks owns a partial copy of the operand in a scratch buffer `[Tc, size]` (bounded by
  *   {@link SCATTER_SCRATCH} elements): accumulate passes add each event's updates into its chunk's
@@ -226,6 +228,76 @@ function gatherPasses(eqn: Eqn, o: RoutineOptions): Pass[] | null {
       `let a = g / ${inner * K}u;`,
       `let j = u32(clamp(idx[k], 0i, ${n - 1}i));`,
       `out[g] = x[(a * ${n}u + j) * ${inner}u + c];`,
+    ],
+  )];
+}
+
+/**
+ * `matmul` [b, m, k] × [b, k, n]: one output element per item, the dot product accumulated in
+ * the dtype in k order (float32: within the contract for sums of gpu/README.md).
+ */
+function matmulPasses(eqn: Eqn, o: RoutineOptions): Pass[] | null {
+  const [x, y] = eqn.inputs.map((a) => a.aval);
+  const [m, k] = x.shape.slice(-2), n = y.shape[y.ndim - 1];
+  const total = sizeOf(x.shape.slice(0, -2)) * m * n;
+  if (total === 0) return [];
+  if (k > LOOP_CAP || (x.dtype !== "float32" && x.dtype !== "int32")) return null;
+  const t = BUF[x.dtype];
+  return [stridePass(
+    `matmul: out[b, i, j] = Σ_p x[b, i, p] y[b, p, j]; [${
+      total / (m * n)
+    }, ${m}, ${k}] × [.., ${n}]`,
+    [
+      { name: "x", type: t, write: false },
+      { name: "y", type: t, write: false },
+      { name: "out", type: t, write: true },
+    ],
+    [["in", 0], ["in", 1], ["out", 0]],
+    total,
+    k,
+    o,
+    [
+      `let j = g % ${n}u;`,
+      `let bi = g / ${n}u;`, // b·m + i
+      `let xb = bi * ${k}u;`,
+      `let yb = (bi / ${m}u) * ${k * n}u + j;`,
+      `var acc = ${t}(0);`,
+      `for (var p: u32 = 0u; p < ${k}u; p = p + 1u) {`,
+      `  acc = acc + x[xb + p] * y[yb + p * ${n}u];`,
+      `}`,
+      `out[g] = acc;`,
+    ],
+  )];
+}
+
+/** `cumsum` along an axis: one line per item, accumulated in the dtype in scan order. */
+function cumsumPasses(eqn: Eqn, o: RoutineOptions): Pass[] | null {
+  const [x] = eqn.inputs.map((a) => a.aval);
+  const { axis, reverse } = eqn.params as { axis: number; reverse: boolean };
+  const [outer, n, inner] = around(x.shape, axis);
+  const lines = outer * inner;
+  if (lines * n === 0) return [];
+  if (n > LOOP_CAP || (x.dtype !== "float32" && x.dtype !== "int32")) return null;
+  const t = BUF[x.dtype];
+  const at = reverse ? `${n - 1}u - q` : "q";
+  return [stridePass(
+    `cumsum${reverse ? " (reverse)" : ""}: [${outer}, ${n}, ${inner}] along the middle axis`,
+    [
+      { name: "x", type: t, write: false },
+      { name: "out", type: t, write: true },
+    ],
+    [["in", 0], ["out", 0]],
+    lines,
+    n,
+    o,
+    [
+      `let base = (g / ${inner}u) * ${n * inner}u + g % ${inner}u;`,
+      `var acc = ${t}(0);`,
+      `for (var q: u32 = 0u; q < ${n}u; q = q + 1u) {`,
+      `  let i = base + (${at}) * ${inner}u;`,
+      `  acc = acc + x[i];`,
+      `  out[i] = acc;`,
+      `}`,
     ],
   )];
 }
@@ -619,6 +691,14 @@ function makeRoutine(eqn: Eqn, o: RoutineOptions): DeviceRoutine | null {
     case "gather": {
       const passes = gatherPasses(eqn, o);
       return passes && kernelRoutine("WGSL gather", passes, [], o);
+    }
+    case "matmul": {
+      const passes = matmulPasses(eqn, o);
+      return passes && kernelRoutine("WGSL matmul", passes, [], o);
+    }
+    case "cumsum": {
+      const passes = cumsumPasses(eqn, o);
+      return passes && kernelRoutine("WGSL cumsum", passes, [], o);
     }
     case "scatter_add": {
       const s = scatterPasses(eqn, o);

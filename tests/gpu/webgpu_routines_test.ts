@@ -291,6 +291,55 @@ Deno.test({
 });
 
 Deno.test({
+  name: "webgpu routines: matmul and cumsum run on the device",
+  ignore,
+  fn: async (t) => {
+    await t.step("matmul: batched, rectangular, between fused kernels", async () => {
+      const a = floats(2 * 5 * 7, 60).reshape([2, 5, 7]),
+        b = floats(2 * 7 * 3, 61).reshape([2, 7, 3]);
+      const f = (x: Array, y: Array) => np.tanh(np.exp(x).matmul(y.mul(2)));
+      // float32 sums of 7 terms of magnitude ≤ 2e: within the contract for sums.
+      await check("batched matmul", f, [a, b], 1e-5, 1e-5 * 7 * 2 * Math.E);
+      assert.match(planOf(f, a, b), /routine matmul.*\n {4}on the device: WGSL matmul/);
+      const m = floats(64 * 33, 62).reshape([64, 33]), v = floats(33 * 1, 63).reshape([33, 1]);
+      await check("matrix × column", (x: Array, y: Array) => x.matmul(y), [m, v], 1e-5, 1e-5 * 33);
+    });
+    await t.step("matmul: grad of an MLP-like loss, int32, empty", async () => {
+      const x = floats(40 * 6, 64).reshape([40, 6]);
+      const w1 = floats(6 * 8, 65).reshape([6, 8]), w2 = floats(8 * 1, 66).reshape([8, 1]);
+      const loss = (a: Array, b: Array) => np.tanh(x.matmul(a)).matmul(b).square().mean();
+      await check("grad MLP", grad(loss, { argnums: [0, 1] }), [w1, w2], 1e-5, 1e-5);
+      const i = ints(12, -50, 50, 67).reshape([3, 4]), j = ints(8, -50, 50, 68).reshape([4, 2]);
+      await check("int32 matmul", (p: Array, q: Array) => p.matmul(q), [i, j]);
+      await check(
+        "empty",
+        (p: Array, q: Array) => p.matmul(q),
+        [np.zeros([0, 3], "float32"), np.zeros([3, 2], "float32")],
+      );
+    });
+    await t.step("cumsum: every axis, reverse, int32, and its grad", async () => {
+      const x = floats(3 * 50 * 4, 69).reshape([3, 50, 4]);
+      for (const axis of [0, 1, 2]) {
+        for (const reverse of [false, true]) {
+          const f = (v: Array) => bind1(P.cumsum, [v.mul(3)], { axis, reverse });
+          await check(`cumsum axis ${axis}${reverse ? " reverse" : ""}`, f, [x], 1e-5, 1e-5 * 150);
+        }
+      }
+      const f = (v: Array) => v.cumsum();
+      assert.match(planOf(f, floats(8, 70)), /routine cumsum.*\n {4}on the device: WGSL cumsum/);
+      await check("int32 cumsum", f, [ints(100, -1000, 1000, 71)]);
+      await check(
+        "grad cumsum",
+        grad((v: Array) => v.cumsum().square().sum()),
+        [floats(30, 72)],
+        1e-5,
+        1e-4,
+      );
+    });
+  },
+});
+
+Deno.test({
   name: "webgpu routines: device memory does not grow over repeated calls; host routines marked",
   ignore,
   fn: async (t) => {

@@ -273,7 +273,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "webgpu parity: routines (matmul, cumsum and sort on the host; take, cond, scan on the device)",
+    "webgpu parity: routines (sort on the host; matmul, cumsum, take, cond, scan on the device)",
   ignore,
   fn: async () => {
     const a = array([[4, 1, 0.5], [1, 3, 0.2], [0.5, 0.2, 2]], "float32");
