@@ -30,6 +30,7 @@ import { erfcF32 } from "../gpu/f32math.ts";
 import { devicePut, initDevice } from "../gpu/device.ts";
 import { configureCpuParallel } from "../gpu/cpu_parallel.ts";
 import { W1Wgsl } from "./w1_wgsl_baseline.ts";
+import { B, type Columns, EDGES, w1Significance as significance } from "./w1_workload.ts";
 
 // ---------------------------------------------------------------------------
 // Options
@@ -47,14 +48,6 @@ const EAGER_REPS = Number(argv.get("eager-reps") ?? 5);
 // ---------------------------------------------------------------------------
 // Data (zgrad's PRNG; W1.md's distributions)
 // ---------------------------------------------------------------------------
-
-interface Columns<T> {
-  mtt: T;
-  met: T;
-  btag: T;
-  wgt: T;
-  sig: T;
-}
 
 function makeData(n: number): { arrays: Columns<Array>; typed: Columns<Float32Array> } {
   const key = zg.random.key(20240601 + n);
@@ -95,23 +88,6 @@ function makeData(n: number): { arrays: Columns<Array>; typed: Columns<Float32Ar
 // ---------------------------------------------------------------------------
 // W1 with zgrad's public API
 // ---------------------------------------------------------------------------
-
-const B = 25, LO = 0, HI = 3000, H = 60;
-const EDGES = Float64Array.from({ length: B + 1 }, (_, j) => LO + (j * (HI - LO)) / B);
-
-/** Z(θ) on the columns `d` (float32 or float64 throughout). */
-function significance(theta: Array, d: Columns<Array>): Array {
-  const edges = zg.array(EDGES, theta.dtype);
-  const metCut = theta.slice(0), btagCut = theta.slice(1);
-  const w = d.wgt.mul(zg.sigmoid(d.met.sub(metCut).div(25)))
-    .mul(zg.sigmoid(d.btag.sub(btagCut).mul(10)));
-  const cdf = zg.normalCdf(edges.reshape([1, -1]).sub(d.mtt.reshape([-1, 1])).div(H));
-  const kde = cdf.slice(null, "1:").sub(cdf.slice(null, ":-1")); // [N, B], never materialised
-  const s = kde.mul(w.mul(d.sig).reshape([-1, 1])).sum(0);
-  const b = kde.mul(w.mul(d.sig.neg().add(1)).reshape([-1, 1])).sum(0);
-  const bc = b.maximum(1e-3);
-  return s.add(bc).mul(zg.log1p(s.div(bc))).sub(s).mul(2).sum().sqrt();
-}
 
 // ---------------------------------------------------------------------------
 // Hand-written baselines: forward loop + analytic backward loop over typed arrays, on one thread

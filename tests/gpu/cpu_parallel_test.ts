@@ -8,8 +8,8 @@
  * `jit`), so small kernels exercise every chunk boundary.
  */
 import assert from "node:assert/strict";
-import * as np from "../../mod.ts";
-import { type Array, array, jit, valueAndGrad } from "../../mod.ts";
+import { w1Significance } from "../../bench/w1_workload.ts";
+import { array, jit, valueAndGrad } from "../../mod.ts";
 import { erfc } from "../../core/special.ts";
 import {
   compileKernel,
@@ -262,19 +262,7 @@ function w1Data(n: number) {
     sig: array(globalThis.Array.from(data(n, 5), (v) => (v > 2 ? 1 : 0)), "float32"),
   };
 }
-type W1Data = ReturnType<typeof w1Data>;
-const EDGES = globalThis.Array.from({ length: 26 }, (_, j) => j * 120);
-function significance(theta: Array, d: W1Data): Array {
-  const edges = array(EDGES, "float32");
-  const w = d.wgt.mul(np.sigmoid(d.met.sub(theta.slice(0)).div(25)))
-    .mul(np.sigmoid(d.btag.sub(theta.slice(1)).mul(10)));
-  const cdf = np.normalCdf(edges.reshape([1, -1]).sub(d.mtt.reshape([-1, 1])).div(60));
-  const kde = cdf.slice(null, "1:").sub(cdf.slice(null, ":-1"));
-  const s = kde.mul(w.mul(d.sig).reshape([-1, 1])).sum(0);
-  const b = kde.mul(w.mul(d.sig.neg().add(1)).reshape([-1, 1])).sum(0);
-  const bc = b.maximum(1e-3);
-  return s.add(bc).mul(np.log1p(s.div(bc))).sub(s).mul(2).sum().sqrt();
-}
+const significance = w1Significance;
 
 Deno.test("cpu parallel: jit programs split by the process-wide setting", async (t) => {
   const d = w1Data(20_011);

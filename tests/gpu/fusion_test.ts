@@ -4,6 +4,7 @@
  * stores the [N, B+1] matrix.
  */
 import assert from "node:assert/strict";
+import { w1Significance } from "../../bench/w1_workload.ts";
 import fc from "fast-check";
 import * as np from "../../mod.ts";
 import { type Array, array, jit, makeJaxpr, valueAndGrad } from "../../mod.ts";
@@ -34,19 +35,7 @@ function w1(n: number) {
     wgt: mk((i) => (i % 10 === 0 ? 0.05 : 1)),
     sig: mk((i) => (i % 10 === 0 ? 1 : 0)),
   };
-  const edges = np.linspace(0, 3000, 26).astype("float32");
-  // deno-lint-ignore no-explicit-any
-  const z = (theta: Array, d: any) => {
-    const w = d.wgt.mul(np.sigmoid(d.met.sub(theta.slice(0)).div(25)))
-      .mul(np.sigmoid(d.btag.sub(theta.slice(1)).mul(10)));
-    const cdf = np.normalCdf(edges.reshape([1, -1]).sub(d.mtt.reshape([-1, 1])).div(60));
-    const k = cdf.slice(null, "1:").sub(cdf.slice(null, ":-1"));
-    const s = k.mul(w.mul(d.sig).reshape([-1, 1])).sum(0);
-    const b = k.mul(w.mul(d.sig.neg().add(1)).reshape([-1, 1])).sum(0);
-    const bc = b.maximum(1e-3);
-    return s.add(bc).mul(np.log1p(s.div(bc))).sub(s).mul(2).sum().sqrt();
-  };
-  return { z, data, theta: array([50, 0.5], "float32") };
+  return { z: w1Significance, data, theta: array([50, 0.5], "float32") };
 }
 
 Deno.test("fusion: the W1 histogram pattern", async (t) => {

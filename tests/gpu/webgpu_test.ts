@@ -6,6 +6,7 @@
  * run in CI; they are skipped (with a message) only when `navigator.gpu` offers no adapter at all.
  */
 import assert from "node:assert/strict";
+import { w1Significance } from "../../bench/w1_workload.ts";
 import * as np from "../../mod.ts";
 import { type Array, array, grad, jit, valueAndGrad } from "../../mod.ts";
 import { P } from "../../core/primitives/mod.ts";
@@ -312,18 +313,7 @@ Deno.test({
       wgt: mk((i) => (i % 10 === 0 ? 0.05 : 1)),
       sig: mk((i) => (i % 10 === 0 ? 1 : 0)),
     };
-    const edges = np.linspace(0, 3000, 26).astype("float32");
-    // deno-lint-ignore no-explicit-any
-    const z = (th: Array, d: any) => {
-      const w = d.wgt.mul(np.sigmoid(d.met.sub(th.slice(0)).div(25))).mul(
-        np.sigmoid(d.btag.sub(th.slice(1)).mul(10)),
-      );
-      const cdf = np.normalCdf(edges.reshape([1, -1]).sub(d.mtt.reshape([-1, 1])).div(60));
-      const k = cdf.slice(null, "1:").sub(cdf.slice(null, ":-1"));
-      const s = k.mul(w.mul(d.sig).reshape([-1, 1])).sum(0);
-      const b = k.mul(w.mul(d.sig.neg().add(1)).reshape([-1, 1])).sum(0).maximum(1e-3);
-      return s.add(b).mul(np.log1p(s.div(b))).sub(s).mul(2).sum().sqrt();
-    };
+    const z = w1Significance;
     const th = array([50, 0.5], "float32");
     const dg = Object.fromEntries(Object.entries(d).map(([k, v]) => [k, devicePut(v, "webgpu")]));
     const [zc, gc] = valueAndGrad(z)(th, d) as Array[];
