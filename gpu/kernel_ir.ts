@@ -33,7 +33,7 @@
  *
  * @module
  */
-import type { DType } from "../core/dtype.ts";
+import { castScalar, type DType } from "../core/dtype.ts";
 import {
   digamma,
   erf,
@@ -195,29 +195,6 @@ export function reduceStep(op: ReduceOp, acc: number, v: number): number {
   }
 }
 
-/**
- * Rounds a double to what a typed array of `dtype` stores (float32: `Math.fround`; int32:
- * ToInt32, so NaN → 0 and wrap-around; bool: 0/1).
- *
- * @example
- * ```ts
- * import { roundTo } from "./kernel_ir.ts";
- * roundTo(2 ** 31, "int32"); // -2147483648
- * ```
- */
-export function roundTo(v: number, dtype: DType): number {
-  switch (dtype) {
-    case "float64":
-      return v;
-    case "float32":
-      return Math.fround(v);
-    case "int32":
-      return v | 0;
-    case "bool":
-      return v ? 1 : 0;
-  }
-}
-
 const maxf = (x: number, y: number) => (x > y || Number.isNaN(x) ? x : y);
 const minf = (x: number, y: number) => (x < y || Number.isNaN(x) ? x : y);
 
@@ -361,10 +338,10 @@ export const SCALAR_OPS: Record<string, ScalarOp> = {
  */
 export function evalOp(op: string, args: number[], argDtypes: DType[], dtype: DType): number {
   if (op === "select") return args[0] ? args[1] : args[2];
-  if (op === "convert_element_type") return roundTo(args[0], dtype);
+  if (op === "convert_element_type") return castScalar(args[0], dtype);
   const s = SCALAR_OPS[op];
   if (!s) throw new Error(`kernel IR: unknown scalar op '${op}'`);
-  return roundTo(s.eval(args, argDtypes[0]), dtype);
+  return castScalar(s.eval(args, argDtypes[0]), dtype);
 }
 
 /** Output shape of a kernel output. */
