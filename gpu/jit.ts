@@ -24,14 +24,14 @@ import { jitCallExecutor, type JitCallParams } from "../core/primitives/control.
 import { hoistConsts, traceFlat } from "../core/staging.ts";
 import { bind } from "../core/trace.ts";
 import { type TreeDef, treedefString, unflatten } from "../core/tree.ts";
-import { type CompileOptions, programFor } from "./program.ts";
+import { type CompileOptions, ProgramCache, programFor } from "./program.ts";
 import { defaultDevice } from "./device.ts";
 import "./eager.ts"; // eager operations on device arrays run on their device
 import { compileWebGpuProgram, type WebGpuProgram } from "./webgpu/program.ts";
 
-// Every `jit_call` on concrete arrays runs as compiled kernels. `jit` adds its options to the
-// parameters; jit_calls made by transforms (grad/vmap of a jitted function) use the defaults and
-// run where their arguments live.
+// Every `jit_call` on concrete arrays runs as compiled kernels. `jit` puts its options in the
+// parameters, and the jit_calls that transforms derive from it (grad/jvp/vmap of a jitted
+// function) inherit them; without a device option a program runs where its arguments live.
 jitCallExecutor.run = (args: DeviceArray[], p: JitCallParams) => {
   const o: ExecutionOptions = p.options ?? {};
   const device = o.device ?? (args.some((a) => a.device === "webgpu") ? "webgpu" : defaultDevice());
@@ -82,14 +82,14 @@ function findNaN(program: Jaxpr, args: DeviceArray[], name: string): never {
   throw new Error(`jit(${name}) debugNans: an output is NaN (NaN already in the inputs)`);
 }
 
-const webgpuPrograms = new WeakMap<Jaxpr, WebGpuProgram>();
+// Keyed by the input names too: a program's errors name its inputs.
+const webgpuPrograms = new ProgramCache<WebGpuProgram>();
 function webgpuProgramFor(jaxpr: Jaxpr, names?: readonly string[]): WebGpuProgram {
-  let p = webgpuPrograms.get(jaxpr);
-  if (!p) {
-    p = compileWebGpuProgram(jaxpr, names ? (i) => names[i] ?? `input ${i}` : undefined);
-    webgpuPrograms.set(jaxpr, p);
-  }
-  return p;
+  return webgpuPrograms.get(
+    jaxpr,
+    names ? JSON.stringify(names) : "",
+    () => compileWebGpuProgram(jaxpr, names ? (i) => names[i] ?? `input ${i}` : undefined),
+  );
 }
 
 /** The options that say how a program runs; transforms of a jitted function inherit them. */

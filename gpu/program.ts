@@ -134,9 +134,48 @@ function printWithSubprograms(
   return out.join("\n");
 }
 
-const byIdentity = new WeakMap<Jaxpr, Map<string, Program>>();
-const byStructure = new Map<string, Program>();
-const STRUCTURE_CACHE_SIZE = 256;
+/**
+ * Compiled programs per (jaxpr, options key): by jaxpr identity (what `jit`'s trace cache hands
+ * over), and, for jaxprs built afresh on every call (the JVP/transpose/vmap rules of `jit_call`
+ * re-trace), by {@link structuralKey} when all its parameters are plain data (the most recent 256).
+ *
+ * @example
+ * ```ts
+ * import { ProgramCache } from "./program.ts";
+ * const cache = new ProgramCache<string>();
+ * declare const j: import("../core/jaxpr.ts").Jaxpr;
+ * cache.get(j, "opts", () => "compiled") === cache.get(j, "opts", () => "again"); // true
+ * ```
+ */
+export class ProgramCache<P> {
+  #byIdentity = new WeakMap<Jaxpr, Map<string, P>>();
+  #byStructure = new Map<string, P>();
+  static readonly STRUCTURE_CACHE_SIZE = 256;
+
+  /** The program of `jaxpr` under options `optionsKey`, compiled by `compile` on a miss. */
+  get(jaxpr: Jaxpr, optionsKey: string, compile: () => P): P {
+    let mine = this.#byIdentity.get(jaxpr);
+    if (!mine) this.#byIdentity.set(jaxpr, mine = new Map());
+    let p = mine.get(optionsKey);
+    if (p !== undefined) return p;
+    const sk = structuralKey(jaxpr);
+    const key = sk === null ? null : `${optionsKey}#${sk}`;
+    if (key !== null) p = this.#byStructure.get(key);
+    if (p === undefined) {
+      p = compile();
+      if (key !== null) {
+        if (this.#byStructure.size >= ProgramCache.STRUCTURE_CACHE_SIZE) {
+          this.#byStructure.delete(this.#byStructure.keys().next().value!);
+        }
+        this.#byStructure.set(key, p);
+      }
+    }
+    mine.set(optionsKey, p);
+    return p;
+  }
+}
+
+const cpuPrograms = new ProgramCache<Program>();
 
 function optionsKey(o: CompileOptions): string {
   return `${o.precision ?? "exact"}|${o.interpret ? 1 : 0}|${o.maxTable ?? ""}|${o.threads ?? ""}|${
@@ -156,25 +195,7 @@ function optionsKey(o: CompileOptions): string {
  * ```
  */
 export function programFor(jaxpr: Jaxpr, opts: CompileOptions = {}): Program {
-  const ok = optionsKey(opts);
-  let mine = byIdentity.get(jaxpr);
-  if (!mine) byIdentity.set(jaxpr, mine = new Map());
-  let p = mine.get(ok);
-  if (p) return p;
-  const sk = structuralKey(jaxpr);
-  const key = sk === null ? null : `${ok}#${sk}`;
-  if (key !== null) p = byStructure.get(key);
-  if (!p) {
-    p = compileProgram(jaxpr, opts);
-    if (key !== null) {
-      if (byStructure.size >= STRUCTURE_CACHE_SIZE) {
-        byStructure.delete(byStructure.keys().next().value!);
-      }
-      byStructure.set(key, p);
-    }
-  }
-  mine.set(ok, p);
-  return p;
+  return cpuPrograms.get(jaxpr, optionsKey(opts), () => compileProgram(jaxpr, opts));
 }
 
 /**
