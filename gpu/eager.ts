@@ -1,8 +1,8 @@
 /**
  * Eager operations on device arrays: `x.mul(2)` where `x` lives on WebGPU runs there, as a
  * compiled program of that one primitive (so there is one way to execute: the jit path). The
- * one-equation jaxprs are cached per primitive, parameters and operand types, so the device
- * program behind them (pipelines included) is built once.
+ * program caches (`ProgramCache`, by structure) compile each primitive, parameters and operand
+ * types once.
  *
  * @module
  */
@@ -12,10 +12,6 @@ import { Jaxpr, Var } from "../core/jaxpr.ts";
 import type { Params, Primitive } from "../core/primitive.ts";
 import { jitCallExecutor } from "../core/primitives/control.ts";
 import { deviceDispatch } from "../core/trace.ts";
-import { structuralKey } from "./program.ts";
-
-const cache = new Map<string, Jaxpr>();
-const CACHE_SIZE = 1024;
 
 /**
  * Runs one primitive on the device of its operands (CPU operands are uploaded).
@@ -42,14 +38,7 @@ export function runOnDevice(prim: Primitive, args: DeviceArray[], params: Params
 function oneEquation(prim: Primitive, args: DeviceArray[], params: Params): Jaxpr {
   const invars = args.map((a) => new Var(a.aval));
   const outputs = prim.abstractEval(invars.map((v) => v.aval), params).map((a) => new Var(a));
-  const jaxpr = new Jaxpr([], invars, [{ prim, inputs: invars, params, outputs }], outputs);
-  const key = structuralKey(jaxpr); // null when a parameter is not plain data
-  if (key === null) return jaxpr;
-  const hit = cache.get(key);
-  if (hit) return hit;
-  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
-  cache.set(key, jaxpr);
-  return jaxpr;
+  return new Jaxpr([], invars, [{ prim, inputs: invars, params, outputs }], outputs);
 }
 
 deviceDispatch.run = runOnDevice;
