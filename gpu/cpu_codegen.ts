@@ -718,7 +718,15 @@ export function kernelSource(
         });`,
       );
       inner.push(accUpdate(o.reduce!, `acc${j}[${a.code}]`, ref(v)));
-      epilogue.push(`out${j}.set(acc${j});`);
+      // A chunk of a split run owns only the elements of its iterations of the outermost loop
+      // (when that loop is kept, it is the first kept axis: they are contiguous); copying the
+      // whole accumulator would overwrite other chunks' results with the initial value.
+      const s = L > 0 && !k.reduceAxes.includes(loops[0]) ? keptStrides[loops[0]] : 0;
+      epilogue.push(
+        s > 0
+          ? `out${j}.set(acc${j}.subarray(${s} * lo, ${s} * hi), ${s} * lo);`
+          : `out${j}.set(acc${j});`,
+      );
     }
   });
 
