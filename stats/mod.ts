@@ -136,3 +136,28 @@ export {
   z0Array,
 } from "./implicit.ts";
 export { clsLoss, type LossOptions, significanceLoss } from "./loss.ts";
+export {
+  applyPatch,
+  combine,
+  type Constraint,
+  digest,
+  DIGEST_ALGORITHMS,
+  type DigestAlgorithm,
+  findPatch,
+  formatSummary,
+  inspectWorkspace,
+  type Join,
+  JOINS,
+  type Patch,
+  type Patchset,
+  parsePatchset,
+  prune,
+  type PruneOptions,
+  pythonJsonDumps,
+  rename,
+  type RenameOptions,
+  sorted,
+  verifyPatchset,
+  WorkspaceOperationError,
+  type WorkspaceSummary,
+} from "./tools/mod.ts";
