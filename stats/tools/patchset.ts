@@ -12,13 +12,13 @@ import { validateWorkspace, type Workspace } from "../workspace.ts";
 import { digest, DIGEST_ALGORITHMS, type DigestAlgorithm } from "./digest.ts";
 import { WorkspaceOperationError } from "./operations.ts";
 
-const operation = z.object({
+const operation: z.ZodType<PatchOperation> = z.object({
   op: z.enum(["add", "remove", "replace", "move", "copy", "test"]),
   path: z.string(),
   value: z.unknown().optional(),
   from: z.string().optional(),
 });
-const patchsetSchema = z.object({
+const patchsetSchema: z.ZodType<Patchset> = z.object({
   metadata: z.object({
     references: z.record(z.string(), z.string()),
     description: z.string(),
@@ -35,10 +35,40 @@ const patchsetSchema = z.object({
   version: z.string(),
 });
 
+/** One JSON Patch (RFC 6902) operation. */
+export interface PatchOperation {
+  /** The operation. */
+  op: "add" | "remove" | "replace" | "move" | "copy" | "test";
+  /** JSON Pointer of the target. */
+  path: string;
+  /** The value (add, replace, test). */
+  value?: unknown;
+  /** JSON Pointer of the source (move, copy). */
+  from?: string;
+}
+
+/** One patch of a {@link Patchset}: a signal hypothesis. */
+export interface Patch {
+  /** Its name and its values of the patchset's labels. */
+  metadata: { name: string; values: (number | string)[] };
+  /** The JSON Patch adding it to the background-only workspace. */
+  patch: PatchOperation[];
+}
+
 /** A validated pyhf patchset. */
-export type Patchset = z.infer<typeof patchsetSchema>;
-/** One patch of a {@link Patchset}. */
-export type Patch = Patchset["patches"][number];
+export interface Patchset {
+  /** References, description, digests of the background-only workspace, label names. */
+  metadata: {
+    references: Record<string, string>;
+    description: string;
+    digests: Partial<Record<DigestAlgorithm, string>>;
+    labels: string[];
+  };
+  /** The patches. */
+  patches: Patch[];
+  /** Schema version. */
+  version: string;
+}
 
 /**
  * Validates a patchset (pyhf's schema and its rules: unique patch names and values, one value
