@@ -26,6 +26,7 @@ import { bind } from "../core/trace.ts";
 import { type TreeDef, treedefString, unflatten } from "../core/tree.ts";
 import { type CompileOptions, ProgramCache, programFor } from "./program.ts";
 import { defaultDevice } from "./device.ts";
+import { donateArgs } from "./donate.ts";
 import "./eager.ts"; // eager operations on device arrays run on their device
 import { compileWebGpuProgram, type WebGpuProgram } from "./webgpu/program.ts";
 
@@ -135,6 +136,14 @@ export interface JitOptions {
    * first). Default: WebGPU when an argument lives there, else the default device.
    */
   device?: "cpu" | "webgpu";
+  /**
+   * Positions of arguments whose arrays the call consumes (JAX's `donate_argnums`): after the call
+   * they are invalidated — a later use throws an error naming the donation — and their memory is
+   * released at once (on WebGPU to the buffer pool, where the next call's outputs reuse it). Use it
+   * for state replaced by each call, `p = step(p)`, to keep memory flat without `dispose()`. Only
+   * calls that run donate; under `grad`/`vmap`/an enclosing `jit` nothing is invalidated.
+   */
+  donateArgnums?: readonly number[];
 }
 
 interface CacheEntry {
@@ -191,6 +200,11 @@ export interface Jitted {
 // deno-lint-ignore no-explicit-any
 export function jit(f: (...args: any[]) => unknown, opts: JitOptions = {}): Jitted {
   const statics = new Set(opts.staticArgnums ?? []);
+  const donated = new Set(opts.donateArgnums ?? []);
+  const both = [...donated].filter((i) => statics.has(i));
+  if (both.length) {
+    throw new Error(`jit: argument ${both[0]} is in both staticArgnums and donateArgnums`);
+  }
   const cache = new Map<string, CacheEntry>();
   let traces = 0;
   const name = opts.name ?? (f.name || "fn");
@@ -242,6 +256,7 @@ export function jit(f: (...args: any[]) => unknown, opts: JitOptions = {}): Jitt
       ...(opts.device ? { inputNames: entry.inputNames } : {}),
       ...(Object.keys(options).length > 0 ? { options } : {}),
     });
+    if (donated.size) donateArgs(`jit(${name})`, args, donated, outs, entry.consts);
     return unflatten(entry.outDef, outs);
   }) as Jitted;
   jitted.lower = (...args: unknown[]) => prepare(args).entry.jaxpr;
