@@ -246,9 +246,9 @@ export abstract class Array {
   slice(...specs: SliceSpec[]): Array {
     return O().slice(this, ...specs);
   }
-  /** Gathers entries at integer `indices` along `axis` (default 0). */
-  take(indices: ArrayLike, axis = 0): Array {
-    return O().take(this, indices, axis);
+  /** Gathers entries at integer `indices` along `axis` (default 0); see `take` for `opts.mode`. */
+  take(indices: ArrayLike, axis = 0, opts?: OpsModule.TakeOptions): Array {
+    return O().take(this, indices, axis, opts);
   }
   /** Functional indexed updates, like JAX's `x.at[idx].add(v)`. */
   at(indices: ArrayLike, axis = 0): { add(v: ArrayLike): Array } {

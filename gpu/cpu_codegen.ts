@@ -937,6 +937,8 @@ const OP_COST: Record<string, number> = {
   digamma: 20,
   trigamma: 20,
   log_ndtr: 20,
+  ndtri: 20,
+  polygamma: 60,
   logistic: 8,
   exp: 8,
   log: 8,

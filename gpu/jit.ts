@@ -15,7 +15,7 @@
  * @module
  */
 import type { Array } from "../core/array.ts";
-import { flattenArgs, flattenFun } from "../core/api_util.ts";
+import { flattenArgsExact, flattenFun, withNumberArgs } from "../core/api_util.ts";
 import { type Atom, type Jaxpr, Literal } from "../core/jaxpr.ts";
 import { inlineCalls, jaxprNamer } from "./fusion.ts";
 import { DeviceArray } from "../core/device_array.ts";
@@ -217,10 +217,11 @@ export function jit(f: (...args: any[]) => unknown, opts: JitOptions = {}): Jitt
 
   const prepare = (args: unknown[]) => {
     const dyn = args.filter((_, i) => !statics.has(i));
-    const [xs, inDef] = flattenArgs("jit", dyn);
+    // JS numbers are traced at full precision with their own weak type, which is in the key.
+    const { leaves: xs, def: inDef, numberTypes } = flattenArgsExact("jit", dyn);
     const staticKey = [...statics].sort().map((i) => `${i}=${stableKey(args[i])}`).join(";");
     const key = `${treedefString(inDef)}|${
-      xs.map((x) => `${x.aval}${x.weakType ? "w" : ""}`).join(",")
+      xs.map((x, i) => `${x.aval}${x.weakType ? "w" : ""}${numberTypes[i]?.dtype ?? ""}`).join(",")
     }|${staticKey}`;
     let entry = cache.get(key);
     if (!entry) {
@@ -231,7 +232,9 @@ export function jit(f: (...args: any[]) => unknown, opts: JitOptions = {}): Jitt
         return f(...full);
       };
       const { flat, outDef } = flattenFun("jit", g, inDef);
-      const traced = hoistConsts(traceFlat(flat, xs.map((x) => x.aval), "jit"));
+      const traced = hoistConsts(
+        traceFlat(withNumberArgs(flat, numberTypes), xs.map((x) => x.aval), "jit"),
+      );
       traces++;
       entry = {
         ...traced,

@@ -41,10 +41,14 @@ import {
   erfinv,
   lgamma,
   logistic,
+  intPow,
   logNdtr,
+  ndtri,
+  powIeee,
   roundHalfEven,
   trigamma,
 } from "../core/special.ts";
+import { polygamma } from "../core/zeta.ts";
 import { fmtShape, sizeOf } from "../core/shape.ts";
 
 /**
@@ -215,7 +219,11 @@ export const HELPERS = {
   lgamma,
   digamma,
   trigamma,
+  polygamma,
   logNdtr,
+  ndtri,
+  powIeee,
+  intPow,
   logistic,
   roundHalfEven,
   maxf,
@@ -289,6 +297,7 @@ export const SCALAR_OPS: Record<string, ScalarOp> = {
   erfc: u(erfc, call("erfc")),
   erf_inv: u(erfinv, call("erfinv")),
   log_ndtr: u(logNdtr, call("logNdtr")),
+  ndtri: u(ndtri, call("ndtri")),
   lgamma: u(lgamma, call("lgamma")),
   digamma: u(digamma, call("digamma")),
   trigamma: u(trigamma, call("trigamma")),
@@ -304,7 +313,8 @@ export const SCALAR_OPS: Record<string, ScalarOp> = {
     (x, y) => (y === 0 ? 0 : x / y),
     (x, y) => `(${y} === 0 ? 0 : ${x} / ${y})`,
   ),
-  pow: b(Math.pow, (x, y) => `Math.pow(${x}, ${y})`),
+  pow: b(powIeee, (x, y) => `powIeee(${x}, ${y})`, intPow, (x, y) => `intPow(${x}, ${y})`),
+  polygamma: b(polygamma, (x, y) => `polygamma(${x}, ${y})`),
   max: b(maxf, (x, y) => `maxf(${x}, ${y})`),
   min: b(minf, (x, y) => `minf(${x}, ${y})`),
   eq: b((x, y) => (x === y ? 1 : 0), (x, y) => `(${x} === ${y} ? 1 : 0)`),

@@ -256,15 +256,35 @@ const PRELUDE: Record<string, { deps: string[]; code: string }> = {
 }`,
   },
   z_pow: {
-    deps: [],
+    deps: ["z_isnan"],
     code: `fn z_pow(x: f32, y: f32) -> f32 {
   if (y == 0.0f) { return 1.0f; }
+  // IEEE 754 pow (as eager's powIeee): 1^y = 1 for every y, (-1)^±inf = 1.
+  if (x == 1.0f || (x == -1.0f && abs(y) == ${INF})) { return 1.0f; }
+  if (z_isnan(y)) { return y; }
   if (x == 0.0f) { return select(select(0.0f, ${INF}, y < 0.0f), 0.0f, y > 0.0f); }
   let r = exp2(y * log2(abs(x)));
   if (x > 0.0f) { return r; }
   if (floor(y) != y) { return ${NAN}; }
   let odd = fract(y * 0.5f) != 0.0f;
   return select(r, -r, odd);
+}`,
+  },
+  // Integer power with i32 wrap-around (as intPow in core/primitives/elementwise.ts).
+  z_ipow: {
+    deps: [],
+    code: `fn z_ipow(x: i32, n: i32) -> i32 {
+  if (n < 0) { return select(select(0i, select(-1i, 1i, (n & 1i) == 0i), x == -1i), 1i, x == 1i); }
+  var base = x;
+  var e = n;
+  var acc = 1i;
+  loop {
+    if (e == 0i) { break; }
+    if ((e & 1i) != 0i) { acc = acc * base; }
+    base = base * base;
+    e = e >> 1u;
+  }
+  return acc;
 }`,
   },
   // log Γ(x): recurrence to x ≥ 8, then Stirling's series; reflection below 0.5.
@@ -318,12 +338,13 @@ fn z_trigamma(x: f32) -> f32 {
   return 9.8696044f / (s * s) - z_trigamma_pos(1.0f - x);
 }`,
   },
-  // M. Giles, "Approximating the erfinv function" (GPU Computing Gems, 2011), single precision.
-  z_erf_inv: {
+  // M. Giles, "Approximating the erfinv function" (GPU Computing Gems, 2011), single precision,
+  // as a function of x and w = -log((1 - x)(1 + x)): ndtri passes w computed from p without the
+  // cancellation of 1 - x², so its tails keep float32 relative accuracy.
+  z_erf_inv_w: {
     deps: [],
-    code: `fn z_erf_inv(x: f32) -> f32 {
-  if (abs(x) >= 1.0f) { return select(${NAN}, sign(x) * ${INF}, abs(x) == 1.0f); }
-  var w = -log((1.0f - x) * (1.0f + x));
+    code: `fn z_erf_inv_w(x: f32, w0: f32) -> f32 {
+  var w = w0;
   var p: f32;
   if (w < 5.0f) {
     w = w - 2.5f;
@@ -339,6 +360,23 @@ fn z_trigamma(x: f32) -> f32 {
     p = 1.00167406f + p * w; p = 2.83297682f + p * w;
   }
   return p * x;
+}`,
+  },
+  z_erf_inv: {
+    deps: ["z_erf_inv_w"],
+    code: `fn z_erf_inv(x: f32) -> f32 {
+  if (abs(x) >= 1.0f) { return select(${NAN}, sign(x) * ${INF}, abs(x) == 1.0f); }
+  return z_erf_inv_w(x, -log((1.0f - x) * (1.0f + x)));
+}`,
+  },
+  // ndtri(p) = -√2·erfinv(1 - 2p), with (1 - x)(1 + x) = 4p(1 - p) formed from p directly.
+  z_ndtri: {
+    deps: ["z_erf_inv_w", "z_isnan"],
+    code: `fn z_ndtri(p: f32) -> f32 {
+  if (z_isnan(p)) { return p; }
+  if (p <= 0.0f) { return select(${NAN}, -${INF}, p == 0.0f); }
+  if (p >= 1.0f) { return select(${NAN}, ${INF}, p == 1.0f); }
+  return -1.41421356f * z_erf_inv_w(1.0f - 2.0f * p, -log(4.0f * p * (1.0f - p)));
 }`,
   },
   z_f2i: {
@@ -383,6 +421,7 @@ function renderOp(
     case "erfc":
     case "erf_inv":
     case "log_ndtr":
+    case "ndtri":
     case "lgamma":
     case "digamma":
     case "trigamma":
@@ -400,7 +439,7 @@ function renderOp(
     case "div":
       return i ? `select(${a[0]} / ${a[1]}, 0i, ${a[1]} == 0i)` : `(${a[0]} / ${a[1]})`;
     case "pow":
-      return `${use("z_pow")}(${a[0]}, ${a[1]})`;
+      return i ? `${use("z_ipow")}(${a[0]}, ${a[1]})` : `${use("z_pow")}(${a[0]}, ${a[1]})`;
     case "max":
       return f
         ? `${use("z_max")}(${a[0]}, ${a[1]})`
@@ -482,6 +521,7 @@ export const WGSL_OPS: Set<string> = new Set([
   "erfc",
   "erf_inv",
   "log_ndtr",
+  "ndtri",
   "lgamma",
   "digamma",
   "trigamma",
