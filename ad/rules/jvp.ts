@@ -21,6 +21,8 @@ import * as np from "../../core/ops/mod.ts";
 import { controlJvpRules } from "./jvp_control.ts";
 import { linalgJvpRules } from "./jvp_linalg.ts";
 import { customJvpRules } from "./jvp_custom.ts";
+import { trigJvpRules } from "./jvp_trig.ts";
+import { numpyJvpRules } from "./jvp_numpy.ts";
 
 type T = Array | null;
 /** A JVP rule: (primals, tangents, params) → [primal outputs, tangent outputs]. */
@@ -31,7 +33,7 @@ const addT = (a: T, b: T): T => (a === null ? b : b === null ? a : np.add(a, b))
 const scaleT = (t: T, s: Array): T => (t === null ? null : np.mul(t, s));
 
 /** Rule for unary f with derivative `d(x, y)` where y = f(x). */
-function unary(prim: keyof typeof P, d: (x: Array, y: Array) => Array): JvpRule {
+export function unary(prim: keyof typeof P, d: (x: Array, y: Array) => Array): JvpRule {
   return ([x], [t]) => {
     const y = bind1(P[prim], [x]);
     return [[y], [scaleT(t, d(x, y))]];
@@ -296,4 +298,6 @@ export const jvpRules: Record<PrimitiveName, JvpRule> = {
   ...controlJvpRules,
   ...linalgJvpRules,
   ...customJvpRules,
+  ...trigJvpRules,
+  ...numpyJvpRules,
 };

@@ -29,7 +29,7 @@ import { polygamma } from "../zeta.ts";
 type Fn1 = (x: number) => number;
 type Fn2 = (x: number, y: number) => number;
 /** Which dtypes an op accepts: floats only, any number type, bool/int (logical), int only. */
-type Kind = "float" | "numeric" | "logical" | "int" | "any";
+export type Kind = "float" | "numeric" | "logical" | "int" | "any";
 
 function checkKind(name: string, kind: Kind, a: ShapedArray): void {
   const ok = kind === "float"
@@ -67,7 +67,7 @@ function outAval(avals: ShapedArray[], dtype: DType): ShapedArray {
 }
 
 /** A unary elementwise primitive; `intFn` overrides `fn` for int32 inputs. */
-function unary(name: string, kind: Kind, fn: Fn1, out?: DType, intFn?: Fn1): Primitive {
+export function unary(name: string, kind: Kind, fn: Fn1, out?: DType, intFn?: Fn1): Primitive {
   return primitive({
     name,
     abstractEval([a]) {
@@ -86,7 +86,7 @@ function unary(name: string, kind: Kind, fn: Fn1, out?: DType, intFn?: Fn1): Pri
 }
 
 /** A binary elementwise primitive; `out` fixes the result dtype (comparisons give bool). */
-function binary(name: string, kind: Kind, fn: Fn2, out?: DType, intFn?: Fn2): Primitive {
+export function binary(name: string, kind: Kind, fn: Fn2, out?: DType, intFn?: Fn2): Primitive {
   return primitive({
     name,
     abstractEval(avals) {

@@ -192,6 +192,27 @@ const PRELUDE: Record<string, { deps: string[]; code: string }> = {
   return sign(x) * (1.0f - e) / (1.0f + e);
 }`,
   },
+  // sinh/cosh from e = eˣ/2 (no overflow before the result does); a series near 0, where
+  // (eˣ − e⁻ˣ)/2 cancels.
+  z_sinh: {
+    deps: [],
+    code: `fn z_sinh(x: f32) -> f32 {
+  let a = abs(x);
+  if (a < 0.5f) {
+    let x2 = x * x;
+    return x * (1.0f + x2 * (0.16666667f + x2 * (0.0083333333f + x2 * 0.00019841270f)));
+  }
+  let e = exp(a - 0.69314718f);
+  return sign(x) * (e - 0.25f / e);
+}`,
+  },
+  z_cosh: {
+    deps: [],
+    code: `fn z_cosh(x: f32) -> f32 {
+  let e = exp(abs(x) - 0.69314718f);
+  return e + 0.25f / e;
+}`,
+  },
   z_logistic: {
     deps: [],
     code: `fn z_logistic(x: f32) -> f32 {
@@ -408,7 +429,19 @@ function renderOp(
     case "sqrt":
     case "sin":
     case "cos":
+    case "tan":
+    case "atan":
+    case "asin":
+    case "acos":
+    case "log2":
       return `${op}(${a[0]})`;
+    case "log10":
+      return `(log2(${a[0]}) * 0.30102999566f)`;
+    case "sinh":
+    case "cosh":
+      return `${use(`z_${op}`)}(${a[0]})`;
+    case "atan2":
+      return `atan2(${a[0]}, ${a[1]})`;
     case "abs":
       return `abs(${a[0]})`;
     case "rsqrt":
@@ -516,6 +549,15 @@ export const WGSL_OPS: Set<string> = new Set([
   "sin",
   "cos",
   "tanh",
+  "tan",
+  "atan",
+  "asin",
+  "acos",
+  "sinh",
+  "cosh",
+  "log2",
+  "log10",
+  "atan2",
   "logistic",
   "erf",
   "erfc",

@@ -84,6 +84,9 @@ import * as customFamily from "../../core/primitives/custom.ts";
 import * as linalgFamily from "../../core/primitives/linalg.ts";
 import * as randomFamily from "../../core/primitives/random.ts";
 import * as sortFamily from "../../core/primitives/sort.ts";
+import * as trigFamily from "../../core/primitives/trig.ts";
+import * as searchFamily from "../../core/primitives/search.ts";
+import * as decompFamily from "../../core/primitives/decomp.ts";
 import { bind1 } from "../../core/trace.ts";
 import { grad, jvp, vjp } from "../../ad/api.ts";
 import { checkGrads, type CheckGradsOptions, GradCheckError } from "../../ad/check_grads.ts";
@@ -515,7 +518,17 @@ function familyNames(mod: Record<string, unknown>): string[] {
 }
 
 /** Families other engineers own (their gradient tests live with them); matmul stays here. */
-const OTHER_FAMILIES = [linalgFamily, controlFamily, randomFamily, sortFamily, customFamily]
+const OTHER_FAMILIES = [
+  linalgFamily,
+  controlFamily,
+  randomFamily,
+  sortFamily,
+  customFamily,
+  // Gradient tests in tests/ad/grad_numpy_extra_test.ts.
+  trigFamily,
+  searchFamily,
+  decompFamily,
+]
   .flatMap((m) => familyNames(m as Record<string, unknown>))
   .filter((n) => n !== "matmul");
 
