@@ -161,10 +161,13 @@ Deno.test({
       await warm.data();
       warm.dispose();
       const before = memoryStats().webgpu.liveBytes;
-      const y = f(start()); // uploaded (a cached copy), then donated
+      const x = start();
+      const y = f(x); // x is uploaded (a copy cached with it), then donated
       await y.data();
       y.dispose();
-      assert.equal(memoryStats().webgpu.liveBytes, before);
+      // x is still referenced, so only its donation can have freed the copy.
+      const after = memoryStats().webgpu.liveBytes;
+      assert.ok(after <= before, `live bytes ${before} → ${after} (x: ${x.shape})`);
     });
   },
 });
@@ -188,7 +191,12 @@ Deno.test({
 
       configureBufferPool({ maxIdleMs: 30 });
       await new Promise((r) => setTimeout(r, 120)); // the pool's idle timer trims it
-      assert.equal(memoryStats().webgpu.pooledBuffers, 0);
+      // Buffers of arrays finalized meanwhile may have arrived since, but ours are gone.
+      const idle = memoryStats().webgpu.pooledBytes;
+      assert.ok(idle < capped.pooledBytes, `the idle timer left ${idle} B pooled`);
+      const fresh = acquireBuffer(100_000);
+      assert.ok(!bufs.includes(fresh), "an idle buffer was still pooled");
+      releaseBuffer(fresh);
       assert.throws(() => configureBufferPool({ maxBytes: -1 }), /maxBytes must be a number ≥ 0/);
     } finally {
       configureBufferPool(defaults);
