@@ -133,7 +133,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "memory: donation on WebGPU programs that finish asynchronously",
+  name: "memory: a WebGPU buffer stays out of the pool while pending work reads it",
   ignore: !gpu,
   fn: async (t) => {
     await t.step("a donated input of a host-routine program is read before reuse", async () => {
@@ -156,6 +156,21 @@ Deno.test({
       grabbed.forEach(releaseBuffer);
       y.dispose();
     });
+    await t.step(
+      "disposing an array while its read is pending does not corrupt the read",
+      async () => {
+        const y = devicePut(array([1, 2, 3, 4]), "webgpu");
+        const reading = y.data();
+        y.dispose();
+        const grabbed = globalThis.Array.from({ length: 4 }, () => {
+          const b = acquireBuffer(16);
+          gpu!.device.queue.writeBuffer(b, 0, new Float32Array(4).fill(-7));
+          return b;
+        });
+        assert.deepEqual([...(await reading)], [1, 2, 3, 4]);
+        grabbed.forEach(releaseBuffer);
+      },
+    );
     await t.step("a donated CPU array frees its cached device copy", async () => {
       const f = jit((x: Array) => x.mul(2), { device: "webgpu", donateArgnums: [0] });
       const warm = f(start());
