@@ -98,6 +98,7 @@ Deno.test("svd", async (t) => {
   });
   await t.step("full matrices, rank deficiency, tiny singular values", () => {
     const [u, sv, vt] = np.svd(f64(B));
+    assert.ok(maxDiff(np.matmul(u.slice(null, "0:3").mul(sv), vt), B) < 1e-13);
     assert.deepEqual([u.shape, vt.shape], [[4, 4], [3, 3]]);
     assert.ok(maxDiff(np.matmul(T(u), u), eye(4)) < 1e-14);
     // Rank 1: completed bases stay orthonormal.
