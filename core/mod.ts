@@ -22,3 +22,5 @@ export {
 export * as tree from "./tree.ts";
 /** The normal distribution (`cdf`, `logcdf`, `pdf`, `logpdf`, `ppf`), like `jax.scipy.stats.norm`. */
 export * as norm from "./ops/norm.ts";
+/** `numpy.linalg` under its numpy names (`linalg.eigh`, `linalg.svd`, `linalg.qr`, ...). */
+export * as linalg from "./linalg.ts";

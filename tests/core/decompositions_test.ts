@@ -183,3 +183,10 @@ Deno.test("qr", async (t) => {
     assert.throws(() => np.qr(g, "r" as any), /qr: mode must be "reduced" or "complete"/);
   });
 });
+
+Deno.test("linalg namespace: numpy names", () => {
+  const a = f64([[2, 1], [1, 2]]);
+  assert.ok(maxDiff(np.linalg.eigh(a)[0], np.eigh(a)[0]) === 0);
+  assert.ok(maxDiff(np.linalg.svd(a)[1], [3, 1]) < 1e-15);
+  assert.ok(maxDiff(np.linalg.det(a), f64([[3]]).reshape([])) < 1e-14);
+});
