@@ -88,9 +88,10 @@ export function loadOptions(cfg: Config): LoadOptions {
  * const events = await loadDataset(loadOptions(DEFAULT_CONFIG));
  * ```
  */
-export const loadDataset: Loader = (_opts) =>
-  Promise.reject(
+export function loadDataset(_opts: LoadOptions): Promise<ProcessEvents[]> {
+  return Promise.reject(
     new Error(
       "data path not merged yet: analysis/data/mod.ts (loadDataset) is built on another branch",
     ),
   );
+}

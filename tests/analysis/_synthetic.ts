@@ -199,3 +199,19 @@ function mixData(tables: EventTable[], xsecs: number[], seed: number): ProcessEv
     files: [`synthetic://data/${seed}`],
   };
 }
+
+/** A user-config fragment with a coarser mtt binning (fewer staterror parameters: faster fits). */
+export function coarseBinning(
+  channel: import("../../analysis/config/schema.ts").ChannelConfig,
+  bins = 8,
+): Record<string, unknown> {
+  return {
+    channels: [{
+      ...channel,
+      observables: channel.observables.map((o) => ({
+        ...o,
+        binning: { low: 200, high: 3000, bins },
+      })),
+    }],
+  };
+}
