@@ -53,6 +53,20 @@ export interface StackedHistogramOptions {
 /** One layer of a layered Vega-Lite spec. */
 type Layer = Extract<TopLevelSpec, { layer: unknown }>["layer"][number];
 
+/** The top-level spec shared by the plots: title, size, layers. */
+function layered(
+  o: { title?: string; width?: number; height?: number },
+  layers: Layer[],
+): TopLevelSpec {
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: o.title ?? "",
+    width: o.width ?? 560,
+    height: o.height ?? 380,
+    layer: layers,
+  };
+}
+
 const PALETTE = ["#907AD6", "#72A1E5", "#7FDEFF", "#2C2A4A", "#DABFFF", "#4F518C", "#B3D89C"];
 
 function checkLength(what: string, v: readonly number[], n: number): void {
@@ -166,13 +180,7 @@ export function stackedHistogram(o: StackedHistogramOptions): TopLevelSpec {
       },
     });
   }
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: o.title ?? "",
-    width: o.width ?? 560,
-    height: o.height ?? 380,
-    layer: layers,
-  };
+  return layered(o, layers);
 }
 
 /** One line of a {@link linePlot}. */
@@ -297,11 +305,5 @@ export function linePlot(o: LinePlotOptions): TopLevelSpec {
       encoding: { y: { field: "y", type: "quantitative" } },
     });
   }
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: o.title ?? "",
-    width: o.width ?? 560,
-    height: o.height ?? 380,
-    layer: layers,
-  };
+  return layered(o, layers);
 }

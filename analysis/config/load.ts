@@ -8,6 +8,7 @@
  */
 import YAML from "npm:yaml@^2";
 import type { z } from "npm:zod@^4";
+import { formatPath } from "../../stats/workspace.ts";
 import { DEFAULT_CONFIG } from "./defaults.ts";
 import { type Config, ConfigSchema } from "./schema.ts";
 
@@ -45,12 +46,7 @@ export class ConfigError extends Error {
 export const OVERRIDABLE = ["general", "preprocess", "statistics"] as const;
 
 function formatKeyPath(parts: readonly PropertyKey[]): string {
-  let s = "";
-  for (const p of parts) {
-    if (typeof p === "number") s += `[${p}]`;
-    else s += s === "" ? String(p) : `.${String(p)}`;
-  }
-  return s === "" ? "(config)" : s;
+  return parts.length === 0 ? "(config)" : formatPath(parts);
 }
 
 function describe(v: unknown): string {
@@ -97,7 +93,8 @@ function issueLines(err: z.ZodError, root: unknown): string[] {
  * @example
  * ```ts
  * import { validateConfig } from "./load.ts";
- * import { DEFAULT_CONFIG } from "./defaults.ts";
+ * import { formatPath } from "../../stats/workspace.ts";
+import { DEFAULT_CONFIG } from "./defaults.ts";
  * const c = validateConfig({ ...DEFAULT_CONFIG, general: { ...DEFAULT_CONFIG.general, lumi: 1 } });
  * ```
  */
@@ -181,7 +178,8 @@ export function parseOverride(arg: string): { path: string[]; value: unknown } {
  * @example
  * ```ts
  * import { applyOverrides } from "./load.ts";
- * import { DEFAULT_CONFIG } from "./defaults.ts";
+ * import { formatPath } from "../../stats/workspace.ts";
+import { DEFAULT_CONFIG } from "./defaults.ts";
  * const raw = applyOverrides(DEFAULT_CONFIG, ["general.maxFiles=2"]);
  * ```
  */
@@ -296,7 +294,8 @@ export async function resolveConfig(opts: ResolveOptions = {}): Promise<Config> 
  * @example
  * ```ts
  * import { configHash } from "./load.ts";
- * import { DEFAULT_CONFIG } from "./defaults.ts";
+ * import { formatPath } from "../../stats/workspace.ts";
+import { DEFAULT_CONFIG } from "./defaults.ts";
  * console.log(await configHash(DEFAULT_CONFIG)); // "3f2a…"
  * ```
  */

@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { array, grad } from "../../mod.ts";
 import type { Array } from "../../core/mod.ts";
 import type { EventTable, Jagged } from "../../analysis/data/columns.ts";
-import { applyObjectMasks, eventsFromTable, selectEvents } from "../../analysis/events.ts";
+import {
+  applyObjectMasks,
+  type Events,
+  eventsFromTable,
+  selectEvents,
+} from "../../analysis/events.ts";
+import { DEFAULT_CONFIG } from "../../analysis/config/defaults.ts";
 import { addP4, fromMet, fromPtEtaPhiM, mass } from "../../analysis/fourvec.ts";
 import {
   collection,
@@ -14,9 +20,6 @@ import {
 } from "../../analysis/jagged.ts";
 import {
   baselineSelection,
-  goodFatJet,
-  goodJet,
-  goodMuon,
   mtt,
   mvaGhostObservables,
   zprimeChannel,
@@ -82,6 +85,11 @@ Deno.test("mtt of a configuration computed by hand", () => {
   close(m, ref, 1e-12, "mtt with η");
 });
 
+/** The default good objects (analysis masks). */
+function goodObjects(ev: Events): Events {
+  return applyObjectMasks(ev, DEFAULT_CONFIG.goodObjectMasks.analysis);
+}
+
 function jag(values: number[], offsets = [0, values.length]): Jagged {
   return { offsets: Int32Array.from(offsets), values: Float64Array.from(values) };
 }
@@ -110,11 +118,7 @@ Deno.test("jagged helpers: counts, per-event sums, k-th object, object selection
 Deno.test("good objects, selections and mtt agree with a plain loop over the columns", () => {
   const table = syntheticTable("signal", 300, 7);
   const ev = eventsFromTable(table);
-  const good = applyObjectMasks(ev, [
-    { object: "Muon", function: goodMuon },
-    { object: "Jet", function: goodJet },
-    { object: "FatJet", function: goodFatJet },
-  ]);
+  const good = goodObjects(ev);
   const col = (n: string) => table.columns[n] as Jagged;
   const goodIdx = (coll: string, pass: (j: number) => boolean) =>
     globalThis.Array.from({ length: table.nEvents }, (_, i) => {
@@ -179,11 +183,7 @@ Deno.test("good objects, selections and mtt agree with a plain loop over the col
 Deno.test("mtt is differentiable through jagged gathers (grad vs central differences, float64)", () => {
   const table = syntheticTable("signal", 120, 3);
   const ev0 = eventsFromTable(table);
-  const good = applyObjectMasks(ev0, [
-    { object: "Muon", function: goodMuon },
-    { object: "Jet", function: goodJet },
-    { object: "FatJet", function: goodFatJet },
-  ]);
+  const good = goodObjects(ev0);
   const sel = selectEvents(good, zprimeChannel(good));
   assert.ok(sel.nEvents > 3);
   // f(s) = Σ mtt with every jet and fat jet pT and mass scaled by s (a jet energy scale).
