@@ -153,6 +153,21 @@ export interface RunOptions {
 }
 
 /**
+ * `deno task` runs in the directory of deno.json: a relative `--config` path is taken relative to
+ * where the task was started (`INIT_CWD`, as the `zgrad` CLI does), else to the working directory.
+ */
+function fromInvocationDir(path: string): string {
+  if (path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(path) || /^[a-z]+:/.test(path)) return path;
+  let base: string | undefined;
+  try {
+    base = Deno.env.get("INIT_CWD");
+  } catch {
+    base = undefined; // no env permission
+  }
+  return base ? `${base.replace(/[\\/]+$/, "")}/${path}` : path;
+}
+
+/**
  * Runs the analysis; returns the exit code.
  *
  * @example
@@ -172,7 +187,10 @@ export async function main(argv: readonly string[], opts: RunOptions = {}): Prom
       out(USAGE);
       return 0;
     }
-    cfg = await resolveConfig({ path: args.config ?? undefined, overrides: args.overrides });
+    cfg = await resolveConfig({
+      path: args.config ? fromInvocationDir(args.config) : undefined,
+      overrides: args.overrides,
+    });
   } catch (e) {
     if (e instanceof ConfigError) {
       err(`analysis: error: ${e.message}`);
