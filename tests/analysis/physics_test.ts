@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { array, grad } from "../../mod.ts";
+import { array, grad, jit } from "../../mod.ts";
 import type { Array } from "../../core/mod.ts";
 import type { EventTable, Jagged } from "../../analysis/data/columns.ts";
 import {
@@ -199,4 +199,8 @@ Deno.test("mtt is differentiable through jagged gathers (grad vs central differe
   const fd = (f(array(s0 + h, "float64")).item() - f(array(s0 - h, "float64")).item()) / (2 * h);
   close(g, fd, 1e-6, "d Σmtt / d JES");
   assert.ok(g > 0);
+  // The same function jit-compiled (the differentiable path's step runs under jit).
+  const gj = jit(grad(f))(array(s0, "float64")).item();
+  close(gj, g, 1e-10, "jit(grad) vs grad");
+  close(jit(f)(array(s0, "float64")).item(), f(array(s0, "float64")).item(), 1e-12, "jit(f)");
 });
