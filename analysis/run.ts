@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { resolvePath } from "../stats/cli/commands.ts";
 import { ConfigError, OVERRIDABLE, resolveConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import type { ProcessEvents } from "./data/columns.ts";
@@ -153,21 +154,6 @@ export interface RunOptions {
 }
 
 /**
- * `deno task` runs in the directory of deno.json: a relative `--config` path is taken relative to
- * where the task was started (`INIT_CWD`, as the `zgrad` CLI does), else to the working directory.
- */
-function fromInvocationDir(path: string): string {
-  if (path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(path) || /^[a-z]+:/.test(path)) return path;
-  let base: string | undefined;
-  try {
-    base = Deno.env.get("INIT_CWD");
-  } catch {
-    base = undefined; // no env permission
-  }
-  return base ? `${base.replace(/[\\/]+$/, "")}/${path}` : path;
-}
-
-/**
  * Runs the analysis; returns the exit code.
  *
  * @example
@@ -188,7 +174,7 @@ export async function main(argv: readonly string[], opts: RunOptions = {}): Prom
       return 0;
     }
     cfg = await resolveConfig({
-      path: args.config ? fromInvocationDir(args.config) : undefined,
+      path: args.config ? resolvePath(args.config) : undefined,
       overrides: args.overrides,
     });
   } catch (e) {
