@@ -15,7 +15,6 @@ import type { EventTable } from "./columns.ts";
 import type { Fallbacks } from "./branches.ts";
 import {
   cacheKey,
-  type Manifest,
   manifestMismatch,
   readCacheEntry,
   readManifest,
@@ -196,7 +195,8 @@ async function processFile(task: FileTask, ctx: Ctx): Promise<FileResult> {
     }
     why = mismatch ?? why;
   } else why = "readFromCache is false";
-  if (opts.runPreprocessing === false) {
+  // Generated sources are always made on a miss: they need no input files.
+  if (opts.runPreprocessing === false && !producer) {
     throw new Error(
       `no usable cache for ${task.file} in ${dir} (${why}) and runPreprocessing is false`,
     );
@@ -211,7 +211,7 @@ async function processFile(task: FileTask, ctx: Ctx): Promise<FileResult> {
   } else {
     ({ table, nInput, resolved } = await readSource(task.file, branches, ctx));
   }
-  const m: Manifest = await writeCacheEntry(dir, key, table, {
+  await writeCacheEntry(dir, key, table, {
     source,
     tree: ctx.tree,
     branches,
@@ -219,7 +219,6 @@ async function processFile(task: FileTask, ctx: Ctx): Promise<FileResult> {
     skim: ctx.skimName,
     nInput,
   });
-  void m;
   return done(producer ? "generated" : "read", table, nInput);
 }
 

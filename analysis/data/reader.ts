@@ -175,6 +175,13 @@ export async function openEvents(source: RootSource, opts: OpenOptions = {}): Pr
     throw new RootReadError(label, `not a readable ROOT file (${errText(e)})`, { cause: e });
   }
   if (!file) throw new RootReadError(label, "not a readable ROOT file");
+  const keys: string[] = (file.fKeys ?? []).map((k: { fName: string }) => k.fName);
+  if (!keys.includes(treeName)) {
+    throw new RootReadError(
+      label,
+      `no TTree ${treeName} (keys: ${keys.join(", ") || "none"}; a truncated file loses its keys)`,
+    );
+  }
   let tree: Tree | null;
   try {
     tree = await file.readObject(treeName);
@@ -185,10 +192,7 @@ export async function openEvents(source: RootSource, opts: OpenOptions = {}): Pr
       { cause: e },
     );
   }
-  if (!tree || !tree.fBranches) {
-    const keys = (file.fKeys ?? []).map((k: { fName: string }) => k.fName).join(", ");
-    throw new RootReadError(label, `no TTree ${treeName} (keys: ${keys || "none"})`);
-  }
+  if (!tree || !tree.fBranches) throw new RootReadError(label, `${treeName} is not a TTree`);
   const branches = new Map(tree.fBranches.arr.map((b) => [b.fName, b]));
   const available = new Set(branches.keys());
   const nEntries = Number(tree.fEntries);
@@ -208,8 +212,13 @@ export async function openEvents(source: RootSource, opts: OpenOptions = {}): Pr
     );
     const columns: EventTable["columns"] = {};
     const nEvents = Math.max(0, stop - start);
-    const flat = names.filter((n) => !infos.get(n)!.jagged);
-    const jagged = names.filter((n) => infos.get(n)!.jagged);
+    // Each stored branch is read once (two canonical names may resolve to it: MET_pt and
+    // PuppiMET_pt); the others become aliases of its column.
+    const firstOf = new Map<string, string>();
+    for (const n of names) if (!firstOf.has(resolved.get(n)!)) firstOf.set(resolved.get(n)!, n);
+    const unique = [...firstOf.values()];
+    const flat = unique.filter((n) => !infos.get(n)!.jagged);
+    const jagged = unique.filter((n) => infos.get(n)!.jagged);
     // Progress over both passes: each pass covers nEvents entries.
     const passes = (flat.length ? 1 : 0) + (jagged.length ? 1 : 0);
     let doneBefore = 0;
@@ -247,6 +256,7 @@ export async function openEvents(source: RootSource, opts: OpenOptions = {}): Pr
         columns[n] = { offsets: new Int32Array(nEvents + 1), values: new Float32Array(0) as Flat };
       }
     }
+    for (const n of names) columns[n] ??= columns[firstOf.get(resolved.get(n)!)!];
     return shareOffsets({ nEvents, columns });
   };
 
