@@ -240,11 +240,13 @@ async function readParquetColumns(
   await parquetRead({
     file,
     columns: [...want.keys()],
-    onChunk(chunk: { columnName: string; columnData: ArrayLike<number>; rowStart: number }) {
+    onChunk(chunk) {
       const out = columns.get(chunk.columnName);
       if (!out) return;
-      const data = chunk.columnData;
-      if (ArrayBuffer.isView(data)) out.set(data as unknown as Flat, chunk.rowStart);
+      const data: ArrayLike<unknown> = chunk.columnData;
+      const isNumberView = data instanceof Float32Array || data instanceof Float64Array ||
+        data instanceof Int32Array || data instanceof Uint8Array;
+      if (isNumberView) out.set(data, chunk.rowStart);
       else for (let i = 0; i < data.length; i++) out[chunk.rowStart + i] = Number(data[i]);
     },
   });
