@@ -91,9 +91,9 @@ export function resolveBranches(
   const byPrefix = new Map<PrefixRule, string[]>();
   for (const name of requested) {
     const rule = fallbacks.names.find((r) => r.canonical === name);
-    const family = rule ? undefined : fallbacks.prefixes.find((p) =>
-      name.startsWith(p.canonicalPrefix)
-    );
+    const family = rule
+      ? undefined
+      : fallbacks.prefixes.find((p) => name.startsWith(p.canonicalPrefix));
     if (family) {
       byPrefix.set(family, [...(byPrefix.get(family) ?? []), name]);
       continue;

@@ -15,8 +15,8 @@ import {
   DEFAULT_MUON_FILTER_PT,
   defaultEventCounts,
   generateProcess,
-  GENERATOR_VERSION,
   generatePseudoData,
+  GENERATOR_VERSION,
 } from "./generate.ts";
 import type { Producer } from "./preprocess.ts";
 import type { Skim } from "./skim.ts";
@@ -56,7 +56,12 @@ export function defaultFileset(opts: BundledOptions = {}): Fileset {
   }
   const lumi = opts.lumi ?? DEFAULT_LUMI;
   const mu = opts.signalStrength ?? 0.3;
-  fs.data = { files: [`bundled:data?seed=${seed}&lumi=${lumi}&mu=${mu}`], xsec: 0, nGen: 0, isData: true };
+  fs.data = {
+    files: [`bundled:data?seed=${seed}&lumi=${lumi}&mu=${mu}`],
+    xsec: 0,
+    nGen: 0,
+    isData: true,
+  };
   return fs;
 }
 
@@ -79,23 +84,35 @@ interface BundledSpec {
  */
 export function parseBundled(file: string): BundledSpec {
   const m = /^bundled:([A-Za-z0-9_]+)(?:\?(.*))?$/.exec(file);
-  if (!m) throw new Error(`not a bundled source: ${file} (expected bundled:<process>?events=N&seed=S)`);
+  if (!m) {
+    throw new Error(`not a bundled source: ${file} (expected bundled:<process>?events=N&seed=S)`);
+  }
   const q = new URLSearchParams(m[2] ?? "");
   const num = (k: string, dflt: number) => {
     const v = q.get(k);
     if (v === null) return dflt;
     const x = Number(v);
-    if (!Number.isFinite(x) || x < 0) throw new Error(`bundled source ${file}: ${k}=${v} is not a number ≥ 0`);
+    if (!Number.isFinite(x) || x < 0) {
+      throw new Error(`bundled source ${file}: ${k}=${v} is not a number ≥ 0`);
+    }
     return x;
   };
   const process = m[1];
   if (process !== "data" && !(process in BUNDLED_PROCESSES)) {
     throw new Error(
-      `bundled source ${file}: no process ${process} (have ${Object.keys(BUNDLED_PROCESSES).join(", ")}, data)`,
+      `bundled source ${file}: no process ${process} (have ${
+        Object.keys(BUNDLED_PROCESSES).join(", ")
+      }, data)`,
     );
   }
   const events = Math.round(num("events", defaultEventCounts()[process] ?? 0));
-  return { process, events, seed: num("seed", 42), lumi: num("lumi", DEFAULT_LUMI), mu: num("mu", 0.3) };
+  return {
+    process,
+    events,
+    seed: num("seed", 42),
+    lumi: num("lumi", DEFAULT_LUMI),
+    mu: num("mu", 0.3),
+  };
 }
 
 /**

@@ -18,7 +18,7 @@
 import { parquetWriteBuffer } from "npm:hyparquet-writer@^0.17.0";
 import { parquetMetadata, parquetRead } from "npm:hyparquet@^1.31.5";
 import { type Column, type EventTable, type Flat, isJagged } from "./columns.ts";
-import { allocFlat, countsToOffsets, flatKind, type FlatKind, offsetsToCounts } from "./table.ts";
+import { allocFlat, countsToOffsets, type FlatKind, flatKind, offsetsToCounts } from "./table.ts";
 import { sha256Hex } from "./skim.ts";
 
 /** Bumped whenever the layout or the meaning of cached columns changes. */
@@ -167,11 +167,21 @@ export async function writeCacheEntry(
     if (!g) {
       g = { name: groupName(name, used), cols: [] };
       groups.set(col.offsets, g);
-      events.push({ name: `#${g.name}`, data: offsetsToCounts(col.offsets), type: "INT32", nullable: false });
+      events.push({
+        name: `#${g.name}`,
+        data: offsetsToCounts(col.offsets),
+        type: "INT32",
+        nullable: false,
+      });
     }
     const kind = flatKind(col.values);
     const n = col.offsets[col.offsets.length - 1];
-    g.cols.push({ name, data: col.values.subarray(0, n), type: PARQUET_TYPE[kind], nullable: false });
+    g.cols.push({
+      name,
+      data: col.values.subarray(0, n),
+      type: PARQUET_TYPE[kind],
+      nullable: false,
+    });
     metas.push({ name, kind, group: g.name });
   }
   const parts: { file: string; size: number }[] = [];
@@ -181,12 +191,15 @@ export async function writeCacheEntry(
     await writeAtomic(`${dir}/${file}`, bytes);
     parts.push({ file, size: bytes.byteLength });
   };
-  await writePart("events", events.length ? events : [{
-    name: "#events",
-    data: new Int32Array(table.nEvents),
-    type: "INT32",
-    nullable: false,
-  }]);
+  await writePart(
+    "events",
+    events.length ? events : [{
+      name: "#events",
+      data: new Int32Array(table.nEvents),
+      type: "INT32",
+      nullable: false,
+    }],
+  );
   for (const g of groups.values()) await writePart(g.name, g.cols);
   const manifest: Manifest = {
     version: CACHE_VERSION,

@@ -16,7 +16,15 @@ import type { Flavour, Parton, TruthEvent } from "./truth.ts";
 
 /** The columns of a collection with their kinds. */
 const COLLECTIONS = {
-  Muon: { pt: "f32", eta: "f32", phi: "f32", mass: "f32", miniIsoId: "u8", tightId: "u8", charge: "i32" },
+  Muon: {
+    pt: "f32",
+    eta: "f32",
+    phi: "f32",
+    mass: "f32",
+    miniIsoId: "u8",
+    tightId: "u8",
+    charge: "i32",
+  },
   Jet: { pt: "f32", eta: "f32", phi: "f32", mass: "f32", btagDeepB: "f32", jetId: "u8" },
   FatJet: { pt: "f32", eta: "f32", phi: "f32", mass: "f32", particleNet_TvsQCD: "f32" },
 } as const satisfies Record<string, Record<string, FlatKind>>;
@@ -184,7 +192,14 @@ export function reconstruct(ev: TruthEvent, rng: Rng, w: EventWriter, ids: Event
     if (recoPt < 20 || Math.abs(e) > 2.5) continue;
     ht += recoPt;
     const m = Math.max(0.5, mass(c.p) * scale + 0.05 * recoPt * rng.uniform());
-    jets.push({ pt: recoPt, eta: e, phi: phi(c.p), mass: m, btagDeepB: btag(f, rng), jetId: rng.choice([0.01, 0, 0.02, 0, 0, 0, 0.97]) });
+    jets.push({
+      pt: recoPt,
+      eta: e,
+      phi: phi(c.p),
+      mass: m,
+      btagDeepB: btag(f, rng),
+      jetId: rng.choice([0.01, 0, 0.02, 0, 0, 0, 0.97]),
+    });
     jetP4.push(fromPtEtaPhiM(recoPt, e, phi(c.p), m));
   }
   const fatJets: Fields<"FatJet">[] = [];
@@ -194,7 +209,13 @@ export function reconstruct(ev: TruthEvent, rng: Rng, w: EventWriter, ids: Event
     if (t < 200 || Math.abs(e) > 2.4) continue;
     const qcdMass = 0.08 * t * rng.gamma(2) / 2;
     const m = c.members.length > 1 ? mass(c.p) * (1 + 0.08 * rng.normal()) : qcdMass;
-    fatJets.push({ pt: t, eta: e, phi: phi(c.p), mass: Math.max(1, m), particleNet_TvsQCD: topScore(c, rng) });
+    fatJets.push({
+      pt: t,
+      eta: e,
+      phi: phi(c.p),
+      mass: Math.max(1, m),
+      particleNet_TvsQCD: topScore(c, rng),
+    });
   }
   let maxMuPt = 0;
   for (const { p, prompt } of ev.muons) {

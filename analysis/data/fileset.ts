@@ -67,7 +67,10 @@ function pathText(path: readonly PropertyKey[]): string {
  * fs.signal.isData; // false
  * ```
  */
-export function parseFileset(json: unknown, opts: { source?: string; baseDir?: string } = {}): Fileset {
+export function parseFileset(
+  json: unknown,
+  opts: { source?: string; baseDir?: string } = {},
+): Fileset {
   const source = opts.source ?? "<object>";
   const parsed = FilesetSchema.safeParse(json);
   if (!parsed.success) {

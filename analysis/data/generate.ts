@@ -25,7 +25,13 @@ import { pt } from "./kinematics.ts";
 import { Rng } from "./prng.ts";
 import { applySkim, DEFAULT_SKIM, type Skim } from "./skim.ts";
 import { concatTables } from "./table.ts";
-import { ttbarEvent, ttbarTailFraction, type TruthEvent, wjetsEvent, wTailFraction } from "./truth.ts";
+import {
+  type TruthEvent,
+  ttbarEvent,
+  ttbarTailFraction,
+  wjetsEvent,
+  wTailFraction,
+} from "./truth.ts";
 
 /** Version of the generator's physics; part of cache identities. */
 export const GENERATOR_VERSION = "zprime-toy-1";
@@ -110,7 +116,9 @@ export const DEFAULT_EVENTS = 100_000;
  */
 export function defaultEventCounts(total = DEFAULT_EVENTS): Record<string, number> {
   return Object.fromEntries(
-    Object.entries(BUNDLED_PROCESSES).map(([k, p]) => [k, Math.max(1, Math.round(total * p.share))]),
+    Object.entries(BUNDLED_PROCESSES).map((
+      [k, p],
+    ) => [k, Math.max(1, Math.round(total * p.share))]),
   );
 }
 

@@ -115,7 +115,12 @@ export function decay2(parent: P4, m1: number, m2: number, rng: Rng): [P4, P4] {
 /** A particle of mass `m` with transverse momentum `ptv`, rapidity `y` and azimuth `ph`. */
 export function fromPtYPhiM(ptv: number, y: number, ph: number, m: number): P4 {
   const mt = Math.sqrt(ptv * ptv + m * m);
-  return { px: ptv * Math.cos(ph), py: ptv * Math.sin(ph), pz: mt * Math.sinh(y), e: mt * Math.cosh(y) };
+  return {
+    px: ptv * Math.cos(ph),
+    py: ptv * Math.sin(ph),
+    pz: mt * Math.sinh(y),
+    e: mt * Math.cosh(y),
+  };
 }
 
 /** `p` with its momentum scaled by `f` at fixed mass. */

@@ -25,7 +25,14 @@ export type { Column, EventTable, Flat, Jagged, ProcessEvents } from "./columns.
 export { isJagged } from "./columns.ts";
 export { type Fallbacks, NANOAOD_FALLBACKS, resolveBranches } from "./branches.ts";
 export { defaultFileset } from "./bundled.ts";
-export { DEFAULT_LUMI, eventWeights, type Fileset, FilesetError, loadFileset, parseFileset } from "./fileset.ts";
+export {
+  DEFAULT_LUMI,
+  eventWeights,
+  type Fileset,
+  FilesetError,
+  loadFileset,
+  parseFileset,
+} from "./fileset.ts";
 export type { FileResult } from "./preprocess.ts";
 export { MissingBranchError, openEvents, readEvents, RootReadError } from "./reader.ts";
 export { applySkim, DEFAULT_SKIM, NO_SKIM, type Skim, triggerMetSkim } from "./skim.ts";
@@ -100,8 +107,14 @@ function selectFileset(fs: Fileset, opts: LoadOptions): Fileset {
   const out: Fileset = {};
   for (const n of names) {
     const spec = fs[n];
-    if (!spec) throw new Error(`loadDataset: no process ${n} in the fileset (have ${Object.keys(fs).join(", ")})`);
-    const files = opts.maxFiles !== undefined ? spec.files.slice(0, Math.max(0, opts.maxFiles)) : spec.files;
+    if (!spec) {
+      throw new Error(
+        `loadDataset: no process ${n} in the fileset (have ${Object.keys(fs).join(", ")})`,
+      );
+    }
+    const files = opts.maxFiles !== undefined
+      ? spec.files.slice(0, Math.max(0, opts.maxFiles))
+      : spec.files;
     out[n] = { ...spec, files };
   }
   return out;
@@ -125,7 +138,9 @@ export async function loadDatasetWithReport(opts: LoadOptions = {}): Promise<Dat
     ? await loadFileset(opts.fileset)
     : opts.fileset;
   const fileset = selectFileset(full, opts);
-  const tasks = Object.entries(fileset).flatMap(([process, s]) => s.files.map((file) => ({ process, file })));
+  const tasks = Object.entries(fileset).flatMap(([process, s]) =>
+    s.files.map((file) => ({ process, file }))
+  );
   // MC weights need genWeight's sign whatever the caller asked for (data drops it below).
   const branches = [...new Set([...(opts.branches ?? DEFAULT_BRANCHES), "genWeight"])];
   const skim = opts.skim ?? DEFAULT_SKIM;

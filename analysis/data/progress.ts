@@ -14,7 +14,11 @@ export type FileStatus = "read" | "cached" | "generated" | "skipped";
 
 function rate(n: number, seconds: number): string {
   const r = seconds > 0 ? n / seconds : 0;
-  return r >= 1e6 ? `${(r / 1e6).toFixed(1)}M` : r >= 1e3 ? `${(r / 1e3).toFixed(1)}k` : r.toFixed(0);
+  return r >= 1e6
+    ? `${(r / 1e6).toFixed(1)}M`
+    : r >= 1e3
+    ? `${(r / 1e3).toFixed(1)}k`
+    : r.toFixed(0);
 }
 
 /**

@@ -17,10 +17,16 @@
  * @module
  */
 import { openFile } from "npm:jsroot@7.11.2/io";
-import { TSelector, treeProcess } from "npm:jsroot@7.11.2/tree";
+import { treeProcess, TSelector } from "npm:jsroot@7.11.2/tree";
 import type { EventTable, Flat } from "./columns.ts";
 import { type Fallbacks, NANOAOD_FALLBACKS, resolveBranches } from "./branches.ts";
-import { type FlatKind, FlatBuilder, JaggedBuilder, type NumericArrayLike, shareOffsets } from "./table.ts";
+import {
+  FlatBuilder,
+  type FlatKind,
+  JaggedBuilder,
+  type NumericArrayLike,
+  shareOffsets,
+} from "./table.ts";
 
 /** A ROOT file: a local path, a `file:`/`http(s):` URL, or the file's bytes. */
 export type RootSource = string | URL | Uint8Array;
@@ -315,14 +321,18 @@ async function runSelector(
   } catch (e) {
     throw new RootReadError(
       label,
-      `reading branches ${stored.join(", ")} failed (${errText(e)}); the file may be truncated or corrupt`,
+      `reading branches ${stored.join(", ")} failed (${
+        errText(e)
+      }); the file may be truncated or corrupt`,
       { cause: e },
     );
   }
   if (done !== count) {
     throw new RootReadError(
       label,
-      `read ${done} of ${count} entries of branches ${stored.join(", ")}; the file may be truncated`,
+      `read ${done} of ${count} entries of branches ${
+        stored.join(", ")
+      }; the file may be truncated`,
     );
   }
 }

@@ -87,7 +87,9 @@ export class FlatBuilder {
     this.reserve(n);
     const d = this.data;
     let o = this.length;
-    if (ArrayBuffer.isView(src) && !(src instanceof BigInt64Array || src instanceof BigUint64Array)) {
+    if (
+      ArrayBuffer.isView(src) && !(src instanceof BigInt64Array || src instanceof BigUint64Array)
+    ) {
       // Same-width numeric typed arrays: one native conversion loop.
       d.set((src as unknown as Flat).subarray(0, n), o);
       o += n;
@@ -136,7 +138,10 @@ export class JaggedBuilder {
 
   /** Offsets (`nEvents + 1`) and values. */
   finish(): Jagged {
-    return { offsets: countsToOffsets(this.counts.finish() as Int32Array), values: this.values.finish() };
+    return {
+      offsets: countsToOffsets(this.counts.finish() as Int32Array),
+      values: this.values.finish(),
+    };
   }
 }
 
@@ -281,7 +286,9 @@ export function concatTables(tables: EventTable[]): EventTable {
       let o = 0;
       for (const t of tables) {
         const c = t.columns[name];
-        if (isJagged(c)) throw new Error(`concatTables: column ${name} is jagged in one table only`);
+        if (isJagged(c)) {
+          throw new Error(`concatTables: column ${name} is jagged in one table only`);
+        }
         out.set(c, o);
         o += c.length;
       }

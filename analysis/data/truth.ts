@@ -9,7 +9,16 @@
  *
  * @module
  */
-import { decay2, eta, fromPtEtaPhiM, fromPtYPhiM, type P4, phi, pt, scaleMomentum } from "./kinematics.ts";
+import {
+  decay2,
+  eta,
+  fromPtEtaPhiM,
+  fromPtYPhiM,
+  type P4,
+  phi,
+  pt,
+  scaleMomentum,
+} from "./kinematics.ts";
 import type { Rng } from "./prng.ts";
 
 /** Parton flavours as far as b-tagging cares. */
@@ -110,7 +119,12 @@ function hadronicW(w: P4, top: number, ev: TruthEvent, rng: Rng): void {
 function isr(ev: TruthEvent, rng: Rng, mean: number): void {
   const n = rng.poisson(mean);
   for (let i = 0; i < n; i++) {
-    const p = fromPtEtaPhiM(20 + rng.exponential(45), 1.8 * rng.normal(), 2 * Math.PI * rng.uniform(), 0);
+    const p = fromPtEtaPhiM(
+      20 + rng.exponential(45),
+      1.8 * rng.normal(),
+      2 * Math.PI * rng.uniform(),
+      0,
+    );
     const flavour: Flavour = rng.bernoulli(0.02) ? "b" : rng.bernoulli(0.05) ? "c" : "l";
     ev.partons.push({ p, flavour, top: -1, fromW: false });
   }
@@ -121,7 +135,12 @@ function bMuons(ev: TruthEvent, rng: Rng): void {
   for (const q of ev.partons) {
     if (q.flavour !== "b" || !rng.bernoulli(0.12)) continue;
     const z = 0.05 + 0.3 * rng.uniform();
-    const p = fromPtEtaPhiM(z * pt(q.p), eta(q.p) + 0.05 * rng.normal(), phi(q.p) + 0.05 * rng.normal(), 0.106);
+    const p = fromPtEtaPhiM(
+      z * pt(q.p),
+      eta(q.p) + 0.05 * rng.normal(),
+      phi(q.p) + 0.05 * rng.normal(),
+      0.106,
+    );
     ev.muons.push({ p, prompt: false });
   }
 }
@@ -155,7 +174,12 @@ export function ttbarEvent(opts: TtbarOptions, rng: Rng): TruthEvent {
   const mtt = opts.resonance
     ? breitWigner(opts.resonance.mass, opts.resonance.width, 700, 3500, rng)
     : M_TT_MIN * Math.pow(1 - rng.uniform(), -1 / M_TT_POWER);
-  const sys = fromPtYPhiM(rng.exponential(40), 0.6 * rng.normal(), 2 * Math.PI * rng.uniform(), mtt);
+  const sys = fromPtYPhiM(
+    rng.exponential(40),
+    0.6 * rng.normal(),
+    2 * Math.PI * rng.uniform(),
+    mtt,
+  );
   const [t1, t2] = decay2(sys, M_TOP, M_TOP, rng);
   const ev: TruthEvent = { partons: [], muons: [], invisible: zero() };
   const leptonic = opts.mode === "semilep"
@@ -203,7 +227,12 @@ export function wjetsEvent(rng: Rng): TruthEvent {
   ev.partons.push({ p: recoil, flavour, top: -1, fromW: false });
   if (flavour === "b") {
     // W+bb̄: the second b close by (gluon splitting).
-    const p2 = fromPtEtaPhiM(0.4 * ptW * rng.uniform(), 1.3 * rng.normal(), phiW + Math.PI + 0.6 * rng.normal(), 0);
+    const p2 = fromPtEtaPhiM(
+      0.4 * ptW * rng.uniform(),
+      1.3 * rng.normal(),
+      phiW + Math.PI + 0.6 * rng.normal(),
+      0,
+    );
     ev.partons.push({ p: p2, flavour: "b", top: -1, fromW: false });
   }
   isr(ev, rng, 1.4);

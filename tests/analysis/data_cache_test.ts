@@ -18,11 +18,22 @@ import { preprocess, type PreprocessOptions } from "../../analysis/data/preproce
 import { readEvents } from "../../analysis/data/reader.ts";
 import { applySkim, DEFAULT_SKIM, triggerMetSkim } from "../../analysis/data/skim.ts";
 import { concatTables, filterTable } from "../../analysis/data/table.ts";
-import { assertArrayEqual, nano, nanoMissing, noWrite, skipBecause, tempDir } from "./data_helpers.ts";
+import {
+  assertArrayEqual,
+  nano,
+  nanoMissing,
+  noWrite,
+  skipBecause,
+  tempDir,
+} from "./data_helpers.ts";
 
 function assertTablesEqual(got: EventTable, want: EventTable, what: string) {
   assert.equal(got.nEvents, want.nEvents, `${what}: nEvents`);
-  assert.deepEqual(Object.keys(got.columns).sort(), Object.keys(want.columns).sort(), `${what}: columns`);
+  assert.deepEqual(
+    Object.keys(got.columns).sort(),
+    Object.keys(want.columns).sort(),
+    `${what}: columns`,
+  );
   for (const [n, w] of Object.entries(want.columns)) {
     const g: Column = got.columns[n];
     assert.equal(isJagged(g), isJagged(w), `${what}: ${n} jaggedness`);
@@ -102,11 +113,18 @@ Deno.test({
       // Different skim, source, missing branch: misses with a reason.
       assert.match(manifestMismatch(m, { ...info, skim: "other" })!, /skim/);
       assert.match(manifestMismatch(m, { ...info, source: { kind: "url", url: "y" } })!, /source/);
-      assert.match(manifestMismatch(m, { ...info, branches: ["Tau_pt"] })!, /lacks branches Tau_pt/);
+      assert.match(
+        manifestMismatch(m, { ...info, branches: ["Tau_pt"] })!,
+        /lacks branches Tau_pt/,
+      );
       // Zero events round-trip too.
       const empty = filterTable(t, [0, 0, 0]);
       await writeCacheEntry(dir, "empty", empty, info);
-      assertTablesEqual(await readCacheEntry(dir, "empty", (await readManifest(dir, "empty"))!), empty, "empty");
+      assertTablesEqual(
+        await readCacheEntry(dir, "empty", (await readManifest(dir, "empty"))!),
+        empty,
+        "empty",
+      );
       // A part cut short (crash while copying, disk full) or a missing manifest: not an entry.
       const part = `${dir}/${key}.Muon.parquet`;
       const bytes = await Deno.readFile(part);
@@ -131,10 +149,25 @@ Deno.test({
   async fn(t) {
     const { dir, cleanup } = await tempDir("zgrad_pre_");
     try {
-      const files = ["nano_dy.root", "NanoAODv5_sample.root", "nanoAOD_2015_CMS_Open_Data_ttbar.root"];
+      const files = [
+        "nano_dy.root",
+        "NanoAODv5_sample.root",
+        "nanoAOD_2015_CMS_Open_Data_ttbar.root",
+      ];
       for (const f of files) await Deno.copyFile(nano(f), `${dir}/${f}`);
-      const tasks = files.map((f, i) => ({ process: i === 1 ? "ttbar" : "other", file: `${dir}/${f}` }));
-      const branches = ["Muon_pt", "Muon_eta", "Jet_pt", "Jet_btagDeepB", "MET_pt", "genWeight", "event"];
+      const tasks = files.map((f, i) => ({
+        process: i === 1 ? "ttbar" : "other",
+        file: `${dir}/${f}`,
+      }));
+      const branches = [
+        "Muon_pt",
+        "Muon_eta",
+        "Jet_pt",
+        "Jet_btagDeepB",
+        "MET_pt",
+        "genWeight",
+        "event",
+      ];
       const opts: PreprocessOptions = {
         cacheDir: `${dir}/cache`,
         branches,
@@ -148,30 +181,38 @@ Deno.test({
         ),
       );
 
-      await t.step("first run reads every file (workers), equal to a direct read + skim", async () => {
-        const r = await preprocess(tasks, opts);
-        assert.deepEqual(r.files.map((f) => f.status), ["read", "read", "read"]);
-        assert.deepEqual(r.files.map((f) => f.nInput), [40, 1000, 200]);
-        r.files.forEach((f, i) => assertTablesEqual(f.table!, direct[i], f.file));
-        assert.ok(direct[1].nEvents > 0 && direct[1].nEvents < 1000, "the skim selects");
-        const main = await preprocess(tasks, { ...opts, workers: false, readFromCache: false });
-        main.files.forEach((f, i) => assertTablesEqual(f.table!, direct[i], `main thread ${f.file}`));
-      });
+      await t.step(
+        "first run reads every file (workers), equal to a direct read + skim",
+        async () => {
+          const r = await preprocess(tasks, opts);
+          assert.deepEqual(r.files.map((f) => f.status), ["read", "read", "read"]);
+          assert.deepEqual(r.files.map((f) => f.nInput), [40, 1000, 200]);
+          r.files.forEach((f, i) => assertTablesEqual(f.table!, direct[i], f.file));
+          assert.ok(direct[1].nEvents > 0 && direct[1].nEvents < 1000, "the skim selects");
+          const main = await preprocess(tasks, { ...opts, workers: false, readFromCache: false });
+          main.files.forEach((f, i) =>
+            assertTablesEqual(f.table!, direct[i], `main thread ${f.file}`)
+          );
+        },
+      );
 
-      await t.step("second run is served from the cache: the ROOT files are not opened", async () => {
-        for (const tk of tasks) {
-          // Garbage of the same size and mtime: only a read of the file itself could notice.
-          const st = await Deno.stat(tk.file);
-          await Deno.writeFile(tk.file, new Uint8Array(st.size).fill(0x42));
-          await Deno.utime(tk.file, st.atime!, st.mtime!);
-        }
-        const r = await preprocess(tasks, opts);
-        assert.deepEqual(r.files.map((f) => f.status), ["cached", "cached", "cached"]);
-        r.files.forEach((f, i) => assertTablesEqual(f.table!, direct[i], `cached ${f.file}`));
-        // A subset of the branches is served from the same entries.
-        const sub = await preprocess(tasks, { ...opts, branches: ["Muon_pt"] });
-        assert.deepEqual(sub.files.map((f) => f.status), ["cached", "cached", "cached"]);
-      });
+      await t.step(
+        "second run is served from the cache: the ROOT files are not opened",
+        async () => {
+          for (const tk of tasks) {
+            // Garbage of the same size and mtime: only a read of the file itself could notice.
+            const st = await Deno.stat(tk.file);
+            await Deno.writeFile(tk.file, new Uint8Array(st.size).fill(0x42));
+            await Deno.utime(tk.file, st.atime!, st.mtime!);
+          }
+          const r = await preprocess(tasks, opts);
+          assert.deepEqual(r.files.map((f) => f.status), ["cached", "cached", "cached"]);
+          r.files.forEach((f, i) => assertTablesEqual(f.table!, direct[i], `cached ${f.file}`));
+          // A subset of the branches is served from the same entries.
+          const sub = await preprocess(tasks, { ...opts, branches: ["Muon_pt"] });
+          assert.deepEqual(sub.files.map((f) => f.status), ["cached", "cached", "cached"]);
+        },
+      );
 
       await t.step("a changed source is re-read: fail or skip with a warning", async () => {
         const bad = tasks[0].file;
@@ -183,7 +224,10 @@ Deno.test({
         const r = await preprocess(tasks, { ...opts, onError: "skip" });
         assert.deepEqual(r.files.map((f) => f.status), ["skipped", "cached", "cached"]);
         assert.equal(r.warnings.length, 1);
-        assert.match(r.warnings[0], /skipped .*nano_dy\.root \(process other\): cannot read ROOT file/);
+        assert.match(
+          r.warnings[0],
+          /skipped .*nano_dy\.root \(process other\): cannot read ROOT file/,
+        );
         assert.match(r.files[0].error!, /nano_dy\.root/);
       });
 

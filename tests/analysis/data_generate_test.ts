@@ -37,7 +37,12 @@ function referenceMtt(t: EventTable): Float64Array {
     const [m, j, f] = [mus[0], jets[0], fats[0]];
     out[i] = mass(add(
       fromPtEtaPhiM(M.values[m], c.Muon_eta.values[m], c.Muon_phi.values[m], c.Muon_mass.values[m]),
-      fromPtEtaPhiM(F.values[f], c.FatJet_eta.values[f], c.FatJet_phi.values[f], c.FatJet_mass.values[f]),
+      fromPtEtaPhiM(
+        F.values[f],
+        c.FatJet_eta.values[f],
+        c.FatJet_phi.values[f],
+        c.FatJet_mass.values[f],
+      ),
       fromPtEtaPhiM(J.values[j], c.Jet_eta.values[j], c.Jet_phi.values[j], c.Jet_mass.values[j]),
       fromPtEtaPhiM(c.MET_pt[i], 0, c.MET_phi[i], 0),
     ));
@@ -99,7 +104,10 @@ Deno.test("generator: physics sanity with the reference selection", () => {
   const edges = [200, 600, 1000, 1400, 1800, 2200, 2600, 3000];
   const hs = histogram(referenceMtt(sig.table), edges);
   const peak = hs.indexOf(Math.max(...hs));
-  assert.ok(edges[peak] >= 1400 && edges[peak + 1] <= 2600, `signal mtt peaks at bin ${peak}: ${hs}`);
+  assert.ok(
+    edges[peak] >= 1400 && edges[peak + 1] <= 2600,
+    `signal mtt peaks at bin ${peak}: ${hs}`,
+  );
   assert.ok(hs[4] + hs[5] > 0.4 * sum(hs), `signal concentrated in 1.8–2.6 TeV: ${hs}`);
   const ht = histogram(referenceMtt(tt.table), edges);
   assert.ok(ht[2] + ht[3] > ht[4] && ht[4] > ht[5] && ht[5] >= ht[6], `tt̄ mtt falls: ${ht}`);
@@ -143,7 +151,12 @@ Deno.test("weights and filesets", () => {
   const wj = parseBundled(fs.wjets.files[0]);
   assert.equal(fs.wjets.nGen, bundledNGen("wjets", wj.events));
   // W+jets: 16% negative genWeights, N_gen = Σ sign / ε, yields independent of the sample size.
-  const g = generateProcess("wjets", { events: wj.events, seed: 1, skim: { name: "all", branches: [], select: (t) => new Uint8Array(t.nEvents).fill(1) }, muonFilterPt: 0 });
+  const g = generateProcess("wjets", {
+    events: wj.events,
+    seed: 1,
+    skim: { name: "all", branches: [], select: (t) => new Uint8Array(t.nEvents).fill(1) },
+    muonFilterPt: 0,
+  });
   const gw = g.table.columns.genWeight as Float32Array;
   assert.equal(gw.filter((x) => x < 0).length, Math.round(0.16 * wj.events));
   const w = eventWeights(fs.wjets, gw, g.table.nEvents, 16400);
@@ -152,7 +165,11 @@ Deno.test("weights and filesets", () => {
   assert.ok(eventWeights(fs.data, undefined, 3).every((x) => x === 1));
 
   assert.throws(
-    () => parseFileset({ sig: { files: [], xsec: "1" }, data: { files: ["d.root"], isData: true, extra: 1 } }),
+    () =>
+      parseFileset({
+        sig: { files: [], xsec: "1" },
+        data: { files: ["d.root"], isData: true, extra: 1 },
+      }),
     (e: unknown) => {
       assert.ok(e instanceof FilesetError);
       assert.match(e.message, /fileset\.sig\.files: Too small/i);
@@ -161,8 +178,13 @@ Deno.test("weights and filesets", () => {
       return true;
     },
   );
-  assert.throws(() => parseFileset({ bkg: { files: ["a.root"] } }), /fileset\.bkg\.xsec: required for MC[\s\S]*fileset\.bkg\.nGen/);
-  const ok = parseFileset({ bkg: { files: ["a.root", "https://x/y.root"], xsec: 2, nGen: 10 } }, { baseDir: "/data" });
+  assert.throws(
+    () => parseFileset({ bkg: { files: ["a.root"] } }),
+    /fileset\.bkg\.xsec: required for MC[\s\S]*fileset\.bkg\.nGen/,
+  );
+  const ok = parseFileset({ bkg: { files: ["a.root", "https://x/y.root"], xsec: 2, nGen: 10 } }, {
+    baseDir: "/data",
+  });
   assert.deepEqual(ok.bkg.files, ["/data/a.root", "https://x/y.root"]);
 });
 
@@ -196,9 +218,18 @@ Deno.test({
       const ratio = byName.data.table.nEvents / expected;
       assert.ok(Math.abs(ratio - 1) < 0.1, `data/MC after the skim = ${ratio}`);
       // A subset of processes and branches comes from the same entries.
-      const sub = await loadDatasetWithReport({ ...opts, processes: ["signal"], branches: ["Muon_pt"] });
+      const sub = await loadDatasetWithReport({
+        ...opts,
+        processes: ["signal"],
+        branches: ["Muon_pt"],
+      });
       assert.deepEqual(sub.files.map((f) => f.status), ["cached"]);
-      assert.deepEqual(Object.keys(sub.processes[0].table.columns).sort(), ["HLT_TkMu50", "MET_pt", "Muon_pt", "genWeight"]);
+      assert.deepEqual(Object.keys(sub.processes[0].table.columns).sort(), [
+        "HLT_TkMu50",
+        "MET_pt",
+        "Muon_pt",
+        "genWeight",
+      ]);
     } finally {
       await cleanup();
     }

@@ -54,7 +54,9 @@ export function assertArrayEqual(got: ArrayLike<number>, want: ArrayLike<number>
 }
 
 /** A fresh temp folder, removed by the returned function. */
-export async function tempDir(prefix: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+export async function tempDir(
+  prefix: string,
+): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await Deno.makeTempDir({ prefix });
   return { dir, cleanup: () => Deno.remove(dir, { recursive: true }) };
 }

@@ -9,10 +9,23 @@ import assert from "node:assert/strict";
 import { parquetRead } from "npm:hyparquet@^1.31.5";
 import { compressors } from "npm:hyparquet-compressors@^1.1.2";
 import { isJagged, type Jagged } from "../../analysis/data/columns.ts";
-import { MissingBranchError, openEvents, readEvents, RootReadError } from "../../analysis/data/reader.ts";
+import {
+  MissingBranchError,
+  openEvents,
+  readEvents,
+  RootReadError,
+} from "../../analysis/data/reader.ts";
 import { resolveBranches } from "../../analysis/data/branches.ts";
 import { eventWeights } from "../../analysis/data/fileset.ts";
-import { assertArrayEqual, nano, nanoMissing, noWrite, skipBecause, sum, tempDir } from "./data_helpers.ts";
+import {
+  assertArrayEqual,
+  nano,
+  nanoMissing,
+  noWrite,
+  skipBecause,
+  sum,
+  tempDir,
+} from "./data_helpers.ts";
 
 const jag = (c: unknown): Jagged => {
   assert.ok(c && isJagged(c as Jagged), "expected a jagged column");
@@ -20,14 +33,30 @@ const jag = (c: unknown): Jagged => {
 };
 
 Deno.test("branch fallbacks resolve per file (no ROOT needed)", () => {
-  const v12 = new Set(["Jet_btagDeepFlavB", "FatJet_particleNetWithMass_TvsQCD", "PuppiMET_pt", "PuppiMET_phi", "MET_pt", "MET_phi"]);
-  const r = resolveBranches(["Jet_btagDeepB", "FatJet_particleNet_TvsQCD", "MET_pt", "MET_phi", "HLT_TkMu50"], v12);
+  const v12 = new Set([
+    "Jet_btagDeepFlavB",
+    "FatJet_particleNetWithMass_TvsQCD",
+    "PuppiMET_pt",
+    "PuppiMET_phi",
+    "MET_pt",
+    "MET_phi",
+  ]);
+  const r = resolveBranches([
+    "Jet_btagDeepB",
+    "FatJet_particleNet_TvsQCD",
+    "MET_pt",
+    "MET_phi",
+    "HLT_TkMu50",
+  ], v12);
   assert.equal(r.resolved.get("Jet_btagDeepB"), "Jet_btagDeepFlavB");
   assert.equal(r.resolved.get("FatJet_particleNet_TvsQCD"), "FatJet_particleNetWithMass_TvsQCD");
   assert.equal(r.resolved.get("MET_pt"), "PuppiMET_pt");
   assert.deepEqual(r.missing, [{ branch: "HLT_TkMu50", tried: ["HLT_TkMu50", "HLT_Mu50"] }]);
   // MET members come from one family: PFMET when PuppiMET lacks a member.
-  const mixed = resolveBranches(["MET_pt", "MET_sumEt"], new Set(["PuppiMET_pt", "PFMET_pt", "PFMET_sumEt"]));
+  const mixed = resolveBranches(
+    ["MET_pt", "MET_sumEt"],
+    new Set(["PuppiMET_pt", "PFMET_pt", "PFMET_sumEt"]),
+  );
   assert.equal(mixed.resolved.get("MET_pt"), "PFMET_pt");
   assert.equal(mixed.resolved.get("MET_sumEt"), "PFMET_sumEt");
   const none = resolveBranches(["MET_pt"], new Set(["Jet_pt"]));
@@ -56,9 +85,23 @@ Deno.test({
     });
 
     await t.step("jagged offsets agree with the stored counters", async () => {
-      for (const f of ["nano_dy.root", "NanoAODv5_sample.root", "nano_tt_v12.root", "pfnano.root"]) {
-        const tb = await readEvents(nano(f), ["nMuon", "nJet", "Muon_pt", "Muon_eta", "Jet_pt", "Jet_mass"]);
-        for (const [coll, cols] of [["Muon", ["Muon_pt", "Muon_eta"]], ["Jet", ["Jet_pt", "Jet_mass"]]] as const) {
+      for (
+        const f of ["nano_dy.root", "NanoAODv5_sample.root", "nano_tt_v12.root", "pfnano.root"]
+      ) {
+        const tb = await readEvents(nano(f), [
+          "nMuon",
+          "nJet",
+          "Muon_pt",
+          "Muon_eta",
+          "Jet_pt",
+          "Jet_mass",
+        ]);
+        for (
+          const [coll, cols] of [["Muon", ["Muon_pt", "Muon_eta"]], ["Jet", [
+            "Jet_pt",
+            "Jet_mass",
+          ]]] as const
+        ) {
           const counter = tb.columns[`n${coll}`] as Float64Array;
           const a = jag(tb.columns[cols[0]]), b = jag(tb.columns[cols[1]]);
           assert.equal(a.offsets.length, tb.nEvents + 1, `${f} ${cols[0]} offsets`);
@@ -77,7 +120,11 @@ Deno.test({
       const tb = await readEvents(nano("nano_dy.root"), ["Muon_pt", "Jet_pt", "MET_pt", "event"]);
       const mu = jag(tb.columns.Muon_pt);
       assertArrayEqual(mu.offsets.slice(0, 6), [0, 0, 0, 0, 0, 2], "Muon offsets");
-      assertArrayEqual(mu.values.slice(0, 3), [76.7533187866211, 20.13140869140625, 31.03870391845703], "Muon_pt");
+      assertArrayEqual(mu.values.slice(0, 3), [
+        76.7533187866211,
+        20.13140869140625,
+        31.03870391845703,
+      ], "Muon_pt");
       assert.ok(Math.abs(sum(mu.values) - 538.3693809509277) < 1e-9);
       assert.equal(jag(tb.columns.Jet_pt).values.length, 188);
       assert.ok(Math.abs(sum(tb.columns.MET_pt as Float32Array) - 1040.691969871521) < 1e-9);
@@ -87,7 +134,14 @@ Deno.test({
 
     await t.step("independent check: nano_dy.root equals its Parquet twin", async () => {
       const names = ["event", "PuppiMET_pt", "MET_pt", "Jet_pt", "Muon_pt", "Muon_eta"];
-      const fromRoot = await readEvents(nano("nano_dy.root"), ["event", "PuppiMET_pt", "MET_pt", "Jet_pt", "Muon_pt", "Muon_eta"]);
+      const fromRoot = await readEvents(nano("nano_dy.root"), [
+        "event",
+        "PuppiMET_pt",
+        "MET_pt",
+        "Jet_pt",
+        "Muon_pt",
+        "Muon_eta",
+      ]);
       const bytes = await Deno.readFile(nano("nano_dy.parquet"));
       const pq: Record<string, unknown[]> = {};
       await parquetRead({
@@ -100,13 +154,25 @@ Deno.test({
         },
       });
       assertArrayEqual(fromRoot.columns.event as Float64Array, pq.event.map(Number), "event");
-      assertArrayEqual(fromRoot.columns.PuppiMET_pt as Float32Array, pq.PuppiMET_pt as number[], "PuppiMET_pt");
+      assertArrayEqual(
+        fromRoot.columns.PuppiMET_pt as Float32Array,
+        pq.PuppiMET_pt as number[],
+        "PuppiMET_pt",
+      );
       // Canonical MET_pt is PuppiMET.
-      assertArrayEqual(fromRoot.columns.MET_pt as Float32Array, pq.PuppiMET_pt as number[], "MET_pt");
+      assertArrayEqual(
+        fromRoot.columns.MET_pt as Float32Array,
+        pq.PuppiMET_pt as number[],
+        "MET_pt",
+      );
       for (const n of ["Jet_pt", "Muon_pt", "Muon_eta"]) {
         const c = jag(fromRoot.columns[n]);
         const lists = pq[n] as number[][];
-        assertArrayEqual(c.offsets.slice(1).map((o, i) => o - c.offsets[i]), lists.map((l) => l.length), `${n} counts`);
+        assertArrayEqual(
+          c.offsets.slice(1).map((o, i) => o - c.offsets[i]),
+          lists.map((l) => l.length),
+          `${n} counts`,
+        );
         assertArrayEqual(c.values, lists.flat(), `${n} values`);
       }
     });
@@ -114,7 +180,9 @@ Deno.test({
     await t.step("all four codecs read identical values (HZZ trio + LZMA NanoAOD)", async () => {
       const br = ["NMuon", "Muon_Px", "Muon_E", "Jet_Py", "MET_px", "EventWeight"];
       const tables = await Promise.all(
-        ["zstd", "lz4", "lzma"].map((c) => readEvents(nano(`uproot-HZZ-${c}.root`), br, { tree: "events" })),
+        ["zstd", "lz4", "lzma"].map((c) =>
+          readEvents(nano(`uproot-HZZ-${c}.root`), br, { tree: "events" })
+        ),
       );
       for (const tb of tables) {
         assert.equal(tb.nEvents, 2421);
@@ -137,18 +205,47 @@ Deno.test({
     await t.step("fallbacks across NanoAOD versions", async () => {
       const br = ["Jet_btagDeepB", "FatJet_particleNet_TvsQCD", "MET_pt", "MET_phi"];
       const want: Record<string, string[]> = {
-        "nano_tt_v12.root": ["Jet_btagDeepFlavB", "FatJet_particleNetWithMass_TvsQCD", "PuppiMET_pt", "PuppiMET_phi"],
-        "nano_tt_v15.root": ["Jet_btagDeepFlavB", "FatJet_particleNetWithMass_TvsQCD", "PuppiMET_pt", "PuppiMET_phi"],
-        "NanoAODv5_sample.root": ["Jet_btagDeepB", "FatJet_deepTag_TvsQCD", "PuppiMET_pt", "PuppiMET_phi"],
-        "nanoAOD_2015_CMS_Open_Data_ttbar.root": ["Jet_btagDeepB", "FatJet_particleNet_TvsQCD", "PuppiMET_pt", "PuppiMET_phi"],
+        "nano_tt_v12.root": [
+          "Jet_btagDeepFlavB",
+          "FatJet_particleNetWithMass_TvsQCD",
+          "PuppiMET_pt",
+          "PuppiMET_phi",
+        ],
+        "nano_tt_v15.root": [
+          "Jet_btagDeepFlavB",
+          "FatJet_particleNetWithMass_TvsQCD",
+          "PuppiMET_pt",
+          "PuppiMET_phi",
+        ],
+        "NanoAODv5_sample.root": [
+          "Jet_btagDeepB",
+          "FatJet_deepTag_TvsQCD",
+          "PuppiMET_pt",
+          "PuppiMET_phi",
+        ],
+        "nanoAOD_2015_CMS_Open_Data_ttbar.root": [
+          "Jet_btagDeepB",
+          "FatJet_particleNet_TvsQCD",
+          "PuppiMET_pt",
+          "PuppiMET_phi",
+        ],
       };
       for (const [f, stored] of Object.entries(want)) {
         const ev = await openEvents(nano(f));
         assert.deepEqual(br.map((b) => ev.resolve(br).get(b)), stored, f);
       }
       // Values arrive under the canonical name; v15's PF MET is still readable by its own name.
-      const v15 = await readEvents(nano("nano_tt_v15.root"), ["Jet_btagDeepB", "Jet_btagDeepFlavB", "PFMET_pt", "HLT_TkMu50"]);
-      assertArrayEqual(jag(v15.columns.Jet_btagDeepB).values, jag(v15.columns.Jet_btagDeepFlavB).values, "btag");
+      const v15 = await readEvents(nano("nano_tt_v15.root"), [
+        "Jet_btagDeepB",
+        "Jet_btagDeepFlavB",
+        "PFMET_pt",
+        "HLT_TkMu50",
+      ]);
+      assertArrayEqual(
+        jag(v15.columns.Jet_btagDeepB).values,
+        jag(v15.columns.Jet_btagDeepFlavB).values,
+        "btag",
+      );
       assert.equal((v15.columns.PFMET_pt as Float32Array).length, 200);
       assert.ok(v15.columns.HLT_TkMu50 instanceof Uint8Array);
     });
@@ -158,12 +255,21 @@ Deno.test({
         readEvents(nano("nano_tt_v12.root"), ["Muon_pt", "HLT_TkMu50"]),
         (e: unknown) => {
           assert.ok(e instanceof MissingBranchError);
-          assert.match(e.message, /nano_tt_v12\.root has no branch HLT_TkMu50 \(tried HLT_TkMu50, HLT_Mu50\)/);
+          assert.match(
+            e.message,
+            /nano_tt_v12\.root has no branch HLT_TkMu50 \(tried HLT_TkMu50, HLT_Mu50\)/,
+          );
           return true;
         },
       );
-      await assert.rejects(readEvents(nano("nano_dimuon.root"), ["genWeight"]), /nano_dimuon\.root has no branch genWeight/);
-      await assert.rejects(readEvents(nano("nano_dy.root"), ["Muon_pt"], { tree: "Runs2" }), /nano_dy\.root: no TTree Runs2 \(keys: .*Events/);
+      await assert.rejects(
+        readEvents(nano("nano_dimuon.root"), ["genWeight"]),
+        /nano_dimuon\.root has no branch genWeight/,
+      );
+      await assert.rejects(
+        readEvents(nano("nano_dy.root"), ["Muon_pt"], { tree: "Runs2" }),
+        /nano_dy\.root: no TTree Runs2 \(keys: .*Events/,
+      );
     });
 
     await t.step("weights on real events: sign(genWeight)·σ·L/N_gen", async () => {
