@@ -60,3 +60,64 @@ export async function tempDir(
   const dir = await Deno.makeTempDir({ prefix });
   return { dir, cleanup: () => Deno.remove(dir, { recursive: true }) };
 }
+
+/** Why a local HTTP server cannot be started, or "". */
+export const noNet: string =
+  Deno.permissions.querySync({ name: "net", host: "127.0.0.1" }).state === "granted"
+    ? ""
+    : "no --allow-net=127.0.0.1 (deno task test grants it)";
+
+/**
+ * Serves `bytes` on 127.0.0.1 with HTTP range requests (single and multipart), as file servers
+ * of NanoAOD records do; counts requests.
+ */
+export function serveBytes(bytes: Uint8Array): {
+  url: string;
+  requests: () => number;
+  close: () => Promise<void>;
+} {
+  let n = 0;
+  const enc = new TextEncoder();
+  const base = { "accept-ranges": "bytes", "content-type": "application/octet-stream" };
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    n++;
+    if (req.method === "HEAD") {
+      return new Response(null, { headers: { ...base, "content-length": String(bytes.length) } });
+    }
+    const range = req.headers.get("range");
+    if (!range) return new Response(bytes.slice(), { headers: base });
+    const parts = range.replace("bytes=", "").split(",").map((p) =>
+      p.trim().split("-").map(Number)
+    );
+    if (parts.length === 1) {
+      const [a, b] = parts[0];
+      return new Response(bytes.slice(a, b + 1), {
+        status: 206,
+        headers: { ...base, "content-range": `bytes ${a}-${b}/${bytes.length}` },
+      });
+    }
+    const chunks: Uint8Array[] = [];
+    for (const [a, b] of parts) {
+      chunks.push(enc.encode(
+        `\r\n--RANGE\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes ${a}-${b}/${bytes.length}\r\n\r\n`,
+      ));
+      chunks.push(bytes.slice(a, b + 1));
+    }
+    chunks.push(enc.encode("\r\n--RANGE--\r\n"));
+    const out = new Uint8Array(chunks.reduce((s, c) => s + c.length, 0));
+    let o = 0;
+    for (const c of chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
+    return new Response(out, {
+      status: 206,
+      headers: { ...base, "content-type": "multipart/byteranges; boundary=RANGE" },
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    requests: () => n,
+    close: () => server.shutdown(),
+  };
+}

@@ -21,7 +21,9 @@ import {
   assertArrayEqual,
   nano,
   nanoMissing,
+  noNet,
   noWrite,
+  serveBytes,
   skipBecause,
   sum,
   tempDir,
@@ -318,6 +320,27 @@ Deno.test({
       await assert.rejects(readEvents(`${dir}/absent.root`, ["Muon_pt"]), /absent\.root/);
     } finally {
       await cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name: "reader: an http(s) URL is read with range requests, equal to the local file",
+  ignore: skipBecause(nanoMissing, noNet),
+  async fn() {
+    const srv = serveBytes(await Deno.readFile(nano("NanoAODv5_sample.root")));
+    try {
+      const br = ["Muon_pt", "Jet_btagDeepB", "MET_pt", "event"];
+      const remote = await readEvents(`${srv.url}/NanoAODv5_sample.root`, br);
+      const local = await readEvents(nano("NanoAODv5_sample.root"), br);
+      for (const n of br) {
+        const [r, l] = [remote.columns[n], local.columns[n]];
+        assertArrayEqual(isJagged(r) ? r.values : r, isJagged(l) ? l.values : l, n);
+      }
+      // Only the needed byte ranges travel, in a few requests rather than one per basket.
+      assert.ok(srv.requests() < 30, `${srv.requests()} requests`);
+    } finally {
+      await srv.close();
     }
   },
 });
