@@ -164,7 +164,12 @@ export async function loadDatasetWithReport(opts: LoadOptions = {}): Promise<Dat
   for (const [process, spec] of Object.entries(fileset)) {
     const files = result.files.filter((f) => f.process === process);
     const tables = files.flatMap((f) => f.table ? [f.table] : []);
-    if (!tables.length) warnings.push(`process ${process}: no events (every file was skipped)`);
+    if (!tables.length) {
+      const w = `process ${process}: no events (every file was skipped)`;
+      warnings.push(w);
+      // Skipped files were reported as they happened; this one is only known now.
+      if (opts.progress !== "off") console.warn(`warning: ${w}`);
+    }
     const table: EventTable = tables.length ? concatTables(tables) : { nEvents: 0, columns: {} };
     const gw = table.columns.genWeight;
     const genWeight = gw && !("offsets" in gw) ? gw : undefined;

@@ -16,7 +16,8 @@ import {
 } from "../../analysis/data/cache.ts";
 import { preprocess, type PreprocessOptions } from "../../analysis/data/preprocess.ts";
 import { readEvents } from "../../analysis/data/reader.ts";
-import { applySkim, DEFAULT_SKIM, triggerMetSkim } from "../../analysis/data/skim.ts";
+import { applySkim, DEFAULT_SKIM, NO_SKIM, triggerMetSkim } from "../../analysis/data/skim.ts";
+import { loadDatasetWithReport } from "../../analysis/data/mod.ts";
 import { concatTables, filterTable } from "../../analysis/data/table.ts";
 import {
   assertArrayEqual,
@@ -24,6 +25,7 @@ import {
   nanoMissing,
   noWrite,
   skipBecause,
+  sum,
   tempDir,
 } from "./data_helpers.ts";
 
@@ -246,6 +248,66 @@ Deno.test({
         assert.equal(r.files[0].status, "read");
         assertTablesEqual(r.files[0].table!, direct[1], "rebuilt");
       });
+    } finally {
+      await cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name: "loadDataset: a fileset JSON of real files (MC and collision data)",
+  ignore: skipBecause(nanoMissing, noWrite),
+  async fn() {
+    const { dir, cleanup } = await tempDir("zgrad_fileset_");
+    try {
+      await Deno.copyFile(nano("nano_dy.root"), `${dir}/dy.root`);
+      const fileset = {
+        dy: { files: ["dy.root"], xsec: 6077.22, nGen: 1000 },
+        wjets: { files: [nano("nanoAOD_2015_CMS_Open_Data_ttbar.root")], xsec: 61526.7, nGen: 148 },
+        data: { files: [nano("nano_dimuon.root"), `${dir}/missing.root`], isData: true },
+      };
+      await Deno.writeTextFile(`${dir}/fileset.json`, JSON.stringify(fileset));
+      const warnings: string[] = [];
+      const r = await loadDatasetWithReport({
+        fileset: `${dir}/fileset.json`,
+        cacheDir: `${dir}/cache`,
+        skim: NO_SKIM,
+        onError: "skip",
+        progress: "off",
+        onWarning: (w) => warnings.push(w),
+      });
+      assert.deepEqual(r.files.map((f) => f.status), ["read", "read", "read", "skipped"]);
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0], /skipped .*missing\.root \(process data\): cannot access/);
+      const [dy, wj, data] = r.processes;
+      assert.equal(dy.table.nEvents, 40);
+      assert.deepEqual(dy.files, [`${dir}/dy.root`]);
+      const gw = dy.table.columns.genWeight as Float32Array;
+      const unit = 6077.22 * 16400 / 1000;
+      assertArrayEqual(dy.weight, Array.from(gw, (g) => Math.sign(g) * unit), "dy weights");
+      assert.ok(Math.abs(sum(wj.weight) - 61526.7 * 16400) < 1e-3, "Σw = σL when nGen = Σ sign");
+      assert.ok(data.isData && data.weight.every((w) => w === 1) && data.table.nEvents === 40);
+      assert.ok(!("genWeight" in data.table.columns) && !("Pileup_nTrueInt" in data.table.columns));
+      // Collision data has the trigger under its old name; the column is canonical.
+      assert.ok(data.table.columns.HLT_TkMu50 instanceof Uint8Array);
+      // maxFiles and processes select before anything is read.
+      const one = await loadDatasetWithReport({
+        fileset: `${dir}/fileset.json`,
+        cacheDir: `${dir}/cache`,
+        skim: NO_SKIM,
+        processes: ["data"],
+        maxFiles: 1,
+        progress: "off",
+      });
+      assert.deepEqual(one.files.map((f) => f.status), ["cached"]);
+      await assert.rejects(
+        loadDatasetWithReport({
+          fileset: `${dir}/fileset.json`,
+          processes: ["ttbar"],
+          progress: "off",
+        }),
+        /no process ttbar in the fileset \(have dy, wjets, data\)/,
+      );
     } finally {
       await cleanup();
     }
