@@ -15,19 +15,25 @@
 
 /** One canonical name and the stored names that may supply it, in order of preference. */
 export interface NameRule {
+  /** The name the analysis uses. */
   canonical: string;
+  /** Stored names that may supply it, best first. */
   candidates: readonly string[];
 }
 
 /** A family of branches sharing a prefix: `canonicalPrefix + x` ← `prefix + x` for one prefix. */
 export interface PrefixRule {
+  /** Canonical prefix, e.g. `MET_`. */
   canonicalPrefix: string;
+  /** Stored prefixes, best first; one is chosen for all members. */
   prefixes: readonly string[];
 }
 
 /** The fallback rules a reader applies. */
 export interface Fallbacks {
+  /** Single-name rules. */
   names: readonly NameRule[];
+  /** Family rules. */
   prefixes: readonly PrefixRule[];
 }
 
@@ -59,7 +65,9 @@ export const NANOAOD_FALLBACKS: Fallbacks = {
 
 /** A requested name no stored branch could supply. */
 export interface MissingBranch {
+  /** The canonical name asked for. */
   branch: string;
+  /** The stored names looked for. */
   tried: string[];
 }
 
@@ -67,6 +75,7 @@ export interface MissingBranch {
 export interface Resolution {
   /** canonical → stored name, for every name that resolved. */
   resolved: Map<string, string>;
+  /** Names no stored branch supplies. */
   missing: MissingBranch[];
 }
 

@@ -25,6 +25,7 @@ import type { Skim } from "./skim.ts";
 export interface BundledOptions {
   /** Total MC events generated, split over processes (default 100000; CI uses ~10000). */
   events?: number;
+  /** Generator seed (default 42). */
   seed?: number;
   /** Luminosity of the pseudo-data, /pb (default 16400). */
   lumi?: number;
@@ -65,11 +66,17 @@ export function defaultFileset(opts: BundledOptions = {}): Fileset {
   return fs;
 }
 
-interface BundledSpec {
+/** A parsed `bundled:` source name. */
+export interface BundledSpec {
+  /** Process (or `data`). */
   process: string;
+  /** MC events to generate. */
   events: number;
+  /** Seed. */
   seed: number;
+  /** Pseudo-data luminosity, /pb. */
   lumi: number;
+  /** Pseudo-data signal strength. */
   mu: number;
 }
 

@@ -32,7 +32,9 @@ export type SourceStamp =
 
 /** A cached column's description. */
 export interface ColumnMeta {
+  /** Column name. */
   name: string;
+  /** Element kind. */
   kind: FlatKind;
   /** Collection group for jagged columns (the part file holding its values). */
   group?: string;
@@ -40,28 +42,39 @@ export interface ColumnMeta {
 
 /** The contents of `<key>.manifest.json`. */
 export interface Manifest {
+  /** {@link CACHE_VERSION} at writing. */
   version: number;
+  /** Identity of the source the events came from. */
   source: SourceStamp;
+  /** TTree read. */
   tree: string;
   /** Canonical branches cached (sorted). */
   branches: string[];
   /** canonical → stored branch name in the source. */
   resolved: Record<string, string>;
+  /** The skim's identity (`skimId`). */
   skim: string;
   /** Events in the source before the skim. */
   nInput: number;
+  /** Events stored (after the skim). */
   nEvents: number;
+  /** Every stored column. */
   columns: ColumnMeta[];
+  /** Part files and their sizes in bytes. */
   parts: { file: string; size: number }[];
+  /** ISO time of writing. */
   created: string;
 }
 
 /** What a cache lookup must match. */
 export interface CacheExpect {
+  /** Identity of the source. */
   source: SourceStamp;
+  /** TTree name. */
   tree: string;
   /** Needed branches (the entry may hold more). */
   branches: readonly string[];
+  /** The skim's identity. */
   skim: string;
 }
 

@@ -14,8 +14,8 @@ import type { Rng } from "./prng.ts";
 import { FlatBuilder, type FlatKind, shareOffsets } from "./table.ts";
 import type { Flavour, Parton, TruthEvent } from "./truth.ts";
 
-/** The columns of a collection with their kinds. */
-const COLLECTIONS = {
+/** The columns of each collection with their kinds. */
+export const COLLECTIONS = {
   Muon: {
     pt: "f32",
     eta: "f32",
@@ -29,11 +29,13 @@ const COLLECTIONS = {
   FatJet: { pt: "f32", eta: "f32", phi: "f32", mass: "f32", particleNet_TvsQCD: "f32" },
 } as const satisfies Record<string, Record<string, FlatKind>>;
 
-type Coll = keyof typeof COLLECTIONS;
-type Fields<C extends Coll> = { [F in keyof (typeof COLLECTIONS)[C]]: number };
+/** A collection name. */
+export type Coll = keyof typeof COLLECTIONS;
+/** One object's fields of collection `C`. */
+export type Fields<C extends Coll> = { [F in keyof (typeof COLLECTIONS)[C]]: number };
 
 /** Flat per-event columns and their kinds. */
-const FLAT = {
+export const FLAT = {
   MET_pt: "f32",
   MET_phi: "f32",
   HLT_TkMu50: "u8",
@@ -44,7 +46,8 @@ const FLAT = {
   event: "f64",
 } as const satisfies Record<string, FlatKind>;
 
-type FlatName = keyof typeof FLAT;
+/** A per-event column name. */
+export type FlatName = keyof typeof FLAT;
 
 /**
  * Accumulates reconstructed events into columns.
@@ -71,6 +74,7 @@ export class EventWriter {
   }
 
   /** Appends one event. */
+  /** Appends one event: its objects per collection and its flat values. */
   push(
     objects: { [C in Coll]: Fields<C>[] },
     flat: Record<FlatName, number>,
@@ -154,9 +158,13 @@ function miniIso(isolated: boolean, rng: Rng): number {
 
 /** Flat columns of one event that the detector does not decide. */
 export interface EventIds {
+  /** Generator weight (its sign enters event weights). */
   genWeight: number;
+  /** Run number. */
   run: number;
+  /** Luminosity section. */
   luminosityBlock: number;
+  /** Event number. */
   event: number;
 }
 

@@ -44,7 +44,9 @@ const FilesetSchema = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/), P
 
 /** A fileset that does not validate; `issues` are `key.path: message` lines. */
 export class FilesetError extends Error {
+  /** `key.path: message` lines. */
   readonly issues: string[];
+  /** An error for fileset `source` with its issues. */
   constructor(source: string, issues: string[]) {
     super(`invalid fileset ${source}:\n  ${issues.join("\n  ")}`);
     this.name = "FilesetError";

@@ -38,6 +38,7 @@ export const GENERATOR_VERSION = "zprime-toy-1";
 
 /** A bundled MC process. */
 export interface BundledProcess {
+  /** Cross-section, pb. */
   xsec: number;
   /** Fraction of the process's cross-section the generated phase space covers. */
   filterEff: number;
@@ -47,6 +48,7 @@ export interface BundledProcess {
   share: number;
   /** |genWeight|. */
   genWeight: number;
+  /** Draws one truth-level event. */
   truth(rng: Rng): TruthEvent;
 }
 
@@ -149,6 +151,7 @@ function bundledProcess(name: string): BundledProcess {
 
 /** A generated, skimmed sample. */
 export interface Generated {
+  /** The skimmed events. */
   table: EventTable;
   /** Events generated before the skim. */
   nInput: number;
@@ -158,7 +161,9 @@ export interface Generated {
 export interface GenerateOptions {
   /** Events generated (before the generator filter and the skim). */
   events: number;
+  /** Seed (default 42). */
   seed?: number;
+  /** Skim applied to the generated events (default: the default skim). */
   skim?: Skim;
   /**
    * Generator-level filter: only events with a muon (prompt or from a b decay) above this pT
@@ -213,7 +218,9 @@ export function generateProcess(process: string, opts: GenerateOptions): Generat
 
 /** Options of {@link generatePseudoData}. */
 export interface PseudoDataOptions {
+  /** Seed (default 42). */
   seed?: number;
+  /** Skim applied (default: the default skim). */
   skim?: Skim;
   /** Integrated luminosity, /pb (default 16400). */
   lumi?: number;

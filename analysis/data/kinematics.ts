@@ -8,9 +8,13 @@ import type { Rng } from "./prng.ts";
 
 /** A four-momentum (GeV). */
 export interface P4 {
+  /** x momentum. */
   px: number;
+  /** y momentum. */
   py: number;
+  /** z momentum (along the beam). */
   pz: number;
+  /** Energy. */
   e: number;
 }
 

@@ -82,6 +82,7 @@ export interface LoadOptions {
   skim?: Skim;
   /** A failing file fails the run (default) or is skipped with a warning. */
   onError?: "skip" | "fail";
+  /** Progress display (default `auto`). */
   progress?: PreprocessOptions["progress"];
   /** Integrated luminosity for MC weights, /pb (default 16400). */
   lumi?: number;
@@ -89,6 +90,7 @@ export interface LoadOptions {
   concurrency?: number;
   /** Read ROOT files in worker threads (default true). */
   workers?: boolean;
+  /** TTree name (default `Events`). */
   tree?: string;
   /** Called once per warning (skipped files, empty processes). */
   onWarning?: (message: string) => void;
@@ -96,9 +98,11 @@ export interface LoadOptions {
 
 /** Everything {@link loadDatasetWithReport} learned. */
 export interface DatasetReport {
+  /** One entry per process, in fileset order. */
   processes: ProcessEvents[];
   /** Per-file outcome: read, cached, generated or skipped. */
   files: FileResult[];
+  /** Skipped files and empty processes. */
   warnings: string[];
 }
 

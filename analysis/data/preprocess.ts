@@ -30,7 +30,9 @@ import { type FileStatus, Progress, type ProgressMode } from "./progress.ts";
 
 /** One source file of one process. */
 export interface FileTask {
+  /** Process the file belongs to. */
   process: string;
+  /** Path, URL or `bundled:` name. */
   file: string;
 }
 
@@ -38,15 +40,19 @@ export interface FileTask {
 export interface Producer {
   /** True when this producer owns the source string (e.g. `bundled:…`). */
   handles(file: string): boolean;
+  /** The source's identity for cache matching. */
   stamp(file: string): SourceStamp;
+  /** Makes the skimmed events and says how many were made before the skim. */
   produce(file: string, skim: Skim): Promise<{ table: EventTable; nInput: number }>;
 }
 
 /** Options of {@link preprocess}. */
 export interface PreprocessOptions {
+  /** Cache folder; entries go to `<cacheDir>/<process>/`. */
   cacheDir: string;
   /** Canonical branches to keep (the skim's branches are added). */
   branches: readonly string[];
+  /** Selection applied before caching. */
   skim: Skim;
   /** TTree name (default `Events`). */
   tree?: string;
@@ -56,6 +62,7 @@ export interface PreprocessOptions {
   runPreprocessing?: boolean;
   /** A failing file fails the run (default) or is skipped with a warning. */
   onError?: "skip" | "fail";
+  /** Progress display (default `auto`). */
   progress?: ProgressMode;
   /** Files read at once (default: number of cores). */
   concurrency?: number;
@@ -63,6 +70,7 @@ export interface PreprocessOptions {
   chunkSize?: number;
   /** Read in worker threads (default true); false reads on the main thread. */
   workers?: boolean;
+  /** Branch-name fallbacks (default: NanoAOD's). */
   fallbacks?: Fallbacks;
   /** Identify local sources by SHA-256 as well as size and mtime (default false). */
   hashSources?: boolean;
@@ -74,6 +82,7 @@ export interface PreprocessOptions {
 
 /** What happened to one file. */
 export interface FileResult extends FileTask {
+  /** How the events were obtained. */
   status: FileStatus;
   /** The skimmed events (absent when skipped). */
   table?: EventTable;
@@ -81,12 +90,15 @@ export interface FileResult extends FileTask {
   nInput: number;
   /** Why it was skipped. */
   error?: string;
+  /** Wall time for this file. */
   seconds: number;
 }
 
 /** All files' results and the warnings to show. */
 export interface PreprocessResult {
+  /** One result per task, in task order. */
   files: FileResult[];
+  /** One line per skipped file. */
   warnings: string[];
 }
 

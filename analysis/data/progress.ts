@@ -41,6 +41,7 @@ export class Progress {
   private lastDraw = 0;
   private readonly enc = new TextEncoder();
 
+  /** A reporter for `nFiles` files. */
   constructor(private readonly nFiles: number, mode: ProgressMode = "auto") {
     if (mode === "auto") {
       const ci = (() => {
@@ -54,14 +55,17 @@ export class Progress {
     } else this.mode = mode;
   }
 
+  /** Writes to stderr unless silent. */
   private write(s: string): void {
     if (this.mode !== "off") Deno.stderr.writeSync(this.enc.encode(s));
   }
 
+  /** Seconds since the start. */
   private seconds(): number {
     return (performance.now() - this.start) / 1000;
   }
 
+  /** Redraws the bar (at most every 100 ms unless forced). */
   private draw(force = false): void {
     if (this.mode !== "bar") return;
     const now = performance.now();

@@ -15,10 +15,15 @@ import { openEvents } from "./reader.ts";
 
 /** A request to read one file. */
 export interface ReadJob {
+  /** Path or URL. */
   file: string;
+  /** Canonical branches. */
   branches: string[];
+  /** TTree name. */
   tree: string;
+  /** Entries per posted chunk. */
   chunkSize: number;
+  /** Branch-name fallbacks. */
   fallbacks?: Fallbacks;
 }
 

@@ -35,6 +35,7 @@ export type RootSource = string | URL | Uint8Array;
 export class RootReadError extends Error {
   /** The file, as given. */
   readonly file: string;
+  /** An error about `file`. */
   constructor(file: string, detail: string, options?: ErrorOptions) {
     super(`cannot read ROOT file ${file}: ${detail}`, options);
     this.name = "RootReadError";
@@ -44,8 +45,11 @@ export class RootReadError extends Error {
 
 /** Requested branches a file does not have under any of their fallback names. */
 export class MissingBranchError extends Error {
+  /** The file, as given. */
   readonly file: string;
+  /** Each missing branch with the names tried. */
   readonly missing: { branch: string; tried: string[] }[];
+  /** An error listing what `file` lacks. */
   constructor(file: string, missing: { branch: string; tried: string[] }[]) {
     const list = missing.map((m) =>
       m.tried.length > 1 || m.tried[0] !== m.branch
@@ -69,7 +73,9 @@ export interface OpenOptions {
 
 /** An entry range `[entryStart, entryStop)` and a progress callback. */
 export interface ReadOptions {
+  /** First entry (default 0). */
   entryStart?: number;
+  /** One past the last entry (default: all). */
   entryStop?: number;
   /** Called with entries read so far in this call (of `entryStop - entryStart`). */
   onProgress?: (entriesDone: number) => void;
@@ -79,6 +85,7 @@ export interface ReadOptions {
 export interface RootEvents {
   /** The file as given (path or URL; `<bytes>` for in-memory files). */
   readonly file: string;
+  /** Entries in the tree. */
   readonly nEntries: number;
   /** Every branch name the tree has. */
   readonly branchNames: readonly string[];

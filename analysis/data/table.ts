@@ -61,11 +61,13 @@ export class FlatBuilder {
   /** Number of values appended so far. */
   length = 0;
 
+  /** A builder of `kind` values with room for `capacity` before growing. */
   constructor(kind: FlatKind, capacity = 1024) {
     this.kind = kind;
     this.data = allocFlat(kind, Math.max(16, capacity));
   }
 
+  /** Grows the storage (doubling) to fit `extra` more values. */
   private reserve(extra: number): void {
     const need = this.length + extra;
     if (need <= this.data.length) return;
@@ -121,6 +123,7 @@ export class JaggedBuilder {
   private readonly counts = new FlatBuilder("i32");
   private readonly values: FlatBuilder;
 
+  /** A builder of `kind` values. */
   constructor(kind: FlatKind) {
     this.values = new FlatBuilder(kind);
   }

@@ -26,7 +26,9 @@ export type Flavour = "b" | "c" | "l";
 
 /** A coloured parton that becomes (part of) a jet. */
 export interface Parton {
+  /** Four-momentum. */
   p: P4;
+  /** Quark flavour. */
   flavour: Flavour;
   /** Index of the hadronically decaying top it comes from, or -1. */
   top: number;
@@ -36,13 +38,17 @@ export interface Parton {
 
 /** A muon: prompt (from W or τ) or from a semileptonic b decay inside a jet. */
 export interface TruthMuon {
+  /** Four-momentum. */
   p: P4;
+  /** From a W or τ (true) or a b decay (false). */
   prompt: boolean;
 }
 
 /** A truth event: partons, muons, the invisible sum. */
 export interface TruthEvent {
+  /** Quarks and gluons. */
   partons: Parton[];
+  /** Muons at generator level. */
   muons: TruthMuon[];
   /** Sum of neutrino momenta. */
   invisible: P4;
@@ -155,6 +161,7 @@ function breitWigner(m0: number, width: number, lo: number, hi: number, rng: Rng
 
 /** Options of a tt̄ event. */
 export interface TtbarOptions {
+  /** How the two W bosons decay. */
   mode: TtbarMode;
   /** Z′ mass and relative width; absent for SM tt̄ (power-law m_tt above M_TT_MIN). */
   resonance?: { mass: number; width: number };
