@@ -144,11 +144,11 @@ export const bundledProducer: Producer = {
       generator: `${GENERATOR_VERSION};muonFilterPt=${DEFAULT_MUON_FILTER_PT}${extra}`,
     };
   },
-  produce(file: string, skim: Skim) {
+  produce(file: string, skim: Skim, onProgress?: (events: number) => void) {
     const s = parseBundled(file);
     const g = s.process === "data"
-      ? generatePseudoData({ seed: s.seed, skim, lumi: s.lumi, signalStrength: s.mu })
-      : generateProcess(s.process, { events: s.events, seed: s.seed, skim });
+      ? generatePseudoData({ seed: s.seed, skim, lumi: s.lumi, signalStrength: s.mu, onProgress })
+      : generateProcess(s.process, { events: s.events, seed: s.seed, skim, onProgress });
     return Promise.resolve(g);
   },
 };

@@ -149,6 +149,25 @@ function bundledProcess(name: string): BundledProcess {
   return p;
 }
 
+const PROGRESS_EVERY = 10000;
+
+/** Reports progress every {@link PROGRESS_EVERY} events (the generator loop is synchronous). */
+function ticker(onProgress?: (events: number) => void): { tick(): void; flush(): void } {
+  let pending = 0;
+  return {
+    tick() {
+      if (++pending === PROGRESS_EVERY) {
+        onProgress?.(pending);
+        pending = 0;
+      }
+    },
+    flush() {
+      if (pending) onProgress?.(pending);
+      pending = 0;
+    },
+  };
+}
+
 /** A generated, skimmed sample. */
 export interface Generated {
   /** The skimmed events. */
@@ -172,6 +191,8 @@ export interface GenerateOptions {
    * require the muon trigger.
    */
   muonFilterPt?: number;
+  /** Called with the number of events generated since the last call (every 10000 events). */
+  onProgress?: (events: number) => void;
 }
 
 /** The default generator-level muon filter (GeV). */
@@ -203,7 +224,9 @@ export function generateProcess(process: string, opts: GenerateOptions): Generat
   );
   const filter = opts.muonFilterPt ?? DEFAULT_MUON_FILTER_PT;
   const w = new EventWriter();
+  const progress = ticker(opts.onProgress);
   for (let i = 0; i < opts.events; i++) {
+    progress.tick();
     const truth = p.truth(rng);
     if (!passesFilter(truth, filter)) continue;
     reconstruct(truth, rng, w, {
@@ -213,6 +236,7 @@ export function generateProcess(process: string, opts: GenerateOptions): Generat
       event: i + 1,
     });
   }
+  progress.flush();
   return { table: applySkim(w.finish(), opts.skim ?? DEFAULT_SKIM), nInput: opts.events };
 }
 
@@ -228,6 +252,8 @@ export interface PseudoDataOptions {
   signalStrength?: number;
   /** See {@link GenerateOptions.muonFilterPt}. */
   muonFilterPt?: number;
+  /** See {@link GenerateOptions.onProgress}. */
+  onProgress?: (events: number) => void;
 }
 
 /**
@@ -249,12 +275,14 @@ export function generatePseudoData(opts: PseudoDataOptions = {}): Generated {
   const parts: EventTable[] = [];
   let nInput = 0;
   let event = 0;
+  const progress = ticker(opts.onProgress);
   for (const [name, p] of Object.entries(BUNDLED_PROCESSES)) {
     const n = counts.poisson(p.xsec * p.filterEff * lumi * (name === "signal" ? mu : 1));
     const rng = new Rng(seed, `data/${name}`);
     const filter = opts.muonFilterPt ?? DEFAULT_MUON_FILTER_PT;
     const w = new EventWriter();
     for (let i = 0; i < n; i++) {
+      progress.tick();
       const truth = p.truth(rng);
       if (!passesFilter(truth, filter)) continue;
       // 2016 (post-VFP-like) run range; lumi sections and event numbers like collision data.
@@ -268,6 +296,7 @@ export function generatePseudoData(opts: PseudoDataOptions = {}): Generated {
     nInput += n;
     parts.push(applySkim(w.finish(), opts.skim ?? DEFAULT_SKIM));
   }
+  progress.flush();
   const table = concatTables(parts);
   delete table.columns.genWeight;
   delete table.columns.Pileup_nTrueInt;

@@ -92,6 +92,8 @@ export interface LoadOptions {
   workers?: boolean;
   /** TTree name (default `Events`). */
   tree?: string;
+  /** Identify local files by SHA-256 too, not only size and mtime (default false; slower). */
+  hashSources?: boolean;
   /** Called once per warning (skipped files, empty processes). */
   onWarning?: (message: string) => void;
 }
@@ -159,6 +161,7 @@ export async function loadDatasetWithReport(opts: LoadOptions = {}): Promise<Dat
     progress: opts.progress,
     concurrency: opts.concurrency,
     workers: opts.workers,
+    hashSources: opts.hashSources,
     producers: [bundledProducer],
     dropFor: (t) => fileset[t.process].isData ? isMcOnlyBranch : () => false,
   });

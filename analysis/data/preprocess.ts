@@ -43,7 +43,11 @@ export interface Producer {
   /** The source's identity for cache matching. */
   stamp(file: string): SourceStamp;
   /** Makes the skimmed events and says how many were made before the skim. */
-  produce(file: string, skim: Skim): Promise<{ table: EventTable; nInput: number }>;
+  produce(
+    file: string,
+    skim: Skim,
+    onProgress?: (events: number) => void,
+  ): Promise<{ table: EventTable; nInput: number }>;
 }
 
 /** Options of {@link preprocess}. */
@@ -217,9 +221,12 @@ async function processFile(task: FileTask, ctx: Ctx): Promise<FileResult> {
   let nInput: number;
   let resolved: Record<string, string>;
   if (producer) {
-    ({ table, nInput } = await producer.produce(task.file, opts.skim));
+    ({ table, nInput } = await producer.produce(
+      task.file,
+      opts.skim,
+      (n) => ctx.progress.advance(n),
+    ));
     resolved = Object.fromEntries(branches.map((b) => [b, b]));
-    ctx.progress.advance(nInput);
   } else {
     ({ table, nInput, resolved } = await readSource(task.file, branches, ctx));
   }
