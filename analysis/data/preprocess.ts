@@ -151,9 +151,11 @@ export async function preprocess(
       try {
         results[i] = await processFile(tasks[i], ctx);
       } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
+        const raw = e instanceof Error ? e.message : String(e);
+        // Every report names the file (a skim that throws does not know it).
+        const msg = raw.includes(tasks[i].file) ? raw : `${tasks[i].file}: ${raw}`;
         if ((opts.onError ?? "fail") === "fail") {
-          failure ??= e;
+          failure ??= msg === raw ? e : new Error(msg, { cause: e });
           return;
         }
         const w = `skipped ${tasks[i].file} (process ${tasks[i].process}): ${msg}`;

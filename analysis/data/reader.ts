@@ -18,9 +18,10 @@
  */
 import { openFile } from "npm:jsroot@7.11.2/io";
 import { treeProcess, TSelector } from "npm:jsroot@7.11.2/tree";
-import type { EventTable, Flat } from "./columns.ts";
+import type { EventTable } from "./columns.ts";
 import { type Fallbacks, NANOAOD_FALLBACKS, resolveBranches } from "./branches.ts";
 import {
+  allocFlat,
   FlatBuilder,
   type FlatKind,
   JaggedBuilder,
@@ -266,7 +267,10 @@ export async function openEvents(source: RootSource, opts: OpenOptions = {}): Pr
       jagged.forEach((n, k) => columns[n] = builders[k].finish());
     } else {
       for (const n of jagged) {
-        columns[n] = { offsets: new Int32Array(nEvents + 1), values: new Float32Array(0) as Flat };
+        columns[n] = {
+          offsets: new Int32Array(nEvents + 1),
+          values: allocFlat(infos.get(n)!.kind, 0),
+        };
       }
     }
     for (const n of names) columns[n] ??= columns[firstOf.get(resolved.get(n)!)!];

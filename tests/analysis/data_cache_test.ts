@@ -248,6 +248,22 @@ Deno.test({
         assert.equal(r.files[0].status, "read");
         assertTablesEqual(r.files[0].table!, direct[1], "rebuilt");
       });
+
+      await t.step("a skim that throws fails the run naming the file", async () => {
+        const broken = {
+          name: "broken",
+          branches: ["MET_pt"],
+          select: (): Uint8Array => {
+            throw new Error("selection bug");
+          },
+        };
+        await assert.rejects(
+          preprocess(tasks.slice(1, 2), { ...opts, skim: broken }),
+          /NanoAODv5_sample\.root: selection bug/,
+        );
+        const r = await preprocess(tasks.slice(1, 2), { ...opts, skim: broken, onError: "skip" });
+        assert.match(r.warnings[0], /skipped .*NanoAODv5_sample.*selection bug/);
+      });
     } finally {
       await cleanup();
     }
