@@ -151,6 +151,31 @@ function leafInfo(file: string, branch: Branch): BranchInfo {
   return { kind, jagged };
 }
 
+/**
+ * Runs a jsroot call with its console output held back: jsroot logs its own failures (with stack
+ * traces) before rejecting, and we report those failures as errors naming the file. What it logs
+ * is shown after the call, once, prefixed, and appended to the message of an error it throws.
+ */
+async function quietly<T>(call: () => Promise<T>): Promise<T> {
+  const held: string[] = [];
+  const saved = { error: console.error, warn: console.warn, log: console.log };
+  const hold = (...args: unknown[]) => {
+    const first = args.map((a) => a instanceof Error ? a.message : String(a)).join(" ");
+    held.push(first.split("\n")[0]);
+  };
+  console.error = console.warn = console.log = hold;
+  try {
+    return await call();
+  } catch (e) {
+    if (held.length && e instanceof Error) e.message += ` [jsroot: ${held.join("; ")}]`;
+    held.length = 0;
+    throw e;
+  } finally {
+    Object.assign(console, saved);
+    for (const h of held) console.warn(`jsroot: ${h}`);
+  }
+}
+
 function describeSource(source: RootSource): { label: string; arg: string | ArrayBuffer } {
   if (source instanceof Uint8Array) {
     const copy = new Uint8Array(source.byteLength);
@@ -184,7 +209,7 @@ export async function openEvents(source: RootSource, opts: OpenOptions = {}): Pr
   // deno-lint-ignore no-explicit-any
   let file: any;
   try {
-    file = await openFile(arg);
+    file = await quietly(() => openFile(arg));
   } catch (e) {
     throw new RootReadError(label, `not a readable ROOT file (${errText(e)})`, { cause: e });
   }
@@ -198,7 +223,7 @@ export async function openEvents(source: RootSource, opts: OpenOptions = {}): Pr
   }
   let tree: Tree | null;
   try {
-    tree = await file.readObject(treeName);
+    tree = await quietly(() => file.readObject(treeName));
   } catch (e) {
     throw new RootReadError(
       label,
@@ -328,7 +353,7 @@ async function runSelector(
     tick(arrs[0].length);
   };
   try {
-    await treeProcess(tree, sel, { firstentry: start, numentries: count });
+    await quietly(() => treeProcess(tree, sel, { firstentry: start, numentries: count }));
   } catch (e) {
     throw new RootReadError(
       label,
