@@ -21,6 +21,7 @@ import { loadDatasetWithReport } from "../../analysis/data/mod.ts";
 import { concatTables, filterTable } from "../../analysis/data/table.ts";
 import {
   assertArrayEqual,
+  copyWritable,
   nano,
   nanoMissing,
   noWrite,
@@ -156,7 +157,7 @@ Deno.test({
         "NanoAODv5_sample.root",
         "nanoAOD_2015_CMS_Open_Data_ttbar.root",
       ];
-      for (const f of files) await Deno.copyFile(nano(f), `${dir}/${f}`);
+      for (const f of files) await copyWritable(nano(f), `${dir}/${f}`);
       const tasks = files.map((f, i) => ({
         process: i === 1 ? "ttbar" : "other",
         file: `${dir}/${f}`,
@@ -241,7 +242,7 @@ Deno.test({
       });
 
       await t.step("an interrupted entry (no manifest) is rebuilt", async () => {
-        await Deno.copyFile(nano("NanoAODv5_sample.root"), tasks[1].file);
+        await copyWritable(nano("NanoAODv5_sample.root"), tasks[1].file);
         const key = await cacheKey(tasks[1].file, "Events");
         await Deno.remove(`${dir}/cache/ttbar/${key}.manifest.json`);
         const r = await preprocess(tasks.slice(1, 2), opts);
@@ -276,7 +277,7 @@ Deno.test({
   async fn() {
     const { dir, cleanup } = await tempDir("zgrad_fileset_");
     try {
-      await Deno.copyFile(nano("nano_dy.root"), `${dir}/dy.root`);
+      await copyWritable(nano("nano_dy.root"), `${dir}/dy.root`);
       const fileset = {
         dy: { files: ["dy.root"], xsec: 6077.22, nGen: 1000 },
         wjets: { files: [nano("nanoAOD_2015_CMS_Open_Data_ttbar.root")], xsec: 61526.7, nGen: 148 },

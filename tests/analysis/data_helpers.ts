@@ -121,3 +121,9 @@ export function serveBytes(bytes: Uint8Array): {
     close: () => server.shutdown(),
   };
 }
+
+/** Copies a (possibly read-only, as ../shared is in CI) file to a writable copy. */
+export async function copyWritable(src: string, dst: string): Promise<void> {
+  await Deno.copyFile(src, dst);
+  await Deno.chmod(dst, 0o644);
+}
