@@ -25,7 +25,7 @@ import {
 import { openEvents } from "./reader.ts";
 import type { ReadJob, WorkerMessage } from "./read_worker.ts";
 import { applySkim, type Skim, skimId } from "./skim.ts";
-import { concatTables } from "./table.ts";
+import { concatTables, selectColumns } from "./table.ts";
 import { type FileStatus, Progress, type ProgressMode } from "./progress.ts";
 
 /** One source file of one process. */
@@ -219,19 +219,29 @@ async function processFile(task: FileTask, ctx: Ctx): Promise<FileResult> {
       `no usable cache for ${task.file} in ${dir} (${why}) and runPreprocessing is false`,
     );
   }
-  let table: EventTable;
-  let nInput: number;
-  let resolved: Record<string, string>;
   if (producer) {
-    ({ table, nInput } = await producer.produce(
+    const { table, nInput } = await producer.produce(
       task.file,
       opts.skim,
       (n) => ctx.progress.advance(n),
-    ));
-    resolved = Object.fromEntries(branches.map((b) => [b, b]));
-  } else {
-    ({ table, nInput, resolved } = await readSource(task.file, branches, ctx));
+    );
+    const have = Object.keys(table.columns);
+    const lack = branches.filter((b) => !(b in table.columns));
+    if (lack.length) {
+      throw new Error(`${task.file} has no branch ${lack.join(", ")} (it has ${have.join(", ")})`);
+    }
+    // Everything generated is cached, so other branch lists are served without regenerating.
+    await writeCacheEntry(dir, key, table, {
+      source,
+      tree: ctx.tree,
+      branches: have,
+      resolved: Object.fromEntries(have.map((b) => [b, b])),
+      skim: ctx.skimName,
+      nInput,
+    });
+    return done("generated", selectColumns(table, branches), nInput);
   }
+  const { table, nInput, resolved } = await readSource(task.file, branches, ctx);
   await writeCacheEntry(dir, key, table, {
     source,
     tree: ctx.tree,
@@ -240,7 +250,7 @@ async function processFile(task: FileTask, ctx: Ctx): Promise<FileResult> {
     skim: ctx.skimName,
     nInput,
   });
-  return done(producer ? "generated" : "read", table, nInput);
+  return done("read", table, nInput);
 }
 
 async function stampOrFail(file: string, opts: PreprocessOptions): Promise<SourceStamp> {

@@ -230,6 +230,11 @@ Deno.test({
         "Muon_pt",
         "genWeight",
       ]);
+      // The generator makes the reference branches only; asking for others is an error.
+      await assert.rejects(
+        loadDatasetWithReport({ ...opts, processes: ["signal"], branches: ["Electron_pt"] }),
+        /bundled:signal\?events=1500&seed=42 has no branch Electron_pt \(it has /,
+      );
     } finally {
       await cleanup();
     }
