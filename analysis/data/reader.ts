@@ -242,67 +242,85 @@ export async function openEvents(source: RootSource, opts: OpenOptions = {}): Pr
     return r.resolved;
   };
 
-  const read = async (names: readonly string[], ro: ReadOptions = {}): Promise<EventTable> => {
-    const start = Math.max(0, ro.entryStart ?? 0);
-    const stop = Math.min(nEntries, ro.entryStop ?? nEntries);
-    const resolved = resolve(names);
-    const infos = new Map(
-      names.map((n) => [n, leafInfo(label, branches.get(resolved.get(n)!)!)] as const),
-    );
-    const columns: EventTable["columns"] = {};
-    const nEvents = Math.max(0, stop - start);
-    // Each stored branch is read once (two canonical names may resolve to it: MET_pt and
-    // PuppiMET_pt); the others become aliases of its column.
-    const firstOf = new Map<string, string>();
-    for (const n of names) if (!firstOf.has(resolved.get(n)!)) firstOf.set(resolved.get(n)!, n);
-    const unique = [...firstOf.values()];
-    const flat = unique.filter((n) => !infos.get(n)!.jagged);
-    const jagged = unique.filter((n) => infos.get(n)!.jagged);
-    // Progress over both passes: each pass covers nEvents entries.
-    const passes = (flat.length ? 1 : 0) + (jagged.length ? 1 : 0);
-    let doneBefore = 0;
-    const progress = (done: number) => ro.onProgress?.(Math.round((doneBefore + done) / passes));
-    if (nEvents > 0 && flat.length) {
-      const builders = flat.map((n) => new FlatBuilder(infos.get(n)!.kind, nEvents));
-      await runSelector(tree!, label, flat.map((n) => resolved.get(n)!), start, nEvents, {
-        arrays(arrs) {
-          for (let k = 0; k < arrs.length; k++) builders[k].pushArray(arrs[k]);
-        },
-        entry(values) {
-          for (let k = 0; k < values.length; k++) builders[k].push(Number(values[k]));
-        },
-      }, progress);
-      flat.forEach((n, k) => columns[n] = builders[k].finish());
-      doneBefore += nEvents;
-    } else {
-      for (const n of flat) columns[n] = new FlatBuilder(infos.get(n)!.kind, 0).finish();
-    }
-    if (nEvents > 0 && jagged.length) {
-      const builders = jagged.map((n) => new JaggedBuilder(infos.get(n)!.kind));
-      await runSelector(tree!, label, jagged.map((n) => resolved.get(n)!), start, nEvents, {
-        arrays() {
-          throw new Error("jsroot used array mode for a jagged branch");
-        },
-        entry(values) {
-          for (let k = 0; k < values.length; k++) {
-            builders[k].pushEvent(values[k] as NumericArrayLike);
-          }
-        },
-      }, progress);
-      jagged.forEach((n, k) => columns[n] = builders[k].finish());
-    } else {
-      for (const n of jagged) {
-        columns[n] = {
-          offsets: new Int32Array(nEvents + 1),
-          values: allocFlat(infos.get(n)!.kind, 0),
-        };
-      }
-    }
-    for (const n of names) columns[n] ??= columns[firstOf.get(resolved.get(n)!)!];
-    return shareOffsets({ nEvents, columns });
-  };
+  const read = (names: readonly string[], ro: ReadOptions = {}) =>
+    readBranches({ label, tree: tree!, nEntries, branches, resolve }, names, ro);
 
   return { file: label, nEntries, branchNames: [...available], resolve, read };
+}
+
+/** What reading needs from an opened tree. */
+interface OpenTree {
+  label: string;
+  tree: Tree;
+  nEntries: number;
+  branches: Map<string, Branch>;
+  resolve: (names: readonly string[]) => Map<string, string>;
+}
+
+/** Reads canonical branches over an entry range: flat ones in array mode, jagged ones per event. */
+async function readBranches(
+  t: OpenTree,
+  names: readonly string[],
+  ro: ReadOptions,
+): Promise<EventTable> {
+  const { label, tree, nEntries, branches } = t;
+  const start = Math.max(0, ro.entryStart ?? 0);
+  const stop = Math.min(nEntries, ro.entryStop ?? nEntries);
+  const resolved = t.resolve(names);
+  const infos = new Map(
+    names.map((n) => [n, leafInfo(label, branches.get(resolved.get(n)!)!)] as const),
+  );
+  const columns: EventTable["columns"] = {};
+  const nEvents = Math.max(0, stop - start);
+  // Each stored branch is read once (two canonical names may resolve to it: MET_pt and
+  // PuppiMET_pt); the others become aliases of its column.
+  const firstOf = new Map<string, string>();
+  for (const n of names) if (!firstOf.has(resolved.get(n)!)) firstOf.set(resolved.get(n)!, n);
+  const unique = [...firstOf.values()];
+  const flat = unique.filter((n) => !infos.get(n)!.jagged);
+  const jagged = unique.filter((n) => infos.get(n)!.jagged);
+  // Progress over both passes: each pass covers nEvents entries.
+  const passes = (flat.length ? 1 : 0) + (jagged.length ? 1 : 0);
+  let doneBefore = 0;
+  const progress = (done: number) => ro.onProgress?.(Math.round((doneBefore + done) / passes));
+  if (nEvents > 0 && flat.length) {
+    const builders = flat.map((n) => new FlatBuilder(infos.get(n)!.kind, nEvents));
+    await runSelector(tree, label, flat.map((n) => resolved.get(n)!), start, nEvents, {
+      arrays(arrs) {
+        for (let k = 0; k < arrs.length; k++) builders[k].pushArray(arrs[k]);
+      },
+      entry(values) {
+        for (let k = 0; k < values.length; k++) builders[k].push(Number(values[k]));
+      },
+    }, progress);
+    flat.forEach((n, k) => columns[n] = builders[k].finish());
+    doneBefore += nEvents;
+  } else {
+    for (const n of flat) columns[n] = new FlatBuilder(infos.get(n)!.kind, 0).finish();
+  }
+  if (nEvents > 0 && jagged.length) {
+    const builders = jagged.map((n) => new JaggedBuilder(infos.get(n)!.kind));
+    await runSelector(tree, label, jagged.map((n) => resolved.get(n)!), start, nEvents, {
+      arrays() {
+        throw new Error("jsroot used array mode for a jagged branch");
+      },
+      entry(values) {
+        for (let k = 0; k < values.length; k++) {
+          builders[k].pushEvent(values[k] as NumericArrayLike);
+        }
+      },
+    }, progress);
+    jagged.forEach((n, k) => columns[n] = builders[k].finish());
+  } else {
+    for (const n of jagged) {
+      columns[n] = {
+        offsets: new Int32Array(nEvents + 1),
+        values: allocFlat(infos.get(n)!.kind, 0),
+      };
+    }
+  }
+  for (const n of names) columns[n] ??= columns[firstOf.get(resolved.get(n)!)!];
+  return shareOffsets({ nEvents, columns });
 }
 
 interface Sink {
