@@ -1,46 +1,16 @@
 /**
- * The one place where the analysis reaches the data path (`analysis/data/`): the options of
- * `loadDataset` built from the configuration, and the loader itself. The driver takes a
- * {@link Loader} as a parameter, so tests inject synthetic events.
- *
- * Until the data path is merged, {@link loadDataset} is a stub that throws; when it lands this
- * module becomes `export { loadDataset } from "./data/mod.ts";` (same signature).
+ * The one place where the analysis reaches the data path (`analysis/data/`): the configuration's
+ * `general` and `preprocess` blocks become `loadDataset` options (branches by collection become
+ * canonical branch names, the skim's cuts a {@link Skim}). The driver takes a {@link Loader} as a
+ * parameter, so tests inject synthetic events.
  *
  * @module
  */
 import type { ProcessEvents } from "./data/columns.ts";
+import { loadDataset, type LoadOptions, type Skim } from "./data/mod.ts";
 import type { Config } from "./config/schema.ts";
 
-/**
- * The options of the data path's `loadDataset`.
- *
- * @example
- * ```ts
- * import { loadOptions } from "./input.ts";
- * import { DEFAULT_CONFIG } from "./config/defaults.ts";
- * const o = loadOptions(DEFAULT_CONFIG); // { fileset: null, cacheDir: "outputs/cache", ... }
- * ```
- */
-export interface LoadOptions {
-  /** Fileset JSON path (null: the bundled generated input). */
-  fileset: string | null;
-  /** Only these processes (all when absent). */
-  processes?: string[];
-  /** At most this many files per process (absent: all). */
-  maxFiles?: number;
-  /** The skim cache directory. */
-  cacheDir: string;
-  /** Use cached skims when present. */
-  readFromCache: boolean;
-  /** Run the skim (ROOT → cache) where no cache exists. */
-  runPreprocessing: boolean;
-  /** Branches to keep, by collection (`{ Muon: ["pt", ...], event: ["genWeight"] }`). */
-  branches: Record<string, string[]>;
-  /** The skim selection (cuts ANDed, or a function of the table). */
-  skim: Config["preprocess"]["skim"];
-  /** A failing file stops the run (`fail`) or is reported and skipped (`skip`). */
-  onError: "fail" | "skip";
-}
+export { loadDataset, type LoadOptions };
 
 /**
  * A data loader: options in, weighted events per process out.
@@ -53,6 +23,45 @@ export interface LoadOptions {
  */
 export type Loader = (opts: LoadOptions) => Promise<ProcessEvents[]>;
 
+/** Canonical branch names of `preprocess.branches` (`{Muon: ["pt"]}` → `Muon_pt`; `event` fields as they are). */
+export function branchNames(branches: Config["preprocess"]["branches"]): string[] {
+  return Object.entries(branches).flatMap(([coll, fields]) =>
+    fields.map((f) => (coll === "event" ? f : `${coll}_${f}`))
+  );
+}
+
+const OPS = {
+  ">": (a: number, b: number) => a > b,
+  ">=": (a: number, b: number) => a >= b,
+  "<": (a: number, b: number) => a < b,
+  "<=": (a: number, b: number) => a <= b,
+  "==": (a: number, b: number) => a === b,
+  "!=": (a: number, b: number) => a !== b,
+} as const;
+
+/** The configuration's skim (cuts ANDed, or a function of the table) as the data path's {@link Skim}. */
+export function skimOf(skim: Config["preprocess"]["skim"]): Skim {
+  if (typeof skim === "function") {
+    return { name: skim.name || "custom skim", branches: [], select: skim };
+  }
+  return {
+    name: skim.map((c) => `${c.branch} ${c.op} ${c.value}`).join(" && ") || "all events",
+    branches: skim.map((c) => c.branch),
+    select: (t) => {
+      const mask = new Uint8Array(t.nEvents).fill(1);
+      for (const c of skim) {
+        const col = t.columns[c.branch];
+        if (!col || !ArrayBuffer.isView(col)) {
+          throw new Error(`preprocess.skim: ${c.branch} is not a per-event column of the input`);
+        }
+        const v = col as ArrayLike<number>, op = OPS[c.op];
+        for (let i = 0; i < t.nEvents; i++) if (mask[i] && !op(v[i], c.value)) mask[i] = 0;
+      }
+      return mask;
+    },
+  };
+}
+
 /**
  * `loadDataset` options from the configuration (`general` and `preprocess`).
  *
@@ -60,38 +69,23 @@ export type Loader = (opts: LoadOptions) => Promise<ProcessEvents[]>;
  * ```ts
  * import { loadOptions } from "./input.ts";
  * import { DEFAULT_CONFIG } from "./config/defaults.ts";
- * loadOptions(DEFAULT_CONFIG).skim;
+ * const o = loadOptions(DEFAULT_CONFIG); // bundled input, cache in outputs/cache, ...
  * ```
  */
 export function loadOptions(cfg: Config): LoadOptions {
   const g = cfg.general;
   return {
-    fileset: g.fileset,
+    ...(g.fileset
+      ? { fileset: g.fileset }
+      : { bundled: { events: g.bundledEvents, lumi: g.lumi } }),
     ...(g.processes ? { processes: g.processes } : {}),
     ...(g.maxFiles > 0 ? { maxFiles: g.maxFiles } : {}),
     cacheDir: g.cacheDir,
     readFromCache: g.readFromCache,
     runPreprocessing: g.runPreprocessing,
-    branches: cfg.preprocess.branches,
-    skim: cfg.preprocess.skim,
+    branches: branchNames(cfg.preprocess.branches),
+    skim: skimOf(cfg.preprocess.skim),
     onError: g.onError,
+    lumi: g.lumi,
   };
-}
-
-/**
- * The data path's loader (stub until `analysis/data/mod.ts` is merged: it throws).
- *
- * @example
- * ```ts
- * import { loadDataset, loadOptions } from "./input.ts";
- * import { DEFAULT_CONFIG } from "./config/defaults.ts";
- * const events = await loadDataset(loadOptions(DEFAULT_CONFIG));
- * ```
- */
-export function loadDataset(_opts: LoadOptions): Promise<ProcessEvents[]> {
-  return Promise.reject(
-    new Error(
-      "data path not merged yet: analysis/data/mod.ts (loadDataset) is built on another branch",
-    ),
-  );
 }

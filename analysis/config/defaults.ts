@@ -73,6 +73,7 @@ export const DEFAULT_CONFIG: Config = {
     outputDir: "outputs/zprime",
     cacheDir: "outputs/cache",
     fileset: null,
+    bundledEvents: 100_000,
     processes: null,
     channels: null,
     device: "cpu",

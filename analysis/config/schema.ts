@@ -54,6 +54,7 @@ const general = z.strictObject({
   outputDir: name,
   cacheDir: name,
   fileset: z.string().min(1).nullable(),
+  bundledEvents: z.int().refine((n) => n > 0, { message: "expected a positive integer" }),
   processes: z.array(name).nullable(),
   channels: z.array(name).nullable(),
   device: z.enum(["cpu", "webgpu"]),
