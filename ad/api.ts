@@ -161,7 +161,11 @@ function listChild(def: TreeDef, i: number): TreeDef {
 
 /** Number of leaves of a tree. */
 function countLeaves(d: TreeDef): number {
-  return d.kind === "leaf" ? 1 : d.kind === "null" ? 0 : d.children.reduce((s, c) => s + countLeaves(c), 0);
+  return d.kind === "leaf"
+    ? 1
+    : d.kind === "null"
+    ? 0
+    : d.children.reduce((s, c) => s + countLeaves(c), 0);
 }
 
 /** Options of {@link grad} and {@link valueAndGrad}. */

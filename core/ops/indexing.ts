@@ -58,7 +58,9 @@ const TAKE_MODES = ["clip", "fill", "promise_in_bounds"];
 export function take(x: ArrayLike, indices: ArrayLike, axis = 0, opts: TakeOptions = {}): Array {
   const mode = opts.mode ?? "clip";
   if (!TAKE_MODES.includes(mode)) {
-    throw new RangeError(`take: unknown mode ${JSON.stringify(mode)}; expected one of ${TAKE_MODES.join(", ")}`);
+    throw new RangeError(
+      `take: unknown mode ${JSON.stringify(mode)}; expected one of ${TAKE_MODES.join(", ")}`,
+    );
   }
   const a = asArray(x);
   const ax = normAxis("take", axis, a.ndim);
