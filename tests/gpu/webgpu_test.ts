@@ -471,6 +471,16 @@ Deno.test({
         array([1e-12, 0.01, 0.3, 0.9], "float32"),
       ], [1e-4, 0]);
     });
+    await t.step(
+      "JS number arguments travel as 32-bit weak values (no float64 there)",
+      async () => {
+        const x = array([1, -2, 3.5], "float32"), i = array([1, 2, 3], "int32");
+        for (const n of [0.1, 3, -0, 1e-30, 16777217]) {
+          await check(`number ${n}`, (a: Array, s: Array) => a.mul(s).add(s), [x, n], EXACT);
+          await check(`int number ${n}`, (a: Array, s: Array) => a.add(s), [i, n], EXACT);
+        }
+      },
+    );
     await t.step("trigamma's derivative (polygamma, a host routine)", async () => {
       const g = grad((v: Array) => bind1(P.trigamma, [v]).sum());
       await check("grad trigamma", g, [array(lin(0.2, 20, 16), "float32")], SPECIAL);
