@@ -76,8 +76,10 @@ export abstract class Tracer extends Array {
   /** Nothing to release: tracers hold no storage. */
   override dispose(): void {}
   /**
-   * Using a traced value as a JS number or boolean (`x > 0`, `+x`) is an error: it has no value yet.
-   * As a string (`${x}`, `String(x)`) it describes itself, so debug printing works while tracing.
+   * Using a traced value as a JS number or boolean (`x > 0`, `+x`, `x == 0`) is an error: it has
+   * no value yet (JAX's TracerBoolConversionError). As a string (`${x}`, `String(x)`) it describes
+   * itself, so debug printing works while tracing. A bare `if (x)` cannot be detected: JS tests an
+   * object's truthiness without asking it, and every array, traced or not, is truthy.
    */
   [Symbol.toPrimitive](hint: string): string {
     if (hint === "string") return this.toString();
