@@ -185,7 +185,9 @@ export interface Jitted {
 
 /**
  * Compiles `f` for each new combination of argument shapes/dtypes (and static arguments) and
- * reuses it. Works inside and around every other transform.
+ * reuses it. Works inside and around every other transform. A JS number argument is what it is in
+ * eager operations, a weakly typed value at full precision: its weak type (int or float), not its
+ * value, selects the trace, so `jit(f)(x, 0.1)` gives `f(x, 0.1)`'s dtype and bits.
  *
  * @example
  * ```ts
