@@ -12,7 +12,14 @@ import { asArray, broadcastTo } from "../core/ops/convert.ts";
 import { eye, zerosLike } from "../core/ops/creation.ts";
 import { reshape } from "../core/ops/shape.ts";
 import { moveaxis } from "../core/ops/shape.ts";
-import { flatten, type TreeDef, treedefEqual, treedefString, unflatten } from "../core/tree.ts";
+import {
+  flatten,
+  numLeaves,
+  type TreeDef,
+  treedefEqual,
+  treedefString,
+  unflatten,
+} from "../core/tree.ts";
 import { jvpFlat } from "./jvp.ts";
 import { backwardPass, linearizeFlat } from "./linearize.ts";
 import { type BDim, vmapFlat } from "./vmap.ts";
@@ -119,7 +126,7 @@ function vjpImpl(
   const fullDef = outDef();
   // With hasAux the output tree is [output, aux]: split its leaves.
   const def = opts.hasAux ? listChild(fullDef, 0) : fullDef;
-  const nOut = opts.hasAux ? countLeaves(def) : lin.outs.length;
+  const nOut = opts.hasAux ? numLeaves(def) : lin.outs.length;
   const back = (ct: unknown) => {
     const [cts, ctDef] = flatten(ct);
     if (!treedefEqual(ctDef, def)) {
@@ -157,15 +164,6 @@ function vjpImpl(
 function listChild(def: TreeDef, i: number): TreeDef {
   if (def.kind !== "list") throw new Error("internal: expected a list tree");
   return def.children[i];
-}
-
-/** Number of leaves of a tree. */
-function countLeaves(d: TreeDef): number {
-  return d.kind === "leaf"
-    ? 1
-    : d.kind === "null"
-    ? 0
-    : d.children.reduce((s, c) => s + countLeaves(c), 0);
 }
 
 /** Options of {@link grad} and {@link valueAndGrad}. */
@@ -251,13 +249,14 @@ export interface VmapOptions {
 }
 
 function broadcastPrefix(op: string, spec: unknown, def: TreeDef, what: string): (number | null)[] {
-  const count = countLeaves;
-  if (spec === null || typeof spec === "number") return new globalThis.Array(count(def)).fill(spec);
+  if (spec === null || typeof spec === "number") {
+    return new globalThis.Array(numLeaves(def)).fill(spec);
+  }
   // spec is a prefix tree of def.
   const out: (number | null)[] = [];
   const walk = (s: unknown, d: TreeDef) => {
     if (s === null || typeof s === "number") {
-      for (let i = 0; i < count(d); i++) out.push(s);
+      for (let i = 0; i < numLeaves(d); i++) out.push(s);
       return;
     }
     if (d.kind === "list" && globalThis.Array.isArray(s) && s.length === d.children.length) {

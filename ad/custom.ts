@@ -12,7 +12,14 @@ import { astype } from "../core/ops/convert.ts";
 import { P } from "../core/primitives/mod.ts";
 import { hoistConsts, traceFlat } from "../core/staging.ts";
 import { bind } from "../core/trace.ts";
-import { flatten, type TreeDef, treedefEqual, treedefString, unflatten } from "../core/tree.ts";
+import {
+  flatten,
+  numLeaves,
+  type TreeDef,
+  treedefEqual,
+  treedefString,
+  unflatten,
+} from "../core/tree.ts";
 
 /** Options shared by customJvp and customVjp. */
 export interface CustomOptions {
@@ -174,7 +181,7 @@ export function customVjp(
       (inDef.kind === "list" ? inDef.children : [inDef]).forEach((d, i) => {
         const r = res[i];
         if (r === null || r === undefined) {
-          for (let j = 0; j < countLeaves(d); j++) out.push(null);
+          for (let j = 0; j < numLeaves(d); j++) out.push(null);
         } else out.push(...flatOut("customVjp", `bwd's cotangent ${i}`, r, d));
       });
       return out.map((c, i) => (c && c.dtype !== xs[i].dtype ? astype(c, xs[i].dtype) : c));
@@ -194,12 +201,4 @@ export function customVjp(
     return g;
   };
   return g;
-}
-
-function countLeaves(d: TreeDef): number {
-  return d.kind === "leaf"
-    ? 1
-    : d.kind === "null"
-    ? 0
-    : d.children.reduce((s, c) => s + countLeaves(c), 0);
 }

@@ -19,6 +19,7 @@ import { bind } from "../core/trace.ts";
 import { flatten, type TreeDef, treedefEqual, treedefString, unflatten } from "../core/tree.ts";
 import type { ShapedArray } from "../core/aval.ts";
 import { instantiate, jvpFlat } from "./jvp.ts";
+import { solverDeferred, tracedSolveFn, traceSolver, withUnusedConsts } from "./solver_closure.ts";
 import { backwardPass } from "./linearize.ts";
 
 /** A flat linear map on lists of arrays. */
@@ -60,7 +61,11 @@ export function solverFor(matvec: Jaxpr, solve: FlatLinearSolver, transpose: boo
   return (consts, b) => solve((x) => (transpose ? applyVecmat : applyMatvec)(matvec, consts, x), b);
 }
 
-/** Binds `linear_solve` for the linear map `matvec` (closure-converted, constants first). */
+/**
+ * Binds `linear_solve` for the linear map `matvec` (closure-converted, constants first). Where the
+ * solvers cannot read their closures when they run (jit, loop bodies, vmap), they are traced and
+ * their closed-over values become operands (see solver_closure.ts).
+ */
 export function bindLinearSolve(
   matvec: Jaxpr,
   consts: Array[],
@@ -69,16 +74,32 @@ export function bindLinearSolve(
   transposeSolve: FlatLinearSolver | null,
   symmetric: boolean,
 ): Array[] {
+  const k = consts.length;
+  const transposeF = symmetric ? solve : transposeSolve;
+  const convert = (s: FlatLinearSolver, transpose: boolean) =>
+    traceSolver(
+      "linearSolve",
+      solverFor(matvec, s, transpose),
+      matvec.inAvals.slice(0, k),
+      b.map((v) => v.aval.strengthen()),
+    );
+  const deferred = solverDeferred();
+  const conv = deferred ? convert(solve, false) : null;
+  const tConv = deferred && transposeF ? convert(transposeF, true) : null;
+  const closure = [...(conv?.closure ?? []), ...(tConv?.closure ?? [])];
+  // An opaque solver ignores the traced solvers' closures among the constants.
+  const opaque = (s: FlatLinearSolver, transpose: boolean): SolveFn => (cs, rhs) =>
+    solverFor(matvec, s, transpose)(cs.slice(0, k), rhs);
   const params: LinearSolveParams = {
-    matvec,
-    numConsts: consts.length,
-    solve: solverFor(matvec, solve, false),
-    transposeSolve: symmetric
-      ? solverFor(matvec, solve, true)
-      : transposeSolve && solverFor(matvec, transposeSolve, true),
+    matvec: withUnusedConsts(matvec, k, closure.map((c) => c.aval)),
+    numConsts: k + closure.length,
+    solve: conv ? tracedSolveFn(conv, k, k) : opaque(solve, false),
+    transposeSolve: tConv
+      ? tracedSolveFn(tConv, k, k + (conv?.closure.length ?? 0))
+      : transposeF && opaque(transposeF, true),
     symmetric,
   };
-  return bind(P.linear_solve, [...consts, ...b], params);
+  return bind(P.linear_solve, [...consts, ...closure, ...b], params);
 }
 
 function traceLinear(op: string, f: (...xs: Array[]) => Array[], avals: ShapedArray[]) {
@@ -270,14 +291,20 @@ export function customRoot(
     }
   });
   const fJ = traced.jaxpr;
+  const k = traced.consts.length;
   const userSolve = flatSolver(solve, def, "customRoot");
-  const solveFn: SolveFn = (consts, guess) =>
+  const run = (consts: Array[], guess: Array[]) =>
     userSolve((x) => evalJaxpr(fJ, [], [...consts, ...x]), guess);
+  // Where the solver cannot read its closure when it runs, trace it (closure conversion).
+  const conv = solverDeferred()
+    ? traceSolver("customRoot", run, fJ.inAvals.slice(0, k), x0.map((v) => v.aval.strengthen()))
+    : null;
+  const closure = conv?.closure ?? [];
   const xs = bindCustomRoot(
-    fJ,
-    traced.consts,
+    withUnusedConsts(fJ, k, closure.map((c) => c.aval)),
+    [...traced.consts, ...closure],
     x0,
-    solveFn,
+    conv ? tracedSolveFn(conv, k, k) : run,
     flatSolver(tangentSolve, def, "customRoot"),
   );
   return unflatten(def, xs);

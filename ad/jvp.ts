@@ -26,6 +26,10 @@ export class JVPTracer extends Tracer {
   get aval(): ShapedArray {
     return this.primal.aval;
   }
+  /** The primal (what a solver reads from its closure). */
+  override primalValue(): Array {
+    return this.primal;
+  }
 }
 
 /** The forward-mode trace. */

@@ -58,20 +58,29 @@ export function flattenArgs(op: string, args: readonly unknown[]): [Array[], Tre
 }
 
 /**
- * Flattens arguments like {@link flattenArgs}, but a JS number leaf becomes a float64 weak carrier
- * of its exact value, and `numberTypes[i]` is the number's own weak type (null for other leaves):
- * what a traced function must see for it ({@link withNumberArgs}) and what a trace cache must key
- * on, as the value is not part of the key.
+ * Flattens arguments like {@link flattenArgs}, but a JS number leaf becomes a weak carrier of its
+ * value, and `numberTypes[i]` is the number's own weak type (null for other leaves): what a traced
+ * function must see for it ({@link withNumberArgs}) and what a trace cache must key on, as the
+ * value is not part of the key. Carriers are float64 (the exact value) unless `narrow(arrays)`
+ * says the program runs where there is no float64 (WebGPU): then the value travels as what any
+ * result there can hold (int32 for integers, float32 for others and for −0).
  */
 export function flattenArgsExact(
   op: string,
   args: readonly unknown[],
+  narrow: (arrays: Array[]) => boolean = () => false,
 ): { leaves: Array[]; def: TreeDef; numberTypes: (TypeInfo | null)[] } {
   const [ls, def] = flatten(args as unknown[]);
   const numberTypes = ls.map((l) => (typeof l === "number" ? operandType(l) : null));
-  const leaves = leavesToArrays(op, ls).map((a, i) =>
-    typeof ls[i] === "number" ? numberArgCarrier(ls[i] as number) : a
-  );
+  const arrays = leavesToArrays(op, ls);
+  const n32 = numberTypes.some((t) => t !== null) &&
+    narrow(arrays.filter((_, i) => !numberTypes[i]));
+  const leaves = arrays.map((a, i) => {
+    const v = ls[i], t = numberTypes[i];
+    if (typeof v !== "number" || !t) return a;
+    if (!n32) return numberArgCarrier(v, "float64");
+    return numberArgCarrier(v, t.dtype === "int32" && !Object.is(v, -0) ? "int32" : "float32");
+  });
   return { leaves, def, numberTypes };
 }
 

@@ -15,6 +15,7 @@ export { type Atom, ClosedJaxpr, type Eqn, Jaxpr, Literal, Var } from "./jaxpr.t
 export {
   ConcretizationError,
   EscapedTracerError,
+  SolverClosureError,
   Trace,
   Tracer,
   TracerBoolConversionError,

@@ -370,6 +370,26 @@ const AS241_F = [
 ];
 
 /**
+ * The coefficients of {@link ndtri} (AS 241 PPND16: numerators A, C, E and denominators B, D, F
+ * of the central, intermediate and far-tail rational functions, constant term first), for
+ * renderers that evaluate the same method in other precisions (the WGSL kernels).
+ *
+ * @example
+ * ```ts
+ * import { AS241 } from "./special.ts";
+ * AS241.A[0]; // 3.387132872796367
+ * ```
+ */
+export const AS241: Readonly<Record<"A" | "B" | "C" | "D" | "E" | "F", readonly number[]>> = {
+  A: AS241_A,
+  B: AS241_B,
+  C: AS241_C,
+  D: AS241_D,
+  E: AS241_E,
+  F: AS241_F,
+};
+
+/**
  * The inverse of the standard normal CDF: ndtri(ndtr(x)) = x. Uses Wichura's AS 241 (PPND16).
  *
  * ndtri(0) = -∞, ndtri(1) = +∞, NaN outside [0, 1] and for NaN.

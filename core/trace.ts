@@ -51,23 +51,35 @@ export abstract class Tracer extends Array {
   constructor(readonly trace: Trace) {
     super();
   }
-  /** Always throws: a traced value has no data yet. */
+  /** Throws: a traced value has no data yet (except for a solver's closure, see {@link runSolver}). */
   override dataSync(): TypedArray {
+    if (solverName !== null) return closureValue(this).dataSync();
     throw new ConcretizationError(this, "dataSync()");
   }
-  /** Always throws: a traced value has no data yet. */
+  /** Throws: a traced value has no data yet (except for a solver's closure, see {@link runSolver}). */
   override data(): Promise<TypedArray> {
+    if (solverName !== null) return closureValue(this).data();
     throw new ConcretizationError(this, "data()");
   }
-  /** Always throws: a traced value has no data yet. */
+  /** Throws: a traced value has no data yet (except for a solver's closure, see {@link runSolver}). */
   override item(): number {
+    if (solverName !== null) return closureValue(this).item();
     throw new ConcretizationError(this, "item()");
+  }
+  /**
+   * The value this tracer stands for when its transform's derivative is ignored — a JVP tracer's
+   * primal — or null when that is not a value known now (vmap's batch, jit's staged variable).
+   */
+  primalValue(): Array | null {
+    return null;
   }
   /** Nothing to release: tracers hold no storage. */
   override dispose(): void {}
   /**
-   * Using a traced value as a JS number or boolean (`x > 0`, `+x`) is an error: it has no value yet.
-   * As a string (`${x}`, `String(x)`) it describes itself, so debug printing works while tracing.
+   * Using a traced value as a JS number or boolean (`x > 0`, `+x`, `x == 0`) is an error: it has
+   * no value yet (JAX's TracerBoolConversionError). As a string (`${x}`, `String(x)`) it describes
+   * itself, so debug printing works while tracing. A bare `if (x)` cannot be detected: JS tests an
+   * object's truthiness without asking it, and every array, traced or not, is truthy.
    */
   [Symbol.toPrimitive](hint: string): string {
     if (hint === "string") return this.toString();
@@ -116,6 +128,69 @@ export class EscapedTracerError extends Error {
   }
 }
 
+/**
+ * Raised when a user solver (customRoot, linearSolve) reads from its closure a traced value whose
+ * value is not known when the solver runs.
+ */
+export class SolverClosureError extends Error {
+  /** The error for solver `op` reading tracer `t`. */
+  constructor(op: string, t: Tracer) {
+    const why = t.trace.active
+      ? `under grad, jvp, jacfwd and jacrev a closed-over value is read as its primal, but not ` +
+        `under ${t.trace.kind}`
+      : `here the solver runs after ${t.trace.kind} has finished, as in a jitted function or a ` +
+        `loop body, where the solver runs when the compiled program does`;
+    super(
+      `${op}: the solve callback reads a value ${t.aval} traced by ${t.trace.kind} from its ` +
+        `closure, and that value is not known when the solver runs (solvers run on concrete ` +
+        `values, outside the transforms; ${why}). Either make the solve traceable ` +
+        `(array operations only: no item(), dataSync() or JS branches on values), so that it is ` +
+        `traced with its closed-over values as operands, as JAX's custom_root does, or let the ` +
+        `solver reach the value through the function it is given (close over it in f/matvec, ` +
+        `which are traced, instead of in the solver).`,
+    );
+    this.name = "SolverClosureError";
+  }
+}
+
+// The name of the user solver running now (null when none): see runSolver.
+let solverName: string | null = null;
+
+/**
+ * Runs a user solver (the opaque `solve` callbacks of customRoot and linearSolve), which works on
+ * concrete values. Tracers it reads from its closure stand for their primal values (their
+ * derivative is not wanted: the solver's answer is differentiated implicitly); a tracer without
+ * one (vmap, jit) raises a {@link SolverClosureError} that says what to do.
+ *
+ * @example
+ * ```ts
+ * import { runSolver } from "./trace.ts";
+ * runSolver("customRoot", () => 42); // 42
+ * ```
+ */
+export function runSolver<T>(op: string, fn: () => T): T {
+  const saved = solverName;
+  solverName = op;
+  try {
+    return fn();
+  } finally {
+    solverName = saved;
+  }
+}
+
+/** The concrete value a running solver reads for closed-over tracer `t`. */
+function closureValue(t: Tracer): Array {
+  let x: Array = t;
+  while (x instanceof Tracer) {
+    // A JVP tracer's primal stays valid after its trace ends (the backward pass of grad runs
+    // then); staged and batched values have none.
+    const p: Array | null = x.primalValue();
+    if (p === null) throw new SolverClosureError(solverName ?? "solver", x);
+    x = p;
+  }
+  return x;
+}
+
 /** The root trace: evaluates primitives eagerly on concrete arrays. */
 export class EvalTrace extends Trace {
   /** The root trace (there is one). */
@@ -123,7 +198,11 @@ export class EvalTrace extends Trace {
     super(null, "eager evaluation");
   }
   /** Runs the primitive's CPU implementation, or on the device where an operand lives. */
-  process(prim: Primitive, args: Array[], params: Params): Array[] {
+  process(prim: Primitive, args0: Array[], params: Params): Array[] {
+    // A running solver reads closed-over tracers as their primal values (see runSolver).
+    const args = solverName === null
+      ? args0
+      : args0.map((a) => (a instanceof Tracer ? closureValue(a) : a));
     for (const a of args) {
       if (a instanceof Tracer) throw new EscapedTracerError(a);
     }

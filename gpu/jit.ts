@@ -35,7 +35,7 @@ import { compileWebGpuProgram, type WebGpuProgram } from "./webgpu/program.ts";
 // function) inherit them; without a device option a program runs where its arguments live.
 jitCallExecutor.run = (args: DeviceArray[], p: JitCallParams) => {
   const o: ExecutionOptions = p.options ?? {};
-  const device = o.device ?? (args.some((a) => a.device === "webgpu") ? "webgpu" : defaultDevice());
+  const device = deviceFor(o, args);
   if (device === "webgpu") return webgpuProgramFor(p.jaxpr, p.inputNames).run(args);
   if (args.some((a) => a.device !== "cpu")) {
     throw new Error(
@@ -49,6 +49,12 @@ jitCallExecutor.run = (args: DeviceArray[], p: JitCallParams) => {
   if (o.debugNans && outs.some(hasNaN)) findNaN(p.jaxpr, args, p.name);
   return outs;
 };
+
+/** Where a program runs: the device option, else WebGPU when an argument lives there, else the default. */
+function deviceFor(o: ExecutionOptions, args: readonly Array[]): "cpu" | "webgpu" {
+  const onGpu = args.some((a) => a instanceof DeviceArray && a.device === "webgpu");
+  return o.device ?? (onGpu ? "webgpu" : defaultDevice());
+}
 
 function hasNaN(x: DeviceArray): boolean {
   if (x.dtype !== "float32" && x.dtype !== "float64") return false;
@@ -188,7 +194,9 @@ export interface Jitted {
 
 /**
  * Compiles `f` for each new combination of argument shapes/dtypes (and static arguments) and
- * reuses it. Works inside and around every other transform.
+ * reuses it. Works inside and around every other transform. A JS number argument is what it is in
+ * eager operations, a weakly typed value at full precision: its weak type (int or float), not its
+ * value, selects the trace, so `jit(f)(x, 0.1)` gives `f(x, 0.1)`'s dtype and bits.
  *
  * @example
  * ```ts
@@ -214,7 +222,11 @@ export function jit(f: (...args: any[]) => unknown, opts: JitOptions = {}): Jitt
   const prepare = (args: unknown[]) => {
     const dyn = args.filter((_, i) => !statics.has(i));
     // JS numbers are traced at full precision with their own weak type, which is in the key.
-    const { leaves: xs, def: inDef, numberTypes } = flattenArgsExact("jit", dyn);
+    const { leaves: xs, def: inDef, numberTypes } = flattenArgsExact(
+      "jit",
+      dyn,
+      (arrays) => deviceFor(options, arrays) === "webgpu",
+    );
     const staticKey = [...statics].sort().map((i) => `${i}=${stableKey(args[i])}`).join(";");
     const key = `${treedefString(inDef)}|${
       xs.map((x, i) => `${x.aval}${x.weakType ? "w" : ""}${numberTypes[i]?.dtype ?? ""}`).join(",")

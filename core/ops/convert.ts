@@ -171,8 +171,9 @@ function exact(x: ArrayLike, t: TypeInfo): Array {
 }
 
 /**
- * The array that carries JS number `v` into a traced function at full precision (a float64 weak
- * scalar); {@link numberArgValue} turns its traced counterpart into what the function sees.
+ * The array that carries JS number `v` into a traced function: a weak scalar of `dtype`, float64
+ * (the exact value) by default; {@link numberArgValue} turns its traced counterpart into what the
+ * function sees.
  *
  * @example
  * ```ts
@@ -180,10 +181,8 @@ function exact(x: ArrayLike, t: TypeInfo): Array {
  * numberArgCarrier(0.1).dtype; // "float64"
  * ```
  */
-export function numberArgCarrier(v: number): Array {
-  const data = allocate("float64", 1);
-  data[0] = v;
-  return new DeviceArray(new ShapedArray([], "float64", true), data);
+export function numberArgCarrier(v: number, dtype: DType = "float64"): Array {
+  return scalar(v, { dtype, weak: true });
 }
 
 /**

@@ -18,6 +18,7 @@ import type { ShapedArray } from "../aval.ts";
 import type { DeviceArray } from "../device_array.ts";
 import { evalJaxpr, type Jaxpr } from "../jaxpr.ts";
 import { primitive } from "../primitive.ts";
+import { runSolver } from "../trace.ts";
 
 /** A solver called on concrete arrays: (the primitive's constants, right-hand side or guess) → x. */
 export type SolveFn = (consts: Array[], b: Array[]) => Array[];
@@ -101,12 +102,18 @@ export const customPrimitives = {
     name: "linear_solve",
     abstractEval: (avals, { numConsts }) => avals.slice(numConsts).map((a) => a.strengthen()),
     impl: (args, { solve, numConsts }) =>
-      solve(args.slice(0, numConsts), args.slice(numConsts)) as DeviceArray[],
+      runSolver(
+        "linearSolve",
+        () => solve(args.slice(0, numConsts), args.slice(numConsts)) as DeviceArray[],
+      ),
   }),
   custom_root: primitive<CustomRootParams>({
     name: "custom_root",
     abstractEval: (avals, { numConsts }) => avals.slice(numConsts).map((a) => a.strengthen()),
     impl: (args, { solve, numConsts }) =>
-      solve(args.slice(0, numConsts), args.slice(numConsts)) as DeviceArray[],
+      runSolver(
+        "customRoot",
+        () => solve(args.slice(0, numConsts), args.slice(numConsts)) as DeviceArray[],
+      ),
   }),
 };

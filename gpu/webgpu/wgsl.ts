@@ -23,6 +23,7 @@ import { sizeOf, stridesOf } from "../../core/shape.ts";
 import type { DType } from "../../core/dtype.ts";
 import { type Affine, evalOp, type Kernel, type KNode, type ReduceOp } from "../kernel_ir.ts";
 import { ERFC_F32_TWO, ERFC_F32_ZERO } from "../f32math.ts";
+import { AS241 } from "../../core/special.ts";
 
 /** Where a binding of a pass points. */
 export type BindingRef =
@@ -137,6 +138,15 @@ const SHIFT8 = (step: string) =>
     "\n",
   );
 const NAN = "bitcast<f32>(0x7fc00000u)";
+
+/** A WGSL float32 expression c₀ + r(c₁ + r(c₂ + …)) (Horner) in variable `r`. */
+function horner(r: string, c: readonly number[]): string {
+  const lit = (v: number) => `${Math.fround(v).toPrecision(9)}f`;
+  return c.slice(0, -1).reduceRight(
+    (acc, v) => `(${lit(v)} + ${r} * ${acc})`,
+    lit(c[c.length - 1]),
+  );
+}
 
 const PRELUDE: Record<string, { deps: string[]; code: string }> = {
   z_isnan: {
@@ -369,13 +379,12 @@ fn z_trigamma(x: f32) -> f32 {
   return 9.8696044f / (s * s) - z_trigamma_pos(1.0f - x);
 }`,
   },
-  // M. Giles, "Approximating the erfinv function" (GPU Computing Gems, 2011), single precision,
-  // as a function of x and w = -log((1 - x)(1 + x)): ndtri passes w computed from p without the
-  // cancellation of 1 - x², so its tails keep float32 relative accuracy.
-  z_erf_inv_w: {
+  // M. Giles, "Approximating the erfinv function" (GPU Computing Gems, 2011), single precision.
+  z_erf_inv: {
     deps: [],
-    code: `fn z_erf_inv_w(x: f32, w0: f32) -> f32 {
-  var w = w0;
+    code: `fn z_erf_inv(x: f32) -> f32 {
+  if (abs(x) >= 1.0f) { return select(${NAN}, sign(x) * ${INF}, abs(x) == 1.0f); }
+  var w = -log((1.0f - x) * (1.0f + x));
   var p: f32;
   if (w < 5.0f) {
     w = w - 2.5f;
@@ -393,21 +402,29 @@ fn z_trigamma(x: f32) -> f32 {
   return p * x;
 }`,
   },
-  z_erf_inv: {
-    deps: ["z_erf_inv_w"],
-    code: `fn z_erf_inv(x: f32) -> f32 {
-  if (abs(x) >= 1.0f) { return select(${NAN}, sign(x) * ${INF}, abs(x) == 1.0f); }
-  return z_erf_inv_w(x, -log((1.0f - x) * (1.0f + x)));
-}`,
-  },
-  // ndtri(p) = -√2·erfinv(1 - 2p), with (1 - x)(1 + x) = 4p(1 - p) formed from p directly.
+  // The normal quantile by the method of the CPU's ndtri (AS 241), in float32: the tails keep
+  // float32 relative accuracy down to the smallest normal probabilities.
   z_ndtri: {
-    deps: ["z_erf_inv_w", "z_isnan"],
+    deps: ["z_isnan"],
     code: `fn z_ndtri(p: f32) -> f32 {
   if (z_isnan(p)) { return p; }
   if (p <= 0.0f) { return select(${NAN}, -${INF}, p == 0.0f); }
   if (p >= 1.0f) { return select(${NAN}, ${INF}, p == 1.0f); }
-  return -1.41421356f * z_erf_inv_w(1.0f - 2.0f * p, -log(4.0f * p * (1.0f - p)));
+  let q = p - 0.5f;
+  if (abs(q) <= 0.425f) {
+    let r = 0.180625f - q * q;
+    return q * ${horner("r", AS241.A)} / ${horner("r", AS241.B)};
+  }
+  var r = sqrt(-log(select(1.0f - p, p, q < 0.0f)));
+  var x: f32;
+  if (r <= 5.0f) {
+    r = r - 1.6f;
+    x = ${horner("r", AS241.C)} / ${horner("r", AS241.D)};
+  } else {
+    r = r - 5.0f;
+    x = ${horner("r", AS241.E)} / ${horner("r", AS241.F)};
+  }
+  return select(x, -x, q < 0.0f);
 }`,
   },
   z_f2i: {

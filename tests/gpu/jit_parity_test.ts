@@ -344,3 +344,63 @@ Deno.test("jit parity: grad(jit(f)) and vmap(jit(f)) run compiled programs", () 
     "vmap f32",
   );
 });
+
+Deno.test("jit parity: IEEE special cases, integer powers, ndtri and polygamma", async (t) => {
+  await t.step("pow special values (1^NaN = 1, (-1)^inf = 1, 0^NaN = NaN)", () => {
+    const xs = [1, 1, 1, -1, -1, 0, -0, NaN, 2, -2, Infinity, 0.5];
+    const ys = [NaN, Infinity, -Infinity, Infinity, -Infinity, NaN, -1, 0, -Infinity, 3, -2, 1e3];
+    for (const dt of DTYPES) {
+      checkJit(`pow special ${dt}`, (a: Array, b: Array) => a.pow(b), [
+        array(xs, dt),
+        array(ys, dt),
+      ]);
+    }
+  });
+  await t.step("int32 ** int32 wraps around; a traced exponent equals a static one", () => {
+    const x = array([2, -3, 7, 1, -1, 0, 46341, 5], "int32");
+    const y = array([31, 3, 11, -2, -3, 0, 2, 13], "int32");
+    checkJit("int pow", (a: Array, b: Array) => a.pow(b), [x, y]);
+    for (const dt of [...DTYPES, "int32"] as const) {
+      const v = array([1.5, -2, 3, 0.25], dt);
+      for (const k of [0, 1, 2, 3, 7, -2]) {
+        if (dt === "int32" && k < 0) continue;
+        // eager: integer_pow (static k); jit: pow with the traced k — the same bits.
+        assertSameBits(jit((a: Array, e: Array) => a.pow(e))(v, k), v.pow(k), `pow ${dt} ${k}`);
+      }
+    }
+  });
+  await t.step("logaddexp with NaN and infinities", () => {
+    const a = [NaN, NaN, 1, Infinity, -Infinity, Infinity, 3];
+    const b = [Infinity, -Infinity, NaN, Infinity, -Infinity, -Infinity, 3];
+    for (const dt of DTYPES) {
+      checkJit(`logaddexp ${dt}`, (x: Array, y: Array) => np.logaddexp(x, y), [
+        array(a, dt),
+        array(b, dt),
+      ]);
+    }
+  });
+  await t.step("ndtri (norm.ppf, norm.isf) in the tails, forward and grad", () => {
+    const ps = [1e-300, 1e-30, 1e-12, 1e-8, 0.025, 0.5, 0.975, 1 - 1e-10, 0, 1, NaN, -1];
+    for (const dt of DTYPES) {
+      checkJit(`ppf ${dt}`, (p: Array) => np.norm.ppf(p), [array(ps, dt)]);
+      checkJit(`isf ${dt}`, (p: Array) => np.norm.isf(p, 1, 2), [array(ps, dt)]);
+      const g = grad((p: Array) => np.norm.ppf(p).sum());
+      // exp(y²/2) amplifies the rounding of y by y² ≈ 86 at 1e-20: fast float32 to 1e-4.
+      checkJit(`grad ppf ${dt}`, g, [array([1e-20, 0.01, 0.3, 0.9], dt)], 1e-4);
+    }
+  });
+  await t.step("polygamma, forward and the third derivative of lgamma", () => {
+    for (const dt of DTYPES) {
+      const x = array([0.3, 1.7, -0.5, 12, 100, 1e-3], dt);
+      checkJit(`polygamma ${dt}`, (v: Array) => np.polygamma(3, v).add(np.polygamma(1, v)), [x]);
+      const d3 = grad((v: Array) =>
+        grad((w: Array) => grad((u: Array) => np.lgamma(u).sum())(w).sum())(v).sum()
+      );
+      checkJit(`lgamma''' ${dt}`, d3, [array(positive, dt)]);
+    }
+  });
+  await t.step("take with mode fill", () => {
+    const x = array([1, 2, 3], "float64"), i = array([0, 5, -1, -9], "int32");
+    checkJit("take fill", (a: Array, b: Array) => np.take(a, b, 0, { mode: "fill" }), [x, i]);
+  });
+});
