@@ -27,15 +27,18 @@
  * - **Never keeps the process alive.** Workers are `unref`'d and need no cleanup: processes and
  *   `deno test` exit with them parked in `Atomics.wait` (and the test sanitizers see no pending
  *   op, since no message listener remains on the main thread after start-up).
- * - **Optional.** Where workers cannot start (no `node:worker_threads`, or no read permission
- *   for the worker module under Deno), the first attempt fails quietly and every kernel runs on
- *   one thread. On a machine whose other cores are busy, splitting gains nothing and the copies
+ * - **Starts wherever it can.** Workers run a bundled copy of `cpu_worker.ts` from a `data:` or
+ *   `blob:` URL (`cpu_threads.ts`), so they start when zgrad is imported by `https://` URL,
+ *   without `--allow-read`, or from a bundle. Where they cannot (no `SharedArrayBuffer`: a
+ *   browser page that is not cross-origin isolated; a browser's main thread, which may not block)
+ *   every kernel quietly runs on one thread, and {@link cpuPoolStats} (`inspect()`,
+ *   `memoryStats()`) says why. On a machine whose other cores are busy, splitting gains nothing and the copies
  *   (and, for exact sums, the stored terms) cost up to ~20%: `configureCpuParallel({ threads: 1 })`.
  *
  * @module
  */
-import type { Worker } from "node:worker_threads";
 import type { TypedArray } from "../core/dtype.ts";
+import { startWorker, threadsUnavailable } from "./cpu_threads.ts";
 import { reduceInit, type ReduceOp, reduceStep } from "./kernel_ir.ts";
 
 /**
@@ -127,9 +130,11 @@ const NOUT = 8;
 const FROM = 9; // the job's range of the split loop
 const TO = 10;
 const FAILED = 11; // set by a worker whose chunk threw: the job's results are discarded
+const STARTED = 12; // workers that have received their buffers and entered the loop
 const DESC = 16; // descriptors: inputs (dtype, offset, length), outputs (dtype, offset, length, stride, kind)
 const STATS = 4096; // per-worker count of chunks run
-const CTL_INTS = STATS + 64;
+const MAX_WORKERS = 63;
+const CTL_INTS = STATS + MAX_WORKERS + 1;
 const MAX_DESC = STATS - DESC;
 const SRC_BYTES = 1 << 20;
 /** Largest arena: Int32 byte offsets in the descriptors. */
@@ -187,6 +192,7 @@ export function workerLoop(
   const cache = new Map<number, KernelFn>();
   const decoder = new TextDecoder();
   let seen = Atomics.load(ctl, GEN);
+  Atomics.add(ctl, STARTED, 1);
   for (;;) {
     Atomics.wait(ctl, GEN, seen);
     const g = Atomics.load(ctl, GEN);
@@ -282,88 +288,141 @@ function runChunk(fn: KernelFn, job: Job, c: number): void {
 // --- Main-thread side.
 
 interface Pool {
-  ctl: Int32Array;
-  src: Uint8Array;
+  ctl: Int32Array<SharedArrayBuffer>;
+  src: Uint8Array<SharedArrayBuffer>;
   arena: SharedArrayBuffer;
-  workers: Worker[];
+  /** Workers created (running, starting, or failed). */
+  workers: number;
+  /** Most workers the pool may have (lowered when creating one failed). */
+  limit: number;
   /** Kernel id whose source is in the source area. */
   srcKid: number;
   jobs: number;
+  /** Workers that reported an error (their script failed), and the last such error. */
+  failed: number;
+  error: string | null;
 }
 
 let pool: Pool | null = null;
-let poolFailed = false;
+/** Why the pool cannot be used (set once workers turned out unable to start). */
+let poolFailed: string | null = null;
 const encoder = new TextEncoder();
-
-/**
- * `node:worker_threads`' Worker, looked up when first needed rather than imported: a static
- * import would make the whole of zgrad fail to load where the module does not exist (browsers);
- * there, `getPool` fails and kernels run on one thread.
- */
-function workerClass(): typeof Worker {
-  const proc = (globalThis as {
-    process?: { getBuiltinModule?: (name: string) => { Worker: typeof Worker } | undefined };
-  }).process;
-  const m = proc?.getBuiltinModule?.("node:worker_threads");
-  if (!m) throw new Error("node:worker_threads is not available");
-  return m.Worker;
-}
 
 /** The pool for `threads` threads (creating or growing it), or null when workers are unavailable. */
 function getPool(threads: number): Pool | null {
-  if (poolFailed) return null;
+  if (poolFailed !== null || threadsUnavailable() !== null) return null;
   if (!pool) {
     pool = {
       ctl: new Int32Array(new SharedArrayBuffer(CTL_INTS * 4)),
       src: new Uint8Array(new SharedArrayBuffer(SRC_BYTES)),
       arena: new SharedArrayBuffer(1 << 16, { maxByteLength: ARENA_MAX }),
-      workers: [],
+      workers: 0,
+      limit: MAX_WORKERS,
       srcKid: -1,
       jobs: 0,
+      failed: 0,
+      error: null,
     };
   }
-  try {
-    while (pool.workers.length < Math.min(threads - 1, 63)) {
-      const w = new (workerClass())(new URL("./cpu_worker.ts", import.meta.url));
-      // Parked workers must not keep the process (or a test run) alive.
-      w.unref();
-      // A worker that dies (its module fails to load) just never takes chunks; handling the
-      // event keeps it from becoming an uncaught error of the main thread.
-      w.on("error", () => {});
-      w.postMessage({
-        ctl: pool.ctl.buffer,
-        src: pool.src.buffer,
-        arena: pool.arena,
-        index: pool.workers.length,
-      });
-      pool.workers.push(w);
-    }
-  } catch {
-    // No workers here (permissions, a host without worker_threads): run single-threaded.
-    poolFailed = true;
+  const p = pool;
+  // Every worker failed before starting: no worker will ever take a chunk, so stop splitting
+  // (each split would only add the copies through the arena).
+  if (p.failed > 0 && p.failed === p.workers && Atomics.load(p.ctl, STARTED) === 0) {
+    poolFailed = `worker threads failed to start: ${p.error}`;
     return null;
   }
-  return pool;
+  try {
+    while (p.workers < Math.min(threads - 1, p.limit)) {
+      const index = p.workers;
+      startWorker({ ctl: p.ctl.buffer, src: p.src.buffer, arena: p.arena, index }, (why) => {
+        p.error = why;
+        p.failed++;
+      });
+      p.workers++;
+    }
+  } catch (e) {
+    // Workers cannot be created here (a host policy, a resource limit): keep those that exist,
+    // or run single-threaded.
+    const why = `worker threads could not be created: ${e instanceof Error ? e.message : e}`;
+    p.limit = p.workers;
+    if (p.workers === 0) poolFailed = why;
+    p.error = why;
+    return p.workers > 0 ? p : null;
+  }
+  return p;
 }
 
 /**
- * Statistics of the worker pool: workers started, jobs run, and chunks each worker ran (the main
- * thread runs the rest). Tests use it to check that workers are reused and actually take work.
+ * The worker pool and the threads kernels use: how many threads a split kernel may use, workers
+ * created and running, jobs split and chunks each worker ran (the calling thread runs the rest),
+ * and, when kernels run on one thread, why. Tests use it to check that workers are reused and
+ * actually take work; `jit(f).inspect()` and `memoryStats()` report it.
  *
  * @example
  * ```ts
  * import { cpuPoolStats } from "./cpu_parallel.ts";
- * console.log(cpuPoolStats().workers); // 0 until a large kernel runs
+ * const s = cpuPoolStats();
+ * console.log(s.workers, s.unavailable); // 0 and null until a large kernel runs
  * ```
  */
-export function cpuPoolStats(): { workers: number; jobs: number; workerChunks: number[] } {
-  if (!pool) return { workers: 0, jobs: 0, workerChunks: [] };
+export function cpuPoolStats(): CpuPoolStats {
+  const configured = config.threads;
+  const unavailable = threadsUnavailable() ?? poolFailed;
+  if (!pool) {
+    return { configured, workers: 0, running: 0, jobs: 0, workerChunks: [], unavailable };
+  }
   const p = pool;
   return {
-    workers: p.workers.length,
+    configured,
+    workers: p.workers,
+    running: Atomics.load(p.ctl, STARTED),
     jobs: p.jobs,
-    workerChunks: p.workers.map((_, i) => Atomics.load(p.ctl, STATS + i)),
+    workerChunks: Array.from({ length: p.workers }, (_, i) => Atomics.load(p.ctl, STATS + i)),
+    unavailable,
   };
+}
+
+/**
+ * What {@link cpuPoolStats} reports.
+ *
+ * @example
+ * ```ts
+ * import type { CpuPoolStats } from "./cpu_parallel.ts";
+ * const s: CpuPoolStats = {
+ *   configured: 2, workers: 1, running: 1, jobs: 3, workerChunks: [12], unavailable: null,
+ * };
+ * ```
+ */
+export interface CpuPoolStats {
+  /** Threads a split kernel may use, the calling thread included (`configureCpuParallel`). */
+  configured: number;
+  /** Worker threads created (started on the first kernel large enough to split). */
+  workers: number;
+  /** Workers that have started and take chunks of split kernels. */
+  running: number;
+  /** Kernels run split across the pool. */
+  jobs: number;
+  /** Chunks each worker ran (the calling thread ran the rest). */
+  workerChunks: number[];
+  /** Why kernels run on one thread (workers cannot start here); null when they can. */
+  unavailable: string | null;
+}
+
+/**
+ * One line on the threads kernels use ({@link cpuPoolStats} as text), for `inspect()` output.
+ *
+ * @example
+ * ```ts
+ * import { cpuPoolStats, describeCpuThreads } from "./cpu_parallel.ts";
+ * console.log(describeCpuThreads(cpuPoolStats()));
+ * ```
+ */
+export function describeCpuThreads(s: CpuPoolStats): string {
+  if (s.unavailable !== null) return `1 thread (worker threads unavailable: ${s.unavailable})`;
+  if (s.configured < 2) return "1 thread (threads: 1)";
+  const chunks = s.workerChunks.reduce((t, c) => t + c, 0);
+  return `up to ${s.configured} threads; ${s.running} of ${s.workers} worker(s) running, ` +
+    `${s.jobs} split kernel run(s), ${chunks} chunk(s) run by workers`;
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   WebGpuStorage,
 } from "./webgpu/device.ts";
 import { deviceStorageOf } from "./webgpu/program.ts";
+import { type CpuPoolStats, cpuPoolStats } from "./cpu_parallel.ts";
 
 /**
  * The devices zgrad runs on.
@@ -157,18 +158,21 @@ export async function deviceGet(x: Array): Promise<DeviceArray> {
 
 /**
  * Live memory per device: CPU arrays (not disposed or collected) and WebGPU buffers (live: owned
- * by arrays or running programs; pooled: free for reuse).
+ * by arrays or running programs; pooled: free for reuse); and the CPU's threads: how many a
+ * kernel may use, worker threads running, kernels split so far, and why kernels run on one
+ * thread where worker threads cannot start (`cpuThreads.unavailable`).
  *
  * @example
  * ```ts
  * import { memoryStats } from "./device.ts";
  * const m = memoryStats();
- * console.log(m.cpu.bytes, m.webgpu.liveBytes);
+ * console.log(m.cpu.bytes, m.webgpu.liveBytes, m.cpuThreads.running, m.cpuThreads.unavailable);
  * ```
  */
 export function memoryStats(): {
   cpu: { arrays: number; bytes: number };
   webgpu: { liveBuffers: number; liveBytes: number; pooledBuffers: number; pooledBytes: number };
+  cpuThreads: CpuPoolStats;
 } {
-  return { cpu: cpuMemoryStats(), webgpu: webgpuMemoryStats() };
+  return { cpu: cpuMemoryStats(), webgpu: webgpuMemoryStats(), cpuThreads: cpuPoolStats() };
 }
