@@ -11,7 +11,6 @@
  */
 // A full specifier, not a bare "zod" that only this repository's deno.json resolves: users import
 // zgrad by URL or path from projects without it (tests/packaging/module_graph_test.ts).
-// deno-lint-ignore no-import-prefix
 import { z } from "npm:zod@^4.6.7";
 
 /** The modifier types of HistFactory, in the order pyhf builds their parameters. */

@@ -10,7 +10,6 @@
  */
 // Pinned here (not in deno.json's imports): the output, checked in, must not change with the
 // resolution of a version range.
-// deno-lint-ignore no-import-prefix
 import * as esbuild from "npm:esbuild@0.28.2";
 
 /** The repository's root folder. */

@@ -42,10 +42,10 @@ import {
 } from "../../core/mod.ts";
 import { grad, jvp, vjp, vmap } from "../../ad/api.ts";
 import { jit } from "../../gpu/jit.ts";
+import { propertyParams } from "../_property.ts";
 
-const SEED = 20240611;
 const RUNS = 40;
-const opts = (numRuns = RUNS) => ({ seed: SEED, numRuns });
+const opts = (numRuns = RUNS) => propertyParams(numRuns);
 
 type Gen = fc.GeneratorValue;
 type Shape = number[];

@@ -5,7 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type Array, jit, tree, type TypedArray } from "../../mod.ts";
+import { type Array, configureCpuParallel, jit, tree, type TypedArray } from "../../mod.ts";
 
 /** Flattens a result (array, number or pytree of them) to typed arrays with their dtypes. */
 export function leaves(
@@ -62,14 +62,45 @@ export function assertClose(
   });
 }
 
+/** Thread counts every CPU jit parity check runs at (with splitting forced: `minWork: 0`). */
+export const THREAD_COUNTS = [1, 2, 3] as const;
+
 /**
- * Runs `f` eagerly and under `jit` with the interpreter, exact precision and fast precision;
- * checks interpreter and exact results bit for bit and fast results to `rel` (float32).
+ * Runs `body` once per thread count of {@link THREAD_COUNTS}, with every splittable kernel split
+ * (`minWork: 0`, so even tiny test kernels cross chunk boundaries), restoring the pool settings
+ * afterwards. A bug that shows only with workers on is the one users meet first: workers are the
+ * default.
+ */
+export function forEachThreadCount(body: (threads: number) => void): void {
+  const before = configureCpuParallel();
+  try {
+    for (const threads of THREAD_COUNTS) {
+      configureCpuParallel({ threads, minWork: 0 });
+      body(threads);
+    }
+  } finally {
+    configureCpuParallel(before);
+  }
+}
+
+/**
+ * Runs `f` eagerly and under `jit` with the interpreter, exact precision and fast precision, the
+ * compiled modes at 1, 2 and 3 threads with splitting forced: interpreter and exact results must
+ * equal eager bit for bit at every thread count; fast results must agree with eager to `rel`
+ * (float32) and be the same bits at every thread count ≥ 2 (chunking depends on the kernel only).
  */
 // deno-lint-ignore no-explicit-any
 export function checkJit(name: string, f: (...a: any[]) => unknown, args: unknown[], rel = 1e-6) {
   const want = f(...args);
   assertSameBits(jit(f, { interpret: true })(...args), want, `${name} [interpret]`);
-  assertSameBits(jit(f)(...args), want, `${name} [exact]`);
-  assertClose(jit(f, { precision: "fast" })(...args), want, `${name} [fast]`, rel);
+  const exact = jit(f), fast = jit(f, { precision: "fast" });
+  let fastSplit: unknown = undefined;
+  forEachThreadCount((threads) => {
+    assertSameBits(exact(...args), want, `${name} [exact, ${threads} thread(s)]`);
+    const got = fast(...args);
+    assertClose(got, want, `${name} [fast, ${threads} thread(s)]`, rel);
+    if (threads === 1) return;
+    if (fastSplit === undefined) fastSplit = got;
+    else assertSameBits(got, fastSplit, `${name} [fast, ${threads} threads vs 2]`);
+  });
 }

@@ -26,7 +26,7 @@ import {
 import { type Eqn, Jaxpr } from "../../core/jaxpr.ts";
 import { type CompileOptions, type Program, programFor } from "../../gpu/program.ts";
 import { controlFlowJaxprs } from "../../gpu/control_flow.ts";
-import { assertSameBits } from "./_util.ts";
+import { assertSameBits, forEachThreadCount } from "./_util.ts";
 
 const DTYPES = ["float32", "float64"] as const;
 
@@ -72,11 +72,17 @@ function countRuns(programs: Program[], f: () => void): number {
   return n;
 }
 
-/** Calls `f(...args)` eagerly and under `jit` (exact and interpreted): the same bits. */
+/**
+ * Calls `f(...args)` eagerly and under `jit` (interpreted, and exact at 1, 2 and 3 threads with
+ * splitting forced): the same bits.
+ */
 // deno-lint-ignore no-explicit-any
 function checkExact(what: string, f: (...a: any[]) => unknown, args: unknown[]): void {
   const want = f(...args);
-  assertSameBits(jit(f)(...args), want, `${what} [exact]`);
+  const exact = jit(f);
+  forEachThreadCount((threads) => {
+    assertSameBits(exact(...args), want, `${what} [exact, ${threads} thread(s)]`);
+  });
   assertSameBits(jit(f, { interpret: true })(...args), want, `${what} [interpret]`);
 }
 

@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { w1Significance } from "../../bench/w1_workload.ts";
-import { array, jit, valueAndGrad } from "../../mod.ts";
+import { type Array, array, hessian, jacfwd, jit, valueAndGrad } from "../../mod.ts";
 import { erfc } from "../../core/special.ts";
 import {
   compileKernel,
@@ -20,7 +20,7 @@ import {
 import { chunkCount, configureCpuParallel, cpuPoolStats } from "../../gpu/cpu_parallel.ts";
 import type { DType, TypedArray } from "../../core/dtype.ts";
 import type { Kernel, KNode, ReduceOp } from "../../gpu/kernel_ir.ts";
-import { assertClose, assertSameBits } from "./_util.ts";
+import { assertClose, assertSameBits, forEachThreadCount } from "./_util.ts";
 
 const SPLIT: CpuCodegenOptions = { threads: 2, parallelMinWork: 0 };
 const SERIAL: CpuCodegenOptions = { threads: 1 };
@@ -285,6 +285,35 @@ Deno.test("cpu parallel: jit programs split by the process-wide setting", async 
   });
   await t.step("fast: within 1e-6 of one thread", () => {
     assertClose(run(2, "fast"), run(1, "fast"), "W1 fast, 2 threads vs 1", 1e-6, 1e-9);
+  });
+  await t.step("forward mode (jacfwd) and Hessians: every thread count gives eager's bits", () => {
+    // Reductions over an inner axis whose accumulator spans the split loop (jacfwd's tangent
+    // columns, a Hessian's rows) once came out 0 on 2 threads: each chunk copied its whole
+    // accumulator over the other chunks' rows.
+    const d64 = {
+      mtt: d.mtt.astype("float64"),
+      met: d.met.astype("float64"),
+      btag: d.btag.astype("float64"),
+      wgt: d.wgt.astype("float64"),
+      sig: d.sig.astype("float64"),
+    };
+    const cases: [string, (th: Array) => Array, Array][] = [
+      ["jacfwd f32", jacfwd((th: Array) => significance(th, d)), theta],
+      ["jacfwd f64", jacfwd((th: Array) => significance(th, d64)), theta.astype("float64")],
+      ["hessian f64", hessian((th: Array) => significance(th, d64)), theta.astype("float64")],
+    ];
+    for (const [what, f, x] of cases) {
+      const want = f(x);
+      for (const precision of ["exact", "fast"] as const) {
+        const g = jit(f, { precision });
+        forEachThreadCount((threads) => {
+          const got = g(x);
+          const label = `${what} ${precision}, ${threads} thread(s)`;
+          if (precision === "exact" || x.dtype === "float64") assertSameBits(got, want, label);
+          else assertClose(got, want, label, 1e-4, 1e-6);
+        });
+      }
+    }
   });
   await t.step("jit's threads option overrides the process-wide setting", () => {
     const before = configureCpuParallel({ threads: 2, minWork: 0 });
