@@ -32,6 +32,8 @@ export {
 } from "./ad/api.ts";
 export { jit, type JitOptions, type Jitted } from "./gpu/jit.ts";
 export {
+  type BufferPoolLimits,
+  configureBufferPool,
   defaultDevice,
   type Device,
   deviceGet,

@@ -40,9 +40,19 @@ export function jvp(f: Fn, primals: readonly unknown[], tangents: readonly unkno
     );
   }
   ts.forEach((t, i) => {
-    if (t.shape.join() !== ps[i].shape.join()) {
+    const p = ps[i];
+    if (t.shape.join() !== p.shape.join()) {
       throw new Error(
-        `jvp: tangent ${i} has shape [${t.shape}] but its primal has shape [${ps[i].shape}]`,
+        `jvp: tangent ${i} has shape [${t.shape}] but its primal has shape [${p.shape}]`,
+      );
+    }
+    // As JAX: a float primal's tangent has its dtype (a JS number, weakly typed, adapts).
+    // Tangents of int/bool primals are ignored (their derivative is zero).
+    if (isFloat(p.dtype) && t.dtype !== p.dtype && !(t.weakType && t.ndim === 0)) {
+      throw new TypeError(
+        `jvp: primal and tangent arguments do not match: primal ${i} has dtype ${p.dtype}, so ` +
+          `its tangent must be ${p.dtype}, but got tangent dtype ${t.dtype} ` +
+          `(use astype("${p.dtype}"))`,
       );
     }
   });
@@ -82,7 +92,12 @@ export function vjpWithOptions(
   return vjpImpl(f, primals, opts, "vjp");
 }
 
-/** vjp, naming the transform `kind` ("vjp" or "grad") in tracer error messages. */
+/**
+ * vjp, naming the transform `kind` ("vjp" or "grad") in tracer error messages. With `hasAux`, the
+ * aux leaves are extra outputs of the linearized function: their primal values are what is
+ * returned (concrete arrays, or values of the enclosing transforms, never this transform's
+ * tracers), and they get zero cotangents.
+ */
 function vjpImpl(
   f: Fn,
   primals: unknown[],
@@ -90,20 +105,21 @@ function vjpImpl(
   kind: string,
 ): [any, (ct: unknown) => any[], ...unknown[]] {
   const [ps, inDef] = flattenArgs(kind, primals);
-  let aux: unknown;
   const g = opts.hasAux
     ? (...args: unknown[]) => {
       const r = f(...args);
       if (!globalThis.Array.isArray(r) || r.length !== 2) {
-        throw new Error("vjp/grad with hasAux: the function must return [output, aux]");
+        throw new Error(`${kind} with hasAux: the function must return [output, aux]`);
       }
-      aux = r[1];
-      return r[0];
+      return r;
     }
     : f;
   const { flat, outDef } = flattenFun(kind, g, inDef);
   const lin = linearizeFlat(flat, ps, kind);
-  const def = outDef();
+  const fullDef = outDef();
+  // With hasAux the output tree is [output, aux]: split its leaves.
+  const def = opts.hasAux ? listChild(fullDef, 0) : fullDef;
+  const nOut = opts.hasAux ? countLeaves(def) : lin.outs.length;
   const back = (ct: unknown) => {
     const [cts, ctDef] = flatten(ct);
     if (!treedefEqual(ctDef, def)) {
@@ -122,7 +138,8 @@ function vjpImpl(
       }
       return c;
     });
-    const used = ctArrs.filter((_, i) => lin.outMask[i]);
+    const used = lin.outs.map((_, i) => (i < nOut ? ctArrs[i] : null))
+      .filter((_, i) => lin.outMask[i]);
     const inCts = backwardPass(lin.jaxpr, lin.consts, used);
     let k = 0;
     const full = ps.map((p, i) => {
@@ -131,8 +148,24 @@ function vjpImpl(
     });
     return unflatten(inDef, full) as unknown[];
   };
-  const out = unflatten(def, lin.outs);
-  return opts.hasAux ? [out, back, aux] : [out, back];
+  const out = unflatten(def, lin.outs.slice(0, nOut));
+  if (!opts.hasAux) return [out, back];
+  return [out, back, unflatten(listChild(fullDef, 1), lin.outs.slice(nOut))];
+}
+
+/** Child `i` of a list tree. */
+function listChild(def: TreeDef, i: number): TreeDef {
+  if (def.kind !== "list") throw new Error("internal: expected a list tree");
+  return def.children[i];
+}
+
+/** Number of leaves of a tree. */
+function countLeaves(d: TreeDef): number {
+  return d.kind === "leaf"
+    ? 1
+    : d.kind === "null"
+    ? 0
+    : d.children.reduce((s, c) => s + countLeaves(c), 0);
 }
 
 /** Options of {@link grad} and {@link valueAndGrad}. */
@@ -218,8 +251,7 @@ export interface VmapOptions {
 }
 
 function broadcastPrefix(op: string, spec: unknown, def: TreeDef, what: string): (number | null)[] {
-  const count = (d: TreeDef): number =>
-    d.kind === "leaf" ? 1 : d.kind === "null" ? 0 : d.children.reduce((s, c) => s + count(c), 0);
+  const count = countLeaves;
   if (spec === null || typeof spec === "number") return new globalThis.Array(count(def)).fill(spec);
   // spec is a prefix tree of def.
   const out: (number | null)[] = [];
@@ -279,7 +311,15 @@ export function vmap(f: Fn, opts: VmapOptions = {}): (...args: any[]) => any {
       size = s;
     });
     if (size === undefined) throw new Error("vmap: no argument is batched (all inAxes are null)");
-    const { flat, outDef } = flattenFun("vmap", f, inDef);
+    // Unbatched JS numbers reach f as they are (weakly typed, full precision), as they would
+    // outside vmap.
+    const [raw] = flatten(args);
+    const keep = raw.map((l, i) => typeof l === "number" && dims[i] === null);
+    const g = !keep.some(Boolean) ? f : (...as: unknown[]) => {
+      const [ls] = flatten(as);
+      return f(...(unflatten(inDef, ls.map((l, i) => (keep[i] ? raw[i] : l))) as unknown[]));
+    };
+    const { flat, outDef } = flattenFun("vmap", g, inDef);
     const [outs, odims] = vmapFlat(flat, xs, dims, size);
     const def = outDef();
     const outAxes = broadcastPrefix("vmap", opts.outAxes ?? 0, def, "outAxes");
@@ -321,7 +361,8 @@ export function jacfwd(f: Fn, opts: { argnums?: number } = {}): (...args: any[])
       const ts = xa.map((a, i) => {
         const t = reshape(row.slice({ start: off, stop: off + sizes[i] }), a.shape);
         off += sizes[i];
-        return t;
+        // Leaves of other float dtypes get their own tangent dtype (jvp checks it).
+        return isFloat(a.dtype) && t.dtype !== a.dtype ? t.astype(a.dtype) : t;
       });
       const g = (...leaves: Array[]) => {
         const full = [...args];

@@ -4,7 +4,8 @@
  * @module
  */
 import { Array } from "./array.ts";
-import { asArray } from "./ops/convert.ts";
+import type { TypeInfo } from "./dtype.ts";
+import { asArray, numberArgCarrier, numberArgValue, operandType } from "./ops/convert.ts";
 import { flatten, type TreeDef, treedefString, unflatten } from "./tree.ts";
 
 /** Converts the leaves of a pytree to arrays, naming `op` and the leaf's position on error. */
@@ -54,6 +55,38 @@ export function flattenFun(
 export function flattenArgs(op: string, args: readonly unknown[]): [Array[], TreeDef] {
   const [ls, def] = flatten(args as unknown[]);
   return [leavesToArrays(op, ls), def];
+}
+
+/**
+ * Flattens arguments like {@link flattenArgs}, but a JS number leaf becomes a float64 weak carrier
+ * of its exact value, and `numberTypes[i]` is the number's own weak type (null for other leaves):
+ * what a traced function must see for it ({@link withNumberArgs}) and what a trace cache must key
+ * on, as the value is not part of the key.
+ */
+export function flattenArgsExact(
+  op: string,
+  args: readonly unknown[],
+): { leaves: Array[]; def: TreeDef; numberTypes: (TypeInfo | null)[] } {
+  const [ls, def] = flatten(args as unknown[]);
+  const numberTypes = ls.map((l) => (typeof l === "number" ? operandType(l) : null));
+  const leaves = leavesToArrays(op, ls).map((a, i) =>
+    typeof ls[i] === "number" ? numberArgCarrier(ls[i] as number) : a
+  );
+  return { leaves, def, numberTypes };
+}
+
+/** Wraps flat `f` so that the carriers of JS number arguments arrive as their numbers' values. */
+export function withNumberArgs(
+  f: (...leaves: Array[]) => Array[],
+  numberTypes: readonly (TypeInfo | null)[],
+): (...leaves: Array[]) => Array[] {
+  if (numberTypes.every((t) => t === null)) return f;
+  return (...leaves) => {
+    return f(...leaves.map((l, i) => {
+      const t = numberTypes[i];
+      return t ? numberArgValue(l, t) : l;
+    }));
+  };
 }
 
 /** Human-readable structure for messages. */

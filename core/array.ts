@@ -246,13 +246,26 @@ export abstract class Array {
   slice(...specs: SliceSpec[]): Array {
     return O().slice(this, ...specs);
   }
-  /** Gathers entries at integer `indices` along `axis` (default 0). */
-  take(indices: ArrayLike, axis = 0): Array {
-    return O().take(this, indices, axis);
+  /** Gathers entries at integer `indices` along `axis` (default 0); see `take` for `opts.mode`. */
+  take(indices: ArrayLike, axis = 0, opts?: OpsModule.TakeOptions): Array {
+    return O().take(this, indices, axis, opts);
   }
-  /** Functional indexed updates, like JAX's `x.at[idx].add(v)`. */
-  at(indices: ArrayLike, axis = 0): { add(v: ArrayLike): Array } {
-    return { add: (v: ArrayLike) => O().indexAdd(this, indices, v, axis) };
+  /**
+   * Functional indexed updates along `axis`, like JAX's `x.at[idx]`: `.set(v)` (last write wins
+   * for repeated indices), `.add(v)` and `.mul(v)` (repeated indices accumulate), `.get()` (take).
+   */
+  at(indices: ArrayLike, axis = 0): {
+    get(): Array;
+    set(v: ArrayLike): Array;
+    add(v: ArrayLike): Array;
+    mul(v: ArrayLike): Array;
+  } {
+    return {
+      get: () => O().take(this, indices, axis),
+      set: (v: ArrayLike) => O().indexSet(this, indices, v, axis),
+      add: (v: ArrayLike) => O().indexAdd(this, indices, v, axis),
+      mul: (v: ArrayLike) => O().indexMul(this, indices, v, axis),
+    };
   }
   /** Matrix product with `y`. */
   matmul(y: ArrayLike): Array {

@@ -41,7 +41,11 @@ const cpuRegistry = new FinalizationRegistry<number>((bytes) => {
 const storageRegistry = new FinalizationRegistry<DeviceStorage>((s) => s.free());
 
 /**
- * Number and bytes of live (not disposed, not yet garbage-collected) CPU arrays.
+ * Number and bytes of CPU arrays that are neither disposed (nor donated) nor known to be
+ * garbage-collected. CPU memory belongs to the JavaScript garbage collector: an array dropped
+ * without `dispose()` is counted until its finalizer runs, which happens between tasks — never
+ * during a synchronous loop — so in such a loop this is an upper bound on the memory actually
+ * held (donate or dispose arrays to keep it exact).
  *
  * @example
  * ```ts
@@ -61,6 +65,10 @@ export class DeviceArray extends Array {
   #aval: ShapedArray;
   #data: TypedArray | null;
   #storage: DeviceStorage | null = null;
+  /** Why the data is gone (for the error of a later use), null while it is there. */
+  #released: string | null = null;
+  /** Copies of this CPU array's data cached on other devices, freed with it. */
+  #copies: Map<string, DeviceStorage> | null = null;
 
   /**
    * Wraps row-major `data` (not copied) with the given shape and dtype, or takes ownership of
@@ -113,7 +121,7 @@ export class DeviceArray extends Array {
           `read it with \`await x.data()\`, or move it with devicePut(x, "cpu") after that`,
       );
     }
-    throw new Error(`array ${this.#aval} was used after dispose()`);
+    throw new Error(`array ${this.#aval} was used after ${this.#released ?? "dispose()"}`);
   }
   /** Elements, row-major, read back from the device if needed (then also kept on the host). */
   override async data(): Promise<TypedArray> {
@@ -124,21 +132,52 @@ export class DeviceArray extends Array {
   }
   /** Drops the storage (frees device memory now); any later use throws. */
   override dispose(): void {
+    this.#release("dispose()");
+  }
+  /**
+   * Invalidates the array because its buffer was handed to `consumer` (`jit`'s `donateArgnums`):
+   * the storage is released for reuse and any later use throws an error naming the donation.
+   *
+   * @ignore
+   */
+  donate(consumer: string): void {
+    this.#release(
+      `being donated to ${consumer} (donateArgnums): its buffer may now hold another array; ` +
+        `keep using the call's result, or do not donate this argument`,
+    );
+  }
+  #release(why: string): void {
     if (this.#data && !this.#storage) {
       cpuLive.arrays--;
       cpuLive.bytes -= this.#data.byteLength;
       cpuRegistry.unregister(this);
     }
-    if (this.#storage) {
-      this.#storage.free();
-      storageRegistry.unregister(this);
-    }
+    if (this.#storage || this.#copies) storageRegistry.unregister(this);
+    this.#storage?.free();
+    for (const c of this.#copies?.values() ?? []) c.free();
+    if (this.#data || this.#storage) this.#released = why;
     this.#data = null;
     this.#storage = null;
+    this.#copies = null;
   }
-  /** True once `dispose()` ran. */
+  /** True once `dispose()` ran (or the array was donated). */
   get disposed(): boolean {
     return this.#data === null && this.#storage === null;
+  }
+  /**
+   * A copy of this CPU array's data on another device, made by `make` on first use and cached
+   * (arrays are immutable); it is freed when the array is disposed, donated or collected. For
+   * device runtimes in `gpu/`.
+   *
+   * @ignore
+   */
+  cachedCopy(device: string, make: () => DeviceStorage): DeviceStorage {
+    const have = this.#copies?.get(device);
+    if (have) return have;
+    const copy = make(); // throws (naming the reason) when the data is gone
+    (this.#copies ??= new Map()).set(device, copy);
+    storageRegistry.register(this, copy, this);
+    return copy;
   }
   /** `+x`, `x > 0` and template strings work on concrete scalars. */
   [Symbol.toPrimitive](hint: string): number | string {

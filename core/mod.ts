@@ -20,5 +20,8 @@ export {
   TracerBoolConversionError,
 } from "./trace.ts";
 export * as tree from "./tree.ts";
-/** The normal distribution (`cdf`, `logcdf`, `pdf`, `logpdf`, `ppf`), like `jax.scipy.stats.norm`. */
+/**
+ * The normal distribution (`cdf`, `logcdf`, `sf`, `logsf`, `pdf`, `logpdf`, `ppf`, `isf`), like
+ * `jax.scipy.stats.norm`.
+ */
 export * as norm from "./ops/norm.ts";

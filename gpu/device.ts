@@ -15,16 +15,11 @@
  */
 import { cpuMemoryStats, DeviceArray } from "../core/device_array.ts";
 import type { Array } from "../core/array.ts";
-import {
-  acquireBuffer,
-  initWebGPU,
-  webgpu,
-  type WebGpuContext,
-  webgpuMemoryStats,
-  WebGpuStorage,
-} from "./webgpu/device.ts";
-import { deviceStorageOf } from "./webgpu/program.ts";
+import { initWebGPU, type WebGpuContext, webgpuMemoryStats } from "./webgpu/device.ts";
+import { uploadCopy } from "./webgpu/program.ts";
 import { type CpuPoolStats, cpuPoolStats } from "./cpu_parallel.ts";
+export { configureBufferPool } from "./webgpu/device.ts";
+export type { BufferPoolLimits } from "./webgpu/pool.ts";
 
 /**
  * The devices zgrad runs on.
@@ -110,12 +105,8 @@ function concrete(x: Array, op: string): DeviceArray {
 export function devicePut(x: Array, device: Device): DeviceArray {
   const a = concrete(x, "devicePut");
   if (a.device === device) return a;
-  if (device === "webgpu") {
-    const s = deviceStorageOf(a, `devicePut's array`);
-    // A fresh storage the new array owns (the cached upload stays with the CPU array).
-    const own = new WebGpuStorage(copyBuffer(s.buffer, s.byteSize), s.dtype, s.size);
-    return new DeviceArray(a.aval, own);
-  }
+  // A fresh storage the new array owns (`a` is a CPU array here).
+  if (device === "webgpu") return new DeviceArray(a.aval, uploadCopy(a, `devicePut's array`));
   if (device === "cpu") {
     let data;
     try {
@@ -128,15 +119,6 @@ export function devicePut(x: Array, device: Device): DeviceArray {
     return new DeviceArray(a.aval, data);
   }
   throw new TypeError(`devicePut: unknown device ${JSON.stringify(device)}; use "cpu" or "webgpu"`);
-}
-
-function copyBuffer(src: GPUBuffer, bytes: number): GPUBuffer {
-  const dst = acquireBuffer(bytes);
-  const { device } = webgpu();
-  const enc = device.createCommandEncoder();
-  if (bytes > 0) enc.copyBufferToBuffer(src, 0, dst, 0, Math.ceil(bytes / 4) * 4);
-  device.queue.submit([enc.finish()]);
-  return dst;
 }
 
 /**
@@ -157,10 +139,13 @@ export async function deviceGet(x: Array): Promise<DeviceArray> {
 }
 
 /**
- * Live memory per device: CPU arrays (not disposed or collected) and WebGPU buffers (live: owned
- * by arrays or running programs; pooled: free for reuse); and the CPU's threads: how many a
- * kernel may use, worker threads running, kernels split so far, and why kernels run on one
- * thread where worker threads cannot start (`cpuThreads.unavailable`).
+ * Memory per device. WebGPU: live buffers (owned by arrays or running programs; those of arrays
+ * dropped without `dispose()` until their finalizer runs) and pooled ones (free for reuse, bounded
+ * by {@link configureBufferPool}). CPU: arrays neither disposed, donated nor known to be collected
+ * — an upper bound, since finalizers never run during a synchronous loop (see gpu/README.md,
+ * Memory). And the CPU's threads (`cpuThreads`): how many a kernel may use, worker threads
+ * running, kernels split so far, and why kernels run on one thread where worker threads cannot
+ * start (`cpuThreads.unavailable`).
  *
  * @example
  * ```ts

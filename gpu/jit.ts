@@ -15,7 +15,7 @@
  * @module
  */
 import type { Array } from "../core/array.ts";
-import { flattenArgs, flattenFun } from "../core/api_util.ts";
+import { flattenArgsExact, flattenFun, withNumberArgs } from "../core/api_util.ts";
 import { type Atom, type Jaxpr, Literal } from "../core/jaxpr.ts";
 import { inlineCalls, jaxprNamer } from "./fusion.ts";
 import { DeviceArray } from "../core/device_array.ts";
@@ -27,6 +27,7 @@ import { type TreeDef, treedefString, unflatten } from "../core/tree.ts";
 import { type CompileOptions, ProgramCache, programFor } from "./program.ts";
 import { defaultDevice } from "./device.ts";
 import { type CpuPoolStats, cpuPoolStats, describeCpuThreads } from "./cpu_parallel.ts";
+import { donateArgs } from "./donate.ts";
 import "./eager.ts"; // eager operations on device arrays run on their device
 import { compileWebGpuProgram, type WebGpuProgram } from "./webgpu/program.ts";
 
@@ -136,6 +137,14 @@ export interface JitOptions {
    * first). Default: WebGPU when an argument lives there, else the default device.
    */
   device?: "cpu" | "webgpu";
+  /**
+   * Positions of arguments whose arrays the call consumes (JAX's `donate_argnums`): after the call
+   * they are invalidated — a later use throws an error naming the donation — and their memory is
+   * released at once (on WebGPU to the buffer pool, where the next call's outputs reuse it). Use it
+   * for state replaced by each call, `p = step(p)`, to keep memory flat without `dispose()`. Only
+   * calls that run donate; under `grad`/`vmap`/an enclosing `jit` nothing is invalidated.
+   */
+  donateArgnums?: readonly number[];
 }
 
 interface CacheEntry {
@@ -197,6 +206,11 @@ export interface Jitted {
 // deno-lint-ignore no-explicit-any
 export function jit(f: (...args: any[]) => unknown, opts: JitOptions = {}): Jitted {
   const statics = new Set(opts.staticArgnums ?? []);
+  const donated = new Set(opts.donateArgnums ?? []);
+  const both = [...donated].filter((i) => statics.has(i));
+  if (both.length) {
+    throw new Error(`jit: argument ${both[0]} is in both staticArgnums and donateArgnums`);
+  }
   const cache = new Map<string, CacheEntry>();
   let traces = 0;
   const name = opts.name ?? (f.name || "fn");
@@ -209,10 +223,11 @@ export function jit(f: (...args: any[]) => unknown, opts: JitOptions = {}): Jitt
 
   const prepare = (args: unknown[]) => {
     const dyn = args.filter((_, i) => !statics.has(i));
-    const [xs, inDef] = flattenArgs("jit", dyn);
+    // JS numbers are traced at full precision with their own weak type, which is in the key.
+    const { leaves: xs, def: inDef, numberTypes } = flattenArgsExact("jit", dyn);
     const staticKey = [...statics].sort().map((i) => `${i}=${stableKey(args[i])}`).join(";");
     const key = `${treedefString(inDef)}|${
-      xs.map((x) => `${x.aval}${x.weakType ? "w" : ""}`).join(",")
+      xs.map((x, i) => `${x.aval}${x.weakType ? "w" : ""}${numberTypes[i]?.dtype ?? ""}`).join(",")
     }|${staticKey}`;
     let entry = cache.get(key);
     if (!entry) {
@@ -223,7 +238,9 @@ export function jit(f: (...args: any[]) => unknown, opts: JitOptions = {}): Jitt
         return f(...full);
       };
       const { flat, outDef } = flattenFun("jit", g, inDef);
-      const traced = hoistConsts(traceFlat(flat, xs.map((x) => x.aval), "jit"));
+      const traced = hoistConsts(
+        traceFlat(withNumberArgs(flat, numberTypes), xs.map((x) => x.aval), "jit"),
+      );
       traces++;
       entry = {
         ...traced,
@@ -248,6 +265,7 @@ export function jit(f: (...args: any[]) => unknown, opts: JitOptions = {}): Jitt
       ...(opts.device ? { inputNames: entry.inputNames } : {}),
       ...(Object.keys(options).length > 0 ? { options } : {}),
     });
+    if (donated.size) donateArgs(`jit(${name})`, args, donated, outs, entry.consts);
     return unflatten(entry.outDef, outs);
   }) as Jitted;
   jitted.lower = (...args: unknown[]) => prepare(args).entry.jaxpr;

@@ -14,6 +14,7 @@ import { type BDim, moveBatchAxis } from "../vmap.ts";
 import { controlBatchRules } from "./batch_control.ts";
 import { linalgBatchRules } from "./batch_linalg.ts";
 import { customBatchRules } from "./batch_custom.ts";
+import { numpyBatchRules } from "./batch_numpy.ts";
 
 /** A batching rule: (values, batch axes, params, batch size) → [outputs, their batch axes]. */
 export type BatchRule = (
@@ -131,16 +132,27 @@ export const batchRules: Record<PrimitiveName, BatchRule> = {
   erfc: elementwise("erfc"),
   erf_inv: elementwise("erf_inv"),
   log_ndtr: elementwise("log_ndtr"),
+  ndtri: elementwise("ndtri"),
   lgamma: elementwise("lgamma"),
   digamma: elementwise("digamma"),
   trigamma: elementwise("trigamma"),
   not: elementwise("not"),
   is_finite: elementwise("is_finite"),
+  tan: elementwise("tan"),
+  atan: elementwise("atan"),
+  asin: elementwise("asin"),
+  acos: elementwise("acos"),
+  sinh: elementwise("sinh"),
+  cosh: elementwise("cosh"),
+  log2: elementwise("log2"),
+  log10: elementwise("log10"),
+  atan2: elementwise("atan2"),
   add: elementwise("add"),
   sub: elementwise("sub"),
   mul: elementwise("mul"),
   div: elementwise("div"),
   pow: elementwise("pow"),
+  polygamma: elementwise("polygamma"),
   max: elementwise("max"),
   min: elementwise("min"),
   eq: elementwise("eq"),
@@ -224,4 +236,5 @@ export const batchRules: Record<PrimitiveName, BatchRule> = {
   ...controlBatchRules,
   ...linalgBatchRules,
   ...customBatchRules,
+  ...numpyBatchRules,
 };

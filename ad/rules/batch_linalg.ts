@@ -19,7 +19,7 @@ const isLeading = (x: Array, d: BDim): d is number => d !== null && d < x.ndim -
  * Rule for a primitive mapping over leading axes whose outputs keep the operands' leading axes.
  * Operands already batched at the same leading axis need no data movement.
  */
-function overLeadingAxes(prim: PrimitiveName): BatchRule {
+export function overLeadingAxes(prim: PrimitiveName): BatchRule {
   return (xs: Array[], dims: BDim[], params: Params, n: number) => {
     const d0 = dims[0];
     if (xs.every((x, i) => isLeading(x, dims[i]) && dims[i] === d0)) {

@@ -21,6 +21,8 @@ import * as np from "../../core/ops/mod.ts";
 import { controlJvpRules } from "./jvp_control.ts";
 import { linalgJvpRules } from "./jvp_linalg.ts";
 import { customJvpRules } from "./jvp_custom.ts";
+import { trigJvpRules } from "./jvp_trig.ts";
+import { numpyJvpRules } from "./jvp_numpy.ts";
 
 type T = Array | null;
 /** A JVP rule: (primals, tangents, params) → [primal outputs, tangent outputs]. */
@@ -31,7 +33,7 @@ const addT = (a: T, b: T): T => (a === null ? b : b === null ? a : np.add(a, b))
 const scaleT = (t: T, s: Array): T => (t === null ? null : np.mul(t, s));
 
 /** Rule for unary f with derivative `d(x, y)` where y = f(x). */
-function unary(prim: keyof typeof P, d: (x: Array, y: Array) => Array): JvpRule {
+export function unary(prim: keyof typeof P, d: (x: Array, y: Array) => Array): JvpRule {
   return ([x], [t]) => {
     const y = bind1(P[prim], [x]);
     return [[y], [scaleT(t, d(x, y))]];
@@ -59,6 +61,7 @@ function zero(prim: keyof typeof P): JvpRule {
 const SQRT_2_OVER_PI = 2 / Math.sqrt(Math.PI);
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 const SQRT_PI_OVER_2 = Math.sqrt(Math.PI) / 2;
+const SQRT_2PI = Math.sqrt(2 * Math.PI);
 
 /** Equal split of the tangent between x and y where they tie (JAX's `_balanced_eq`). */
 function balancedEq(x: Array, z: Array, y: Array): Array {
@@ -143,6 +146,18 @@ function powJvp([x, y]: Array[], [tx, ty]: T[]): [Array[], T[]] {
   return [[z], [out]];
 }
 
+/** d/dx ψ⁽ᵐ⁾(x) = ψ⁽ᵐ⁺¹⁾(x); m is an order, not differentiable (as in JAX). */
+function polygammaJvp([m, x]: Array[], [tm, tx]: T[]): [Array[], T[]] {
+  if (tm !== null) {
+    throw new Error(
+      "jvp: polygamma(m, x) is not differentiable with respect to its order m " +
+        "(differentiate with respect to x only)",
+    );
+  }
+  const z = bind1(P.polygamma, [m, x]);
+  return [[z], [scaleT(tx, bind1(P.polygamma, [np.add(m, 1), x]))]];
+}
+
 /** The JVP rule of every primitive. */
 export const jvpRules: Record<PrimitiveName, JvpRule> = {
   // Elementwise, unary.
@@ -171,13 +186,12 @@ export const jvpRules: Record<PrimitiveName, JvpRule> = {
     "log_ndtr",
     (x, y) => np.mul(np.exp(np.sub(np.mul(np.mul(x, x), -0.5), y)), INV_SQRT_2PI),
   ),
+  // d/dp ndtri(p) = 1/φ(ndtri(p)) = √(2π)·exp(ndtri(p)²/2).
+  ndtri: unary("ndtri", (_x, y) => np.mul(np.exp(np.mul(np.mul(y, y), 0.5)), SQRT_2PI)),
   lgamma: unary("lgamma", (x) => np.digamma(x)),
   digamma: unary("digamma", (x) => bind1(P.trigamma, [x])),
-  trigamma: () => {
-    throw new Error(
-      "jvp: the derivative of trigamma (third derivative of lgamma) is not implemented",
-    );
-  },
+  trigamma: unary("trigamma", (x) => bind1(P.polygamma, [np.fullLike(x, 2), x])),
+  polygamma: polygammaJvp,
   not: zero("not"),
   is_finite: zero("is_finite"),
 
@@ -284,4 +298,6 @@ export const jvpRules: Record<PrimitiveName, JvpRule> = {
   ...controlJvpRules,
   ...linalgJvpRules,
   ...customJvpRules,
+  ...trigJvpRules,
+  ...numpyJvpRules,
 };

@@ -151,9 +151,56 @@ export function prepare(op: string, xs: ArrayLike[], force?: (t: TypeInfo) => Ty
   let t = resultType(...xs);
   if (force) t = force(t);
   const arrs = xs.map((x) =>
-    typeof x === "number" || typeof x === "boolean" ? scalar(Number(x), t) : castTo(asArray(x), t)
+    typeof x === "number" || typeof x === "boolean" ? scalar(Number(x), t) : castTo(exact(x, t), t)
   );
   return broadcastArrays(op, arrs);
+}
+
+// The JS numbers passed to `jit` as arguments: each is traced as a float64 weak scalar (its exact
+// value; the value is not part of the cache key) and the function sees that value converted to
+// the number's own weak type (`operandType`). This map leads from what the function sees back to
+// the exact value, so that `prepare` converts the exact value straight to the result type, as it
+// does with a JS number, instead of the rounded one: jit(f)(x, 0.1) then equals f(x, 0.1).
+const exactValues = new WeakMap<Array, Array>();
+
+/** The exact value behind `x` when `x` stands for a JS number and `t` is not its own type. */
+function exact(x: ArrayLike, t: TypeInfo): Array {
+  const a = asArray(x);
+  const src = exactValues.get(a);
+  return src && (a.dtype !== t.dtype || a.weakType !== t.weak) ? src : a;
+}
+
+/**
+ * The array that carries JS number `v` into a traced function at full precision (a float64 weak
+ * scalar); {@link numberArgValue} turns its traced counterpart into what the function sees.
+ *
+ * @example
+ * ```ts
+ * import { numberArgCarrier } from "./convert.ts";
+ * numberArgCarrier(0.1).dtype; // "float64"
+ * ```
+ */
+export function numberArgCarrier(v: number): Array {
+  const data = allocate("float64", 1);
+  data[0] = v;
+  return new DeviceArray(new ShapedArray([], "float64", true), data);
+}
+
+/**
+ * What a traced function sees for a JS number argument carried by `carrier`: the value as the
+ * number's weak type `t` (`operandType(v)`), remembered as exact so that operations combining it
+ * with an array convert the exact value to their result type (as they do with the JS number).
+ *
+ * @example
+ * ```ts
+ * import { numberArgCarrier, numberArgValue, operandType } from "./convert.ts";
+ * numberArgValue(numberArgCarrier(0.1), operandType(0.1)).dtype; // "float32" (weak)
+ * ```
+ */
+export function numberArgValue(carrier: Array, t: TypeInfo): Array {
+  const v = castTo(carrier, t);
+  exactValues.set(v, carrier);
+  return v;
 }
 
 /** A 0-d constant of type `t` holding `v` (rounded once, to `t.dtype`). */

@@ -8,7 +8,7 @@ import { isFloat, type TypeInfo } from "../dtype.ts";
 import { P } from "../primitives/mod.ts";
 import type { Primitive } from "../primitive.ts";
 import { bind1 } from "../trace.ts";
-import { asArray, broadcastArrays, castTo, prepare } from "./convert.ts";
+import { asArray, broadcastArrays, castTo, prepare, resultType } from "./convert.ts";
 
 const toFloat = (
   t: TypeInfo,
@@ -38,25 +38,54 @@ function numericUnary(prim: Primitive, x: ArrayLike): Array {
   return bind1(prim, [a.dtype === "bool" ? castTo(a, { dtype: "int32", weak: false }) : a]);
 }
 
-/** `x + y`, elementwise with broadcasting. @example `add(array([1, 2]), 1)` */
-export const add = (x: ArrayLike, y: ArrayLike): Array => binary("add", P.add, x, y, toNumeric);
-/** `x - y`. */
-export const sub = (x: ArrayLike, y: ArrayLike): Array => binary("sub", P.sub, x, y, toNumeric);
-/** `x * y`. */
-export const mul = (x: ArrayLike, y: ArrayLike): Array => binary("mul", P.mul, x, y, toNumeric);
+/**
+ * An arithmetic op that, as in JAX, stays bool on two bool operands by applying `boolPrim` (add is
+ * logical or, mul logical and; sub has none and is an error, as numpy's boolean subtract).
+ */
+function arith(op: string, prim: Primitive, boolPrim: Primitive | null) {
+  return (x: ArrayLike, y: ArrayLike): Array => {
+    const args = prepare(op, [x, y]);
+    if (args[0].dtype !== "bool") return bind1(prim, args);
+    if (boolPrim) return bind1(boolPrim, args);
+    throw new TypeError(
+      `${op}: subtracting bool arrays is not supported (as in numpy and JAX); use logicalXor, ` +
+        `or cast with astype("int32") first`,
+    );
+  };
+}
+/** `x + y`, elementwise with broadcasting; bool + bool is logical or (as in JAX). @example `add(array([1, 2]), 1)` */
+export const add: (x: ArrayLike, y: ArrayLike) => Array = arith("add", P.add, P.or);
+/** `x - y` (not defined for two bool operands, as in numpy). */
+export const sub: (x: ArrayLike, y: ArrayLike) => Array = arith("sub", P.sub, null);
+/** `x * y`; bool · bool is logical and (as in JAX). */
+export const mul: (x: ArrayLike, y: ArrayLike) => Array = arith("mul", P.mul, P.and);
 /** True division `x / y` (integers give float32). */
 export const div = (x: ArrayLike, y: ArrayLike): Array => binary("div", P.div, x, y, toFloat);
-/** `x ** y` (float result, except integer arrays to small non-negative integer JS powers). */
+/**
+ * `x ** y`, with the IEEE special cases (`pow(1, NaN) = 1`). As in JAX, the result has the
+ * promoted dtype of x and y: integer ** integer stays int32 (with int32 wrap-around), a float
+ * operand gives float; bool counts as int32.
+ *
+ * @example
+ * ```ts
+ * import { pow, array } from "./mod.ts";
+ * pow(array([2, 3], "int32"), 2); // int32 [4, 9]
+ * pow(array([4], "float64"), 0.5); // [2]
+ * ```
+ */
 export const pow = (x: ArrayLike, y: ArrayLike): Array => {
   // A small integer JS exponent becomes integer_pow (exact, cheaper, simpler derivative), as in JAX.
   if (typeof y === "number" && Number.isInteger(y) && Math.abs(y) <= 64) {
-    const a = asArray(x);
-    const f = y < 0
-      ? toFloat({ dtype: a.dtype, weak: a.weakType })
-      : toNumeric({ dtype: a.dtype, weak: a.weakType });
-    return bind1(P.integer_pow, [castTo(a, f)], { y });
+    const t = toNumeric(resultType(x, y));
+    if (t.dtype === "int32" && y < 0) {
+      throw new RangeError(
+        `pow: integers cannot be raised to negative integer powers (exponent ${y}); ` +
+          `convert the base to float first`,
+      );
+    }
+    return bind1(P.integer_pow, [castTo(asArray(x), t)], { y });
   }
-  return binary("pow", P.pow, x, y, toFloat);
+  return binary("pow", P.pow, x, y, toNumeric);
 };
 /** Elementwise maximum (NaN propagates). */
 export const maximum = (x: ArrayLike, y: ArrayLike): Array => binary("maximum", P.max, x, y);
@@ -144,6 +173,30 @@ export const lgamma = (x: ArrayLike): Array => floatUnary(P.lgamma, x);
 export const erfinv = (x: ArrayLike): Array => floatUnary(P.erf_inv, x);
 /** The digamma function ψ(x) = d/dx log Γ(x). */
 export const digamma = (x: ArrayLike): Array => floatUnary(P.digamma, x);
+/**
+ * The polygamma function ψ⁽ⁿ⁾(x) = dⁿ/dxⁿ ψ(x) for integer n ≥ 0 (NaN for other n), like
+ * `jax.scipy.special.polygamma`. Differentiable in x to any order (d/dx ψ⁽ⁿ⁾ = ψ⁽ⁿ⁺¹⁾), so higher
+ * derivatives of `lgamma` and `digamma` work too.
+ *
+ * @example
+ * ```ts
+ * import { polygamma, array } from "./mod.ts";
+ * polygamma(1, array([1, 2], "float64")); // [π²/6, π²/6 − 1]
+ * ```
+ */
+export const polygamma = (n: ArrayLike, x: ArrayLike): Array =>
+  binary("polygamma", P.polygamma, n, x, toFloat);
+/**
+ * The inverse of the standard normal CDF, Φ⁻¹(p), with full relative accuracy in both tails
+ * (`ndtri(1e-300)` ≈ −37.04), like `jax.scipy.special.ndtri`. −∞ at 0, +∞ at 1, NaN outside.
+ *
+ * @example
+ * ```ts
+ * import { ndtri, array } from "./mod.ts";
+ * ndtri(array([0.025, 0.5], "float64")); // [-1.959963984540054, 0]
+ * ```
+ */
+export const ndtri = (p: ArrayLike): Array => floatUnary(P.ndtri, p);
 /** `x²`. */
 export const square = (x: ArrayLike): Array => {
   const a = asArray(x);
@@ -159,11 +212,13 @@ export const softplus = (x: ArrayLike): Array => logaddexp(x, 0);
  * derivative at ties, from the kinks of max and abs). With hi = the larger, lo = the smaller and
  * the constant shift m = stopGradient(hi), it is m + log1p(expm1(hi − m) + exp(lo − m)): the
  * value of the usual formula, and a function of (x, y) that is analytic and symmetric, so the swap
- * of hi and lo at ties is invisible to derivatives. Infinite hi passes through (double where).
+ * of hi and lo at ties is invisible to derivatives. Infinite hi passes through (double where); NaN
+ * in either operand gives NaN.
  */
 export const logaddexp = (x: ArrayLike, y: ArrayLike): Array => {
   const [a, b] = prepare("logaddexp", [x, y], toFloat);
-  const aHi = greaterEqual(a, b);
+  // A NaN operand is taken as hi, so it propagates (logaddexp(NaN, ±∞) is NaN, as in numpy).
+  const aHi = logicalOr(greaterEqual(a, b), isnan(a));
   const hi = where(aHi, a, b), lo = where(aHi, b, a);
   const fin = isfinite(hi);
   const hs = where(fin, hi, 0), ls = where(fin, lo, 0);

@@ -10,7 +10,8 @@ import { gatherShape } from "../primitives/indexing.ts";
 import { normAxis } from "../shape.ts";
 import { bind1 } from "../trace.ts";
 import { array, asArray, astype, broadcastTo, castTo, resultType } from "./convert.ts";
-import { add, less, where } from "./elementwise.ts";
+import { add, greaterEqual, less, logicalAnd, where } from "./elementwise.ts";
+import { reshape } from "./shape.ts";
 import { zeros } from "./creation.ts";
 
 function indexArray(op: string, idx: ArrayLike, n: number): Array {
@@ -27,20 +28,53 @@ function indexArray(op: string, idx: ArrayLike, n: number): Array {
   return where(less(ii, 0), add(ii, n), ii);
 }
 
+/** Options of {@link take}. */
+export interface TakeOptions {
+  /**
+   * What out-of-range indices do (JAX's `mode`; indices in [-n, n) count from the end first):
+   * `"clip"` (default) clamps them into range; `"fill"` returns `fillValue` there;
+   * `"promise_in_bounds"` promises there are none (here they clamp, as `"clip"`). Note that JAX's
+   * `jnp.take` defaults to `"fill"`.
+   */
+  mode?: "clip" | "fill" | "promise_in_bounds";
+  /** The value of out-of-range entries with mode `"fill"`: NaN for floats, −2³¹ for int32, true for bool (as JAX). */
+  fillValue?: number | boolean;
+}
+
+const TAKE_MODES = ["clip", "fill", "promise_in_bounds"];
+
 /**
  * Gathers `x`'s entries at integer `indices` along `axis`; the result has shape
- * `x.shape[:axis] + indices.shape + x.shape[axis+1:]`. Out-of-range indices are clamped.
+ * `x.shape[:axis] + indices.shape + x.shape[axis+1:]`. Negative indices count from the end;
+ * out-of-range indices are clamped, or filled with `opts.mode: "fill"` (see {@link TakeOptions}).
  *
  * @example
  * ```ts
  * import { array, take } from "./mod.ts";
  * take(array([10, 20, 30]), array([2, 0, -1], "int32")); // [30, 10, 30]
+ * take(array([10, 20, 30]), array([3, -4], "int32"), 0, { mode: "fill" }); // [NaN, NaN]
  * ```
  */
-export function take(x: ArrayLike, indices: ArrayLike, axis = 0): Array {
+export function take(x: ArrayLike, indices: ArrayLike, axis = 0, opts: TakeOptions = {}): Array {
+  const mode = opts.mode ?? "clip";
+  if (!TAKE_MODES.includes(mode)) {
+    throw new RangeError(
+      `take: unknown mode ${JSON.stringify(mode)}; expected one of ${TAKE_MODES.join(", ")}`,
+    );
+  }
   const a = asArray(x);
   const ax = normAxis("take", axis, a.ndim);
-  return bind1(P.gather, [a, indexArray("take", indices, a.shape[ax])], { axis: ax });
+  const n = a.shape[ax];
+  const idx = indexArray("take", indices, n);
+  const out = bind1(P.gather, [a, idx], { axis: ax });
+  if (mode !== "fill") return out;
+  // After wrapping, an index is in range iff it is in [0, n); align that mask with the output.
+  const ok = logicalAnd(greaterEqual(idx, 0), less(idx, n));
+  const ones = (k: number) => new globalThis.Array<number>(k).fill(1);
+  const mask = reshape(ok, [...ones(ax), ...idx.shape, ...ones(a.ndim - ax - 1)]);
+  const fill = opts.fillValue ??
+    (a.dtype === "int32" ? -2147483648 : a.dtype === "bool" ? true : NaN);
+  return where(mask, out, fill);
 }
 
 /**

@@ -16,5 +16,13 @@ export * from "./linalg.ts";
 export * from "./format.ts";
 export * from "./control.ts";
 export * from "./sort.ts";
+export * from "./trig.ts";
+export * from "./numpy_extra.ts";
+export * from "./statistics.ts";
+export * from "./search.ts";
+export * from "./linalg_decomp.ts";
+export * from "./nn.ts";
+export * from "./dynamic.ts";
+export * from "./einsum.ts";
 
 installOps(self);

@@ -1,6 +1,7 @@
 /**
- * The normal distribution, like `jax.scipy.stats.norm`: `cdf`, `logcdf`, `pdf`, `logpdf`, `ppf`,
- * each with optional `loc` and `scale` (broadcast against `x`). All are differentiable.
+ * The normal distribution, like `jax.scipy.stats.norm`: `cdf`, `logcdf`, `sf`, `logsf`, `pdf`,
+ * `logpdf`, `ppf`, `isf`, each with optional `loc` and `scale` (broadcast against `x`). All are
+ * differentiable and accurate in both tails (the quantiles come from `ndtri`).
  *
  * @example
  * ```ts
@@ -17,10 +18,11 @@ import { prepare } from "./convert.ts";
 import {
   add,
   div,
-  erfinv,
   exp,
   log,
   mul,
+  ndtri,
+  neg,
   normalCdf,
   normalLogCdf,
   square,
@@ -93,8 +95,34 @@ export const pdf = (x: ArrayLike, loc: ArrayLike = 0, scale: ArrayLike = 1): Arr
   exp(logpdf(x, loc, scale));
 
 /**
- * The quantile function (inverse CDF): loc + scale·√2·erfinv(2p − 1). Its relative accuracy
- * degrades for p within ~1e-7 (float32) or ~1e-15 (float64) of 0 or 1, where 2p − 1 rounds.
+ * The survival function P(X > x) = 1 − cdf(x), computed as Φ(−z) so the upper tail keeps its
+ * relative accuracy (`sf(40)` ≈ 3.7e-350 underflows only where the value does).
+ *
+ * @example
+ * ```ts
+ * import { norm } from "../../mod.ts";
+ * norm.sf(1.959963984540054).item(); // ≈ 0.025
+ * ```
+ */
+export const sf = (x: ArrayLike, loc: ArrayLike = 0, scale: ArrayLike = 1): Array =>
+  normalCdf(neg(standardize("sf", x, loc, scale)));
+
+/**
+ * log P(X > x) = log Φ(−z), accurate far into the upper tail.
+ *
+ * @example
+ * ```ts
+ * import { norm } from "../../mod.ts";
+ * norm.logsf(40).item(); // ≈ -804.6
+ * ```
+ */
+export const logsf = (x: ArrayLike, loc: ArrayLike = 0, scale: ArrayLike = 1): Array =>
+  normalLogCdf(neg(standardize("logsf", x, loc, scale)));
+
+/**
+ * The quantile function (inverse CDF): loc + scale·ndtri(p), with full relative accuracy in the
+ * lower tail (`ppf(1e-300)` ≈ −37.04 in float64, `ppf(1e-30)` ≈ −11.46 in float32). −∞ at 0, +∞ at
+ * 1, NaN outside [0, 1]. For upper-tail probabilities use {@link isf}, which does not round 1 − q.
  *
  * @example
  * ```ts
@@ -104,5 +132,20 @@ export const pdf = (x: ArrayLike, loc: ArrayLike = 0, scale: ArrayLike = 1): Arr
  */
 export const ppf = (p: ArrayLike, loc: ArrayLike = 0, scale: ArrayLike = 1): Array => {
   const [q, m, s] = operands("ppf", p, loc, scale);
-  return add(m, mul(s, mul(erfinv(sub(mul(q, 2), 1)), Math.SQRT2)));
+  return add(m, mul(s, ndtri(q)));
+};
+
+/**
+ * The inverse survival function: x with P(X > x) = q, i.e. loc − scale·ndtri(q) (a p-value to a
+ * significance: `isf(2.87e-7)` ≈ 5). Accurate for tiny q, where `ppf(1 − q)` would round.
+ *
+ * @example
+ * ```ts
+ * import { norm } from "../../mod.ts";
+ * norm.isf(2.866515718791939e-7, 0, 1).item(); // ≈ 5
+ * ```
+ */
+export const isf = (q: ArrayLike, loc: ArrayLike = 0, scale: ArrayLike = 1): Array => {
+  const [p, m, s] = operands("isf", q, loc, scale);
+  return sub(m, mul(s, ndtri(p)));
 };

@@ -97,7 +97,8 @@ export function cumsum(x: ArrayLike, axis?: number, opts: { reverse?: boolean } 
 }
 
 /**
- * `log Σ exp(x)` over `axis`, stable for large values; gradient is softmax.
+ * `log Σ exp(x)` over `axis`, stable for large values; gradient is softmax. An empty sum is
+ * −∞ (as in JAX), also over a zero-size axis.
  *
  * @example
  * ```ts
@@ -108,6 +109,13 @@ export function cumsum(x: ArrayLike, axis?: number, opts: { reverse?: boolean } 
 export function logsumexp(x: ArrayLike, axis?: number | number[], o?: ReduceOptions): Array {
   const a = asArray(x);
   const axes = normAxes("logsumexp", axis, a.ndim);
+  if (axes.some((d) => a.shape[d] === 0)) {
+    // log of an empty sum; max would reject the zero-size axis. Through exp, so the dtype and
+    // the (empty) derivative are those of the general formula.
+    const kept = a.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    const out = log(reshape(sum(exp(a), axes), kept));
+    return o?.keepdims ? out : reshape(out, a.shape.filter((_, i) => !axes.includes(i)));
+  }
   const m0 = stopGradient(max(a, axes, { keepdims: true }));
   const m = where(isfinite(m0), m0, 0);
   const s = log(sum(exp(sub(a, m)), axes, { keepdims: true }));

@@ -14,17 +14,22 @@ import {
   erf,
   erfc,
   erfinv,
+  integerPow,
+  intPow,
   lgamma,
   logistic,
   logNdtr,
+  ndtri,
+  powIeee,
   roundHalfEven,
   trigamma,
 } from "../special.ts";
+import { polygamma } from "../zeta.ts";
 
 type Fn1 = (x: number) => number;
 type Fn2 = (x: number, y: number) => number;
 /** Which dtypes an op accepts: floats only, any number type, bool/int (logical), int only. */
-type Kind = "float" | "numeric" | "logical" | "int" | "any";
+export type Kind = "float" | "numeric" | "logical" | "int" | "any";
 
 function checkKind(name: string, kind: Kind, a: ShapedArray): void {
   const ok = kind === "float"
@@ -62,7 +67,7 @@ function outAval(avals: ShapedArray[], dtype: DType): ShapedArray {
 }
 
 /** A unary elementwise primitive; `intFn` overrides `fn` for int32 inputs. */
-function unary(name: string, kind: Kind, fn: Fn1, out?: DType, intFn?: Fn1): Primitive {
+export function unary(name: string, kind: Kind, fn: Fn1, out?: DType, intFn?: Fn1): Primitive {
   return primitive({
     name,
     abstractEval([a]) {
@@ -81,7 +86,7 @@ function unary(name: string, kind: Kind, fn: Fn1, out?: DType, intFn?: Fn1): Pri
 }
 
 /** A binary elementwise primitive; `out` fixes the result dtype (comparisons give bool). */
-function binary(name: string, kind: Kind, fn: Fn2, out?: DType, intFn?: Fn2): Primitive {
+export function binary(name: string, kind: Kind, fn: Fn2, out?: DType, intFn?: Fn2): Primitive {
   return primitive({
     name,
     abstractEval(avals) {
@@ -98,18 +103,6 @@ function binary(name: string, kind: Kind, fn: Fn2, out?: DType, intFn?: Fn2): Pr
       return [new DeviceArray(outAval([x.aval, y.aval], dt), r)];
     },
   });
-}
-
-/** x^n by repeated squaring (exact for small n, like XLA's integer_pow). */
-function integerPow(x: number, n: number): number {
-  let base = n < 0 ? 1 / x : x;
-  let e = Math.abs(n), acc = 1;
-  while (e > 0) {
-    if (e & 1) acc *= base;
-    base *= base;
-    e >>= 1;
-  }
-  return acc;
 }
 
 /** The elementwise primitives, by name. */
@@ -134,6 +127,8 @@ export const elementwisePrimitives = {
   erfc: unary("erfc", "float", erfc),
   erf_inv: unary("erf_inv", "float", erfinv),
   log_ndtr: unary("log_ndtr", "float", logNdtr),
+  /** The inverse of the standard normal CDF (the normal quantile), accurate in both tails. */
+  ndtri: unary("ndtri", "float", ndtri),
   lgamma: unary("lgamma", "float", lgamma),
   digamma: unary("digamma", "float", digamma),
   trigamma: unary("trigamma", "float", trigamma),
@@ -144,7 +139,9 @@ export const elementwisePrimitives = {
   sub: binary("sub", "numeric", (x, y) => x - y),
   mul: binary("mul", "numeric", (x, y) => x * y, undefined, Math.imul),
   div: binary("div", "numeric", (x, y) => x / y, undefined, (x, y) => (y === 0 ? 0 : x / y)),
-  pow: binary("pow", "float", Math.pow),
+  pow: binary("pow", "numeric", powIeee, undefined, intPow),
+  /** `polygamma(m, x)` = ψ⁽ᵐ⁾(x) for integer-valued m ≥ 0 (NaN otherwise), as `lax.polygamma`. */
+  polygamma: binary("polygamma", "float", polygamma),
   max: binary("max", "any", (x, y) => (x > y || Number.isNaN(x) ? x : y)),
   min: binary("min", "any", (x, y) => (x < y || Number.isNaN(x) ? x : y)),
   eq: binary("eq", "any", (x, y) => (x === y ? 1 : 0), "bool"),
@@ -174,7 +171,8 @@ export const elementwisePrimitives = {
     impl([x], { y }) {
       const a = x.dataSync();
       const r = allocate(x.dtype, a.length);
-      for (let i = 0; i < a.length; i++) r[i] = integerPow(a[i], y);
+      const f = x.dtype === "int32" ? intPow : integerPow;
+      for (let i = 0; i < a.length; i++) r[i] = f(a[i], y);
       return [new DeviceArray(x.aval, r)];
     },
   }),

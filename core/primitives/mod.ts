@@ -13,6 +13,9 @@ import { controlPrimitives } from "./control.ts";
 import { randomPrimitives } from "./random.ts";
 import { sortPrimitives } from "./sort.ts";
 import { customPrimitives } from "./custom.ts";
+import { trigPrimitives } from "./trig.ts";
+import { searchPrimitives } from "./search.ts";
+import { decompPrimitives } from "./decomp.ts";
 
 /** All primitives. */
 export const P = {
@@ -25,6 +28,9 @@ export const P = {
   ...randomPrimitives,
   ...sortPrimitives,
   ...customPrimitives,
+  ...trigPrimitives,
+  ...searchPrimitives,
+  ...decompPrimitives,
 };
 
 /** The name of a primitive. */

@@ -7,14 +7,15 @@
  * (llvmpipe). Call {@link initWebGPU} once (it is asynchronous) before using the device.
  *
  * Buffers hold float32 as `f32`, int32 as `i32` and bool as `u32` (0/1; WGSL storage has no bool).
- * Freed buffers return to a pool keyed by their (power-of-two rounded) size and are reused by later
- * allocations; all work goes through one queue, so reuse after a submitted command is ordered
- * after it.
+ * Freed buffers return to a pool (`pool.ts`, bounded in bytes and trimmed when idle) keyed by their
+ * rounded size and are reused by later allocations; all work goes through one queue, so reuse
+ * after a submitted command is ordered after it.
  *
  * @module
  */
 import type { DeviceStorage } from "../../core/device_array.ts";
 import { allocate, type DType, type TypedArray } from "../../core/dtype.ts";
+import { BufferPool, type BufferPoolLimits } from "./pool.ts";
 
 /** The device's capabilities that kernels are planned against. */
 export interface WebGpuLimits {
@@ -146,8 +147,8 @@ export function deviceItemSize(dtype: DType): number {
 }
 
 const USAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-const pool = new Map<number, GPUBuffer[]>();
-const stats = { liveBuffers: 0, liveBytes: 0, pooledBuffers: 0, pooledBytes: 0 };
+const pool = new BufferPool({ maxBytes: 256 * 2 ** 20, maxIdleMs: 5000 });
+const live = { buffers: 0, bytes: 0 };
 
 function sizeClass(bytes: number): number {
   const b = Math.max(16, bytes);
@@ -172,33 +173,21 @@ export function acquireBuffer(bytes: number): GPUBuffer {
       `webgpu: a buffer of ${bytes} bytes exceeds the device's maxBufferSize ${limits.maxBufferSize}`,
     );
   }
-  const free = pool.get(size);
-  let buf = free?.pop();
-  if (buf) {
-    stats.pooledBuffers--;
-    stats.pooledBytes -= size;
-  } else {
-    buf = device.createBuffer({ size, usage: USAGE() });
-  }
-  stats.liveBuffers++;
-  stats.liveBytes += size;
+  const buf = pool.take(size) ?? device.createBuffer({ size, usage: USAGE() });
+  live.buffers++;
+  live.bytes += size;
   return buf;
 }
 
 /** Returns a buffer to the pool. */
 export function releaseBuffer(buf: GPUBuffer): void {
-  const size = buf.size;
-  stats.liveBuffers--;
-  stats.liveBytes -= size;
-  stats.pooledBuffers++;
-  stats.pooledBytes += size;
-  let free = pool.get(size);
-  if (!free) pool.set(size, free = []);
-  free.push(buf);
+  live.buffers--;
+  live.bytes -= buf.size;
+  pool.put(buf);
 }
 
 /**
- * Destroys every pooled (free) buffer.
+ * Destroys every pooled (free) buffer, or those unused for `idleMs` milliseconds.
  *
  * @example
  * ```ts
@@ -206,11 +195,24 @@ export function releaseBuffer(buf: GPUBuffer): void {
  * trimPool();
  * ```
  */
-export function trimPool(): void {
-  for (const bufs of pool.values()) for (const b of bufs) b.destroy();
-  pool.clear();
-  stats.pooledBuffers = 0;
-  stats.pooledBytes = 0;
+export function trimPool(idleMs = 0): void {
+  pool.trim(idleMs);
+}
+
+/**
+ * Bounds the pool of free WebGPU buffers: at most `maxBytes` bytes (default 256 MiB; the least
+ * recently freed buffers go first), and none unused for more than `maxIdleMs` (default 5000).
+ * Returns the limits now in force; call without arguments to read them.
+ *
+ * @example
+ * ```ts
+ * import { configureBufferPool } from "./device.ts";
+ * configureBufferPool({ maxBytes: 64 * 2 ** 20 }); // keep at most 64 MiB of free buffers
+ * ```
+ */
+export function configureBufferPool(limits: Partial<BufferPoolLimits> = {}): BufferPoolLimits {
+  pool.limits = { ...pool.limits, ...limits };
+  return pool.limits;
 }
 
 /**
@@ -228,7 +230,12 @@ export function webgpuMemoryStats(): {
   pooledBuffers: number;
   pooledBytes: number;
 } {
-  return { ...stats };
+  return {
+    liveBuffers: live.buffers,
+    liveBytes: live.bytes,
+    pooledBuffers: pool.count,
+    pooledBytes: pool.bytes,
+  };
 }
 
 /** Host data as the device stores it (bool → u32). */
@@ -340,6 +347,8 @@ export class WebGpuStorage implements DeviceStorage {
   #buffer: GPUBuffer | null;
   /** Pending producer (null when the data is already being computed by submitted work). */
   ready: Promise<void> | null;
+  /** Pending consumers that have not submitted their reads of the buffer yet. */
+  #readers: Promise<unknown> | null = null;
 
   /** Takes ownership of `buffer` holding `size` elements of `dtype`. */
   constructor(
@@ -367,12 +376,17 @@ export class WebGpuStorage implements DeviceStorage {
     checkDeviceError();
     return fromDeviceLayout(bytes, this.dtype, this.size);
   }
-  /** Returns the buffer to the pool (after the producer finished). */
+  /** Keeps the buffer out of the pool until `reader` settles (a program that reads it later). */
+  holdUntil(reader: Promise<unknown>): void {
+    this.#readers = this.#readers ? Promise.allSettled([this.#readers, reader]) : reader;
+  }
+  /** Returns the buffer to the pool (after the producer and the pending readers finished). */
   free(): void {
     const b = this.#buffer;
     if (!b) return;
     this.#buffer = null;
-    if (this.ready) this.ready.then(() => releaseBuffer(b), () => releaseBuffer(b));
+    const pending = [this.ready, this.#readers].filter((p) => p !== null);
+    if (pending.length) Promise.allSettled(pending).then(() => releaseBuffer(b));
     else releaseBuffer(b);
   }
 }

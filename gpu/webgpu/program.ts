@@ -95,10 +95,8 @@ export function pipelineCount(): number {
   return pipelines.size;
 }
 
-// CPU arrays used as inputs of WebGPU programs are uploaded once and cached with the array
-// (arrays are immutable); the copy is freed when the CPU array is collected or disposed.
-const mirrors = new WeakMap<DeviceArray, WebGpuStorage>();
-const mirrorRegistry = new FinalizationRegistry<WebGpuStorage>((s) => s.free());
+// CPU arrays used as inputs of WebGPU programs are uploaded once and the copy is cached with the
+// array (arrays are immutable); it is freed when the CPU array is disposed, donated or collected.
 
 /**
  * The device storage of `x`, uploading (and caching) CPU data.
@@ -118,14 +116,29 @@ export function deviceStorageOf(x: DeviceArray, what = "an argument"): WebGpuSto
     if (s instanceof WebGpuStorage) return s;
     throw new Error(`webgpu: ${what} lives on device ${s.device}`);
   }
-  let m = mirrors.get(x);
-  if (!m) {
-    const data = x.dataSync();
-    m = new WebGpuStorage(upload(data, x.dtype), x.dtype, data.length);
-    mirrors.set(x, m);
-    mirrorRegistry.register(x, m);
+  const m = x.cachedCopy("webgpu", () => uploadCopy(x, what));
+  if (!(m instanceof WebGpuStorage)) {
+    throw new Error(`webgpu: the device copy of ${what} is not a WebGPU buffer`);
   }
   return m;
+}
+
+/**
+ * A new device copy of a CPU array that the caller owns (`devicePut`): uploaded directly, without
+ * caching a copy with the array.
+ *
+ * @example
+ * ```ts
+ * import { array } from "../../mod.ts";
+ * import { initWebGPU } from "./device.ts";
+ * import { uploadCopy } from "./program.ts";
+ * if (await initWebGPU()) uploadCopy(array([1, 2]) as import("../../core/device_array.ts").DeviceArray).free();
+ * ```
+ */
+export function uploadCopy(x: DeviceArray, what = "an argument"): WebGpuStorage {
+  if (x.dtype === "float64") throw float64Error(what, `${x.aval}`);
+  const data = x.dataSync();
+  return new WebGpuStorage(upload(data, x.dtype), x.dtype, data.length);
 }
 
 function float64Error(what: string, aval: string): Error {
@@ -205,10 +218,11 @@ export function compileWebGpuProgram(jaxpr: Jaxpr, names?: (i: number) => string
     const env: (GPUBuffer | undefined)[] = new globalThis.Array(plan.buffers.length);
     const owned = new Set<number>(); // buffers this call acquired (temporaries and outputs)
     const waits: Promise<void>[] = [];
-    plan.inputs.forEach((b, i) => {
+    const inputStorage = plan.inputs.map((b, i) => {
       const s = deviceStorageOf(args[i], names ? names(i) : `input ${i}`);
       env[b] = s.buffer;
       if (s.ready) waits.push(s.ready);
+      return s;
     });
     for (const b of plan.buffers) {
       if (b.source.kind === "literal") {
@@ -362,6 +376,9 @@ export function compileWebGpuProgram(jaxpr: Jaxpr, names?: (i: number) => string
       for (const b of [...owned]) free(b);
     })();
     done.catch(() => {}); // failures surface when an output is read
+    // The inputs are read after this call returns: disposing (or donating) one now must not hand
+    // its buffer to other work before the program is done with it.
+    for (const s of inputStorage) s.holdUntil(done);
     return wrapOutputs((b) => outBufs.get(b)!, done);
   }
 

@@ -192,6 +192,27 @@ const PRELUDE: Record<string, { deps: string[]; code: string }> = {
   return sign(x) * (1.0f - e) / (1.0f + e);
 }`,
   },
+  // sinh/cosh from e = eˣ/2 (no overflow before the result does); a series near 0, where
+  // (eˣ − e⁻ˣ)/2 cancels.
+  z_sinh: {
+    deps: [],
+    code: `fn z_sinh(x: f32) -> f32 {
+  let a = abs(x);
+  if (a < 0.5f) {
+    let x2 = x * x;
+    return x * (1.0f + x2 * (0.16666667f + x2 * (0.0083333333f + x2 * 0.00019841270f)));
+  }
+  let e = exp(a - 0.69314718f);
+  return sign(x) * (e - 0.25f / e);
+}`,
+  },
+  z_cosh: {
+    deps: [],
+    code: `fn z_cosh(x: f32) -> f32 {
+  let e = exp(abs(x) - 0.69314718f);
+  return e + 0.25f / e;
+}`,
+  },
   z_logistic: {
     deps: [],
     code: `fn z_logistic(x: f32) -> f32 {
@@ -256,15 +277,35 @@ const PRELUDE: Record<string, { deps: string[]; code: string }> = {
 }`,
   },
   z_pow: {
-    deps: [],
+    deps: ["z_isnan"],
     code: `fn z_pow(x: f32, y: f32) -> f32 {
   if (y == 0.0f) { return 1.0f; }
+  // IEEE 754 pow (as eager's powIeee): 1^y = 1 for every y, (-1)^±inf = 1.
+  if (x == 1.0f || (x == -1.0f && abs(y) == ${INF})) { return 1.0f; }
+  if (z_isnan(y)) { return y; }
   if (x == 0.0f) { return select(select(0.0f, ${INF}, y < 0.0f), 0.0f, y > 0.0f); }
   let r = exp2(y * log2(abs(x)));
   if (x > 0.0f) { return r; }
   if (floor(y) != y) { return ${NAN}; }
   let odd = fract(y * 0.5f) != 0.0f;
   return select(r, -r, odd);
+}`,
+  },
+  // Integer power with i32 wrap-around (as intPow in core/primitives/elementwise.ts).
+  z_ipow: {
+    deps: [],
+    code: `fn z_ipow(x: i32, n: i32) -> i32 {
+  if (n < 0) { return select(select(0i, select(-1i, 1i, (n & 1i) == 0i), x == -1i), 1i, x == 1i); }
+  var base = x;
+  var e = n;
+  var acc = 1i;
+  loop {
+    if (e == 0i) { break; }
+    if ((e & 1i) != 0i) { acc = acc * base; }
+    base = base * base;
+    e = e >> 1u;
+  }
+  return acc;
 }`,
   },
   // log Γ(x): recurrence to x ≥ 8, then Stirling's series; reflection below 0.5.
@@ -318,12 +359,13 @@ fn z_trigamma(x: f32) -> f32 {
   return 9.8696044f / (s * s) - z_trigamma_pos(1.0f - x);
 }`,
   },
-  // M. Giles, "Approximating the erfinv function" (GPU Computing Gems, 2011), single precision.
-  z_erf_inv: {
+  // M. Giles, "Approximating the erfinv function" (GPU Computing Gems, 2011), single precision,
+  // as a function of x and w = -log((1 - x)(1 + x)): ndtri passes w computed from p without the
+  // cancellation of 1 - x², so its tails keep float32 relative accuracy.
+  z_erf_inv_w: {
     deps: [],
-    code: `fn z_erf_inv(x: f32) -> f32 {
-  if (abs(x) >= 1.0f) { return select(${NAN}, sign(x) * ${INF}, abs(x) == 1.0f); }
-  var w = -log((1.0f - x) * (1.0f + x));
+    code: `fn z_erf_inv_w(x: f32, w0: f32) -> f32 {
+  var w = w0;
   var p: f32;
   if (w < 5.0f) {
     w = w - 2.5f;
@@ -339,6 +381,23 @@ fn z_trigamma(x: f32) -> f32 {
     p = 1.00167406f + p * w; p = 2.83297682f + p * w;
   }
   return p * x;
+}`,
+  },
+  z_erf_inv: {
+    deps: ["z_erf_inv_w"],
+    code: `fn z_erf_inv(x: f32) -> f32 {
+  if (abs(x) >= 1.0f) { return select(${NAN}, sign(x) * ${INF}, abs(x) == 1.0f); }
+  return z_erf_inv_w(x, -log((1.0f - x) * (1.0f + x)));
+}`,
+  },
+  // ndtri(p) = -√2·erfinv(1 - 2p), with (1 - x)(1 + x) = 4p(1 - p) formed from p directly.
+  z_ndtri: {
+    deps: ["z_erf_inv_w", "z_isnan"],
+    code: `fn z_ndtri(p: f32) -> f32 {
+  if (z_isnan(p)) { return p; }
+  if (p <= 0.0f) { return select(${NAN}, -${INF}, p == 0.0f); }
+  if (p >= 1.0f) { return select(${NAN}, ${INF}, p == 1.0f); }
+  return -1.41421356f * z_erf_inv_w(1.0f - 2.0f * p, -log(4.0f * p * (1.0f - p)));
 }`,
   },
   z_f2i: {
@@ -370,7 +429,19 @@ function renderOp(
     case "sqrt":
     case "sin":
     case "cos":
+    case "tan":
+    case "atan":
+    case "asin":
+    case "acos":
+    case "log2":
       return `${op}(${a[0]})`;
+    case "log10":
+      return `(log2(${a[0]}) * 0.30102999566f)`;
+    case "sinh":
+    case "cosh":
+      return `${use(`z_${op}`)}(${a[0]})`;
+    case "atan2":
+      return `atan2(${a[0]}, ${a[1]})`;
     case "abs":
       return `abs(${a[0]})`;
     case "rsqrt":
@@ -383,6 +454,7 @@ function renderOp(
     case "erfc":
     case "erf_inv":
     case "log_ndtr":
+    case "ndtri":
     case "lgamma":
     case "digamma":
     case "trigamma":
@@ -400,7 +472,7 @@ function renderOp(
     case "div":
       return i ? `select(${a[0]} / ${a[1]}, 0i, ${a[1]} == 0i)` : `(${a[0]} / ${a[1]})`;
     case "pow":
-      return `${use("z_pow")}(${a[0]}, ${a[1]})`;
+      return i ? `${use("z_ipow")}(${a[0]}, ${a[1]})` : `${use("z_pow")}(${a[0]}, ${a[1]})`;
     case "max":
       return f
         ? `${use("z_max")}(${a[0]}, ${a[1]})`
@@ -477,11 +549,21 @@ export const WGSL_OPS: Set<string> = new Set([
   "sin",
   "cos",
   "tanh",
+  "tan",
+  "atan",
+  "asin",
+  "acos",
+  "sinh",
+  "cosh",
+  "log2",
+  "log10",
+  "atan2",
   "logistic",
   "erf",
   "erfc",
   "erf_inv",
   "log_ndtr",
+  "ndtri",
   "lgamma",
   "digamma",
   "trigamma",

@@ -297,6 +297,9 @@ commands:
   significance   discovery significance (q0): observed and expected Z0, p0
   ranking        impacts of every nuisance parameter on the POI (pre- and post-fit), sorted
 
+workspace tools (pyhf's commands and options; zgrad <tool> --help for each):
+  inspect, prune, rename, combine, sort, digest, patchset apply|verify|extract|inspect
+
 options:
   --mu X                 POI value (hypotest: tested value, default 1; fit: fixed POI)
   --test-stat NAME       qtilde (default) or q for hypotest / upper-limit; q0 for significance

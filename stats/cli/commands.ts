@@ -152,8 +152,14 @@ export async function loadModel(
 /**
  * `deno task` runs in the directory of deno.json; a relative path is taken relative to where the
  * task was started (`INIT_CWD`, which deno task and npm set), else to the working directory.
+ *
+ * @example
+ * ```ts ignore
+ * import { resolvePath } from "./commands.ts";
+ * await Deno.readTextFile(resolvePath("workspace.json"));
+ * ```
  */
-function resolvePath(path: string): string {
+export function resolvePath(path: string): string {
   if (path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(path)) return path;
   let base: string | undefined;
   try {

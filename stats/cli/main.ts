@@ -7,6 +7,7 @@
 import { parseArgs, USAGE, UsageError } from "./args.ts";
 import { formatReport, InputError, runCommand } from "./commands.ts";
 import { ZGRAD_VERSION } from "./provenance.ts";
+import { runTool, TOOL_COMMANDS, TOOL_USAGE } from "./tools.ts";
 
 /**
  * Where {@link main} writes (stdout/stderr by default; tests may capture).
@@ -41,6 +42,15 @@ const stdio: Io = {
  */
 export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
   try {
+    if ((TOOL_COMMANDS as readonly string[]).includes(argv[0])) {
+      if (argv.includes("--help") || argv.includes("-h")) {
+        io.out(TOOL_USAGE[argv[0]]);
+        return 0;
+      }
+      const text = await runTool(argv);
+      if (text !== null) io.out(text);
+      return 0;
+    }
     const args = parseArgs(argv);
     if (args.help) {
       io.out(USAGE);

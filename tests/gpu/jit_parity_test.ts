@@ -45,6 +45,14 @@ const unaryOps: [string, Unary, number[], number[]][] = [
   ["lgamma", (x) => np.lgamma(x), positive, positive],
   ["digamma", (x) => np.digamma(x), positive, positive],
   ["softplus", (x) => np.softplus(x), general, moderate],
+  ["tan", (x) => np.tan(x), [...moderate, 1.5, -1.57, 100], moderate],
+  ["arctan", (x) => np.arctan(x), [...general, 1e8, -1e-8], moderate],
+  ["arcsin", (x) => np.arcsin(x), [...unit, 1, -1, 1.5], unit],
+  ["arccos", (x) => np.arccos(x), [...unit, 1, -1, -1.5], unit],
+  ["sinh", (x) => np.sinh(x), [...general, 1e-5, 80, -89], moderate],
+  ["cosh", (x) => np.cosh(x), [...general, 1e-5, 80, -89], moderate],
+  ["log2", (x) => np.log2(x), [...positive, 8, 0.125, 0, -1], positive],
+  ["log10", (x) => np.log10(x), [...positive, 1000, 1e-5, 0, -1], positive],
 ];
 
 Deno.test("jit parity: unary elementwise primitives, forward and grad", async (t) => {
@@ -89,6 +97,7 @@ const binaryOps: [string, Binary][] = [
   ["max", (x, y) => x.maximum(y)],
   ["min", (x, y) => x.minimum(y)],
   ["atan-like chain", (x, y) => x.mul(y).sub(x.div(y.abs().add(1))).exp()],
+  ["arctan2", (x, y) => np.arctan2(x, y)],
 ];
 
 Deno.test("jit parity: binary elementwise primitives with broadcasting", async (t) => {

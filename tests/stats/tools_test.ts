@@ -18,6 +18,7 @@ import {
 import { applyPatch, parsePatchset, verifyPatchset } from "../../stats/tools/patchset.ts";
 import { formatSummary, inspectWorkspace } from "../../stats/tools/inspect.ts";
 import { parseWorkspace, type Workspace } from "../../stats/mod.ts";
+import { main } from "../../stats/cli/main.ts";
 
 const TEXT = Deno.readTextFileSync(new URL("./data/pyhf_2bin_1channel.json", import.meta.url));
 const WS = parseWorkspace(TEXT);
@@ -206,4 +207,44 @@ Deno.test("inspect: pyhf's summary of the 2-bin example", () => {
   assert.match(text, /^ {2}singlechannel {4}2 {2}$/m);
   assert.match(text, /^uncorr_bkguncrt {2}constrained_by_poisson {2}shapesys$/m);
   assert.match(text, /^\(\*\) Measurement {12}mu {12}\(none\)$/m);
+});
+
+Deno.test("CLI: the workspace tools as pyhf's commands", async (t) => {
+  const path = new URL("./data/pyhf_2bin_1channel.json", import.meta.url).pathname;
+  const run = async (argv: string[]) => {
+    const out: string[] = [], err: string[] = [];
+    const code = await main(argv, { out: (s) => out.push(s), err: (s) => err.push(s) });
+    return { code, out: out.join("\n"), err: err.join("\n") };
+  };
+  await t.step("digest prints pyhf's line", async () => {
+    const r = await run(["digest", path]);
+    assert.equal(r.code, 0);
+    assert.equal(r.out, `sha256:${PYHF_DIGEST}`);
+    assert.deepEqual(JSON.parse((await run(["digest", path, "-a", "md5", "--json"])).out), {
+      md5: digest(TEXT, "md5"),
+    });
+  });
+  await t.step("inspect, prune, rename, sort, combine", async () => {
+    assert.match((await run(["inspect", path])).out, /constrained_by_poisson/);
+    const pruned = JSON.parse((await run(["prune", path, "-t", "shapesys"])).out);
+    assert.deepEqual(pruned.channels[0].samples[1].modifiers, []);
+    const renamed = JSON.parse((await run(["rename", path, "-c", "singlechannel", "SR"])).out);
+    assert.equal(renamed.observations[0].name, "SR");
+    assert.equal(
+      JSON.parse((await run(["sort", path])).out).channels[0].samples[0].name,
+      "background",
+    );
+    const outer = JSON.parse((await run(["combine", path, path, "--join", "outer"])).out);
+    assert.equal(outer.channels.length, 1);
+  });
+  await t.step("errors: exit 1 with pyhf's reason, exit 2 on bad usage", async () => {
+    const clash = await run(["combine", path, path]);
+    assert.equal(clash.code, 1);
+    assert.match(clash.err, /channels in common with the same name: singlechannel/);
+    const bad = await run(["combine", path, path, "--join", "inner"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--join must be one of/);
+    assert.equal((await run(["prune", path, "--bogus"])).code, 2);
+    assert.match((await run(["prune", "--help"])).out, /zgrad prune WS.json/);
+  });
 });
