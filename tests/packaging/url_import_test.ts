@@ -90,3 +90,30 @@ Deno.test("packaging: zgrad imported by http:// URL from an empty folder", async
 Deno.test("packaging: zgrad imported by path from another folder, without --allow-read", async () => {
   await checkResult(await runFrom(ROOT, []));
 });
+
+Deno.test("packaging: deno bundle of { array, grad, jit } from a user's folder has no stats code", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "zgrad_bundle_" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/main.js`,
+      `import { array, grad, jit } from "${ROOT}mod.ts";\n` +
+        `console.log(jit(grad((x) => x.mul(x).sum()))(array([1, 2])).toString());\n`,
+    );
+    await Deno.writeTextFile(`${dir}/fit.js`, `export * from "${ROOT}stats.ts";\n`);
+    for (const [entry, out] of [["main.js", "main.bundle.js"], ["fit.js", "fit.bundle.js"]]) {
+      const r = await runDeno(["bundle", "--quiet", "-o", out, entry], dir);
+      assert.equal(r.code, 0, `deno bundle ${entry} failed:\n${r.stderr}`);
+    }
+    const core = await Deno.readTextFile(`${dir}/main.bundle.js`);
+    assert.ok(
+      !/zod|\bfromPyhf\b|stats\/workspace/.test(core),
+      "no zod or stats code in the bundle",
+    );
+    assert.ok(/\bfromPyhf\b/.test(await Deno.readTextFile(`${dir}/fit.bundle.js`)));
+    const run = await runDeno(["run", "main.bundle.js"], dir);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "[2., 4.]");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
