@@ -1,6 +1,8 @@
 /**
  * Parallel CPU kernels: a compiled kernel's outermost loop split across a small pool of workers
  * (`node:worker_threads`, one per extra core), synchronously from the caller's point of view.
+ * This is the main thread's side; the shared-memory protocol and the workers' loop are in
+ * `cpu_worker_loop.ts`, starting workers in `cpu_threads.ts`.
  *
  * Why this shape:
  *
@@ -39,26 +41,19 @@
  */
 import type { TypedArray } from "../core/dtype.ts";
 import { startWorker, threadsUnavailable } from "./cpu_threads.ts";
+import {
+  CTL,
+  type Job,
+  type KernelFn,
+  OUT_KIND,
+  type OutDesc,
+  runChunk,
+  sharedView,
+} from "./cpu_worker_loop.ts";
 import { reduceInit, type ReduceOp, reduceStep } from "./kernel_ir.ts";
 
-/**
- * A kernel function as generated: the whole loop nest, or with `lo`/`hi` only the iterations
- * `[lo, hi)` of the outermost loop.
- *
- * @example
- * ```ts
- * import type { KernelFn } from "./cpu_parallel.ts";
- * const double: KernelFn = (ins, outs, lo = 0, hi = ins[0].length) => {
- *   for (let i = lo; i < hi; i++) outs[0][i] = 2 * ins[0][i];
- * };
- * ```
- */
-export type KernelFn = (
-  ins: readonly TypedArray[],
-  outs: TypedArray[],
-  lo?: number,
-  hi?: number,
-) => void;
+// The kernel signature is defined with the protocol (workers call kernels too).
+export type { KernelFn };
 
 /**
  * Settings of the CPU worker pool, process-wide (read at every kernel call, so changing them takes
@@ -117,173 +112,13 @@ export function configureCpuParallel(c: Partial<CpuParallelConfig> = {}): CpuPar
   return before;
 }
 
-// --- Control block layout (Int32 slots).
-const GEN = 0; // job generation: odd while the main thread writes a job, even when it is ready
-const NEXT = 1; // next chunk to take
-const DONE = 2; // chunks finished
-const ACTIVE = 3; // workers inside a job
-const NCHUNKS = 4;
-const KID = 5; // kernel id (source cache key)
-const SRCLEN = 6; // bytes of source in the source area
-const NIN = 7;
-const NOUT = 8;
-const FROM = 9; // the job's range of the split loop
-const TO = 10;
-const FAILED = 11; // set by a worker whose chunk threw: the job's results are discarded
-const STARTED = 12; // workers that have received their buffers and entered the loop
-const DESC = 16; // descriptors: inputs (dtype, offset, length), outputs (dtype, offset, length, stride, kind)
-const STATS = 4096; // per-worker count of chunks run
-const MAX_WORKERS = 63;
-const CTL_INTS = STATS + MAX_WORKERS + 1;
+const { GEN, NEXT, DONE, ACTIVE, NCHUNKS, KID, SRCLEN, NIN, NOUT, FROM, TO, FAILED } = CTL;
+const { STARTED, DESC, STATS, MAX_WORKERS } = CTL;
+const { DIRECT, PARTIAL, TERMS } = OUT_KIND;
 const MAX_DESC = STATS - DESC;
 const SRC_BYTES = 1 << 20;
 /** Largest arena: Int32 byte offsets in the descriptors. */
 const ARENA_MAX = 2 ** 31 - 8;
-/** Output kinds in descriptors. */
-const DIRECT = 0, PARTIAL = 1, TERMS = 2;
-
-/**
- * A typed-array view of `dtype` over shared memory (worker side and main side agree on codes).
- *
- * @example
- * ```ts
- * import { sharedView } from "./cpu_parallel.ts";
- * const v = sharedView(new SharedArrayBuffer(16), 0, 0, 4); // Float32Array(4)
- * ```
- */
-export function sharedView(
-  buf: SharedArrayBuffer,
-  code: number,
-  offset: number,
-  length: number,
-): TypedArray {
-  switch (code) {
-    case 0:
-      return new Float32Array(buf, offset, length);
-    case 1:
-      return new Float64Array(buf, offset, length);
-    case 2:
-      return new Int32Array(buf, offset, length);
-    default:
-      return new Uint8Array(buf, offset, length);
-  }
-}
-
-/**
- * Runs one worker's share of published jobs forever (the body of `cpu_worker.ts`; exported so the
- * protocol lives in one file).
- *
- * @example
- * ```ts ignore
- * import { workerLoop } from "./cpu_parallel.ts";
- * import { CPU_HELPERS } from "./cpu_codegen.ts";
- * workerLoop(ctl, src, arena, 0, CPU_HELPERS); // never returns
- * ```
- */
-export function workerLoop(
-  ctlBuf: SharedArrayBuffer,
-  srcBuf: SharedArrayBuffer,
-  arena: SharedArrayBuffer,
-  index: number,
-  helpers: Record<string, unknown>,
-): never {
-  const ctl = new Int32Array(ctlBuf);
-  const src = new Uint8Array(srcBuf);
-  const cache = new Map<number, KernelFn>();
-  const decoder = new TextDecoder();
-  let seen = Atomics.load(ctl, GEN);
-  Atomics.add(ctl, STARTED, 1);
-  for (;;) {
-    Atomics.wait(ctl, GEN, seen);
-    const g = Atomics.load(ctl, GEN);
-    if (g === seen) continue;
-    seen = g;
-    if (g & 1) continue; // being written: wait for the next even generation
-    Atomics.add(ctl, ACTIVE, 1);
-    // Joined in time only if no newer job started meanwhile (the main thread waits for ACTIVE to
-    // drop to 0 before rewriting the descriptors, so this job's descriptors stay valid).
-    if (Atomics.load(ctl, GEN) === g) {
-      const kid = ctl[KID];
-      let fn = cache.get(kid);
-      if (!fn) {
-        // TextDecoder does not accept views of shared memory: copy the bytes first.
-        const text = decoder.decode(src.slice(0, ctl[SRCLEN]));
-        fn = new Function("H", text)(helpers) as KernelFn;
-        cache.set(kid, fn);
-      }
-      const job = readJob(ctl, arena);
-      let c: number;
-      while ((c = Atomics.add(ctl, NEXT, 1)) < job.n) {
-        // A chunk that throws must still count as done, or the main thread would wait forever;
-        // FAILED makes it discard the job and run the kernel on one thread instead.
-        try {
-          runChunk(fn, job, c);
-        } catch {
-          Atomics.store(ctl, FAILED, 1);
-        }
-        ctl[STATS + index]++;
-        if (Atomics.add(ctl, DONE, 1) + 1 === job.n) Atomics.notify(ctl, DONE);
-      }
-    }
-    Atomics.sub(ctl, ACTIVE, 1);
-    Atomics.notify(ctl, ACTIVE);
-  }
-}
-
-/** An output of a job: where it lives in the arena and how chunks address it. */
-interface OutDesc {
-  code: number;
-  offset: number;
-  /** Elements (TERMS: elements per iteration of the split loop). */
-  length: number;
-  /** Bytes between chunks (PARTIAL) or between iterations of the split loop (TERMS). */
-  stride: number;
-  kind: number;
-  /** The whole output (DIRECT). */
-  view: TypedArray | null;
-}
-
-interface Job {
-  n: number;
-  from: number;
-  to: number;
-  ins: TypedArray[];
-  outs: OutDesc[];
-  buf: SharedArrayBuffer;
-}
-
-function readJob(ctl: Int32Array, buf: SharedArrayBuffer): Job {
-  let p = DESC;
-  const ins: TypedArray[] = [];
-  for (let i = 0; i < ctl[NIN]; i++, p += 3) {
-    ins.push(sharedView(buf, ctl[p], ctl[p + 1], ctl[p + 2]));
-  }
-  const outs: OutDesc[] = [];
-  for (let j = 0; j < ctl[NOUT]; j++, p += 5) {
-    const [code, offset, length, stride, kind] = ctl.subarray(p, p + 5);
-    const view = kind === DIRECT ? sharedView(buf, code, offset, length) : null;
-    outs.push({ code, offset, length, stride, kind, view });
-  }
-  return { n: ctl[NCHUNKS], from: ctl[FROM], to: ctl[TO], ins, outs, buf };
-}
-
-/** Chunk `c` of `n` over `[from, to)`. */
-function chunkRange(c: number, n: number, from: number, to: number): [number, number] {
-  const e = to - from;
-  return [from + Math.floor((c * e) / n), from + Math.floor(((c + 1) * e) / n)];
-}
-
-function runChunk(fn: KernelFn, job: Job, c: number): void {
-  const [lo, hi] = chunkRange(c, job.n, job.from, job.to);
-  const outs = job.outs.map((o) =>
-    o.kind === DIRECT
-      ? o.view!
-      : o.kind === PARTIAL
-      ? sharedView(job.buf, o.code, o.offset + c * o.stride, o.length)
-      : sharedView(job.buf, o.code, o.offset + (lo - job.from) * o.stride, (hi - lo) * o.length)
-  );
-  fn(job.ins, outs, lo, hi);
-}
 
 // --- Main-thread side.
 
@@ -313,7 +148,7 @@ function getPool(threads: number): Pool | null {
   if (poolFailed !== null || threadsUnavailable() !== null) return null;
   if (!pool) {
     pool = {
-      ctl: new Int32Array(new SharedArrayBuffer(CTL_INTS * 4)),
+      ctl: new Int32Array(new SharedArrayBuffer(CTL.INTS * 4)),
       src: new Uint8Array(new SharedArrayBuffer(SRC_BYTES)),
       arena: new SharedArrayBuffer(1 << 16, { maxByteLength: ARENA_MAX }),
       workers: 0,

@@ -10,7 +10,7 @@
  * @module
  */
 import { CPU_HELPERS } from "./cpu_codegen.ts";
-import { workerLoop } from "./cpu_parallel.ts";
+import { workerLoop } from "./cpu_worker_loop.ts";
 import type { WorkerInit } from "./cpu_threads.ts";
 
 type Port = { once(event: "message", f: (m: WorkerInit) => void): void };

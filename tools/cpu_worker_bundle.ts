@@ -2,8 +2,8 @@
  * Builds `gpu/cpu_worker_source.ts`: `gpu/cpu_worker.ts` and everything it imports bundled into
  * one self-contained script (esbuild), which `gpu/cpu_threads.ts` starts workers from.
  *
- * Run `deno task build:worker` after changing anything a worker runs (`cpu_parallel.ts`'s
- * `workerLoop`, `cpu_codegen.ts`'s helpers, `core/special.ts`, ...);
+ * Run `deno task build:worker` after changing anything a worker runs (`cpu_worker_loop.ts`,
+ * the kernel helpers of `cpu_codegen.ts` and `kernel_ir.ts`, `core/special.ts`, ...);
  * `tests/packaging/worker_source_test.ts` fails while the checked-in copy is stale.
  *
  * @module
