@@ -25,3 +25,5 @@ export * as tree from "./tree.ts";
  * `jax.scipy.stats.norm`.
  */
 export * as norm from "./ops/norm.ts";
+/** `numpy.linalg` under its numpy names (`linalg.eigh`, `linalg.svd`, `linalg.qr`, ...). */
+export * as linalg from "./linalg.ts";

@@ -547,3 +547,4 @@ export function permutation(
   if (opts.independent || a.ndim === 1) return shuffle(k, a, axis);
   return np.take(a, shuffle(k, np.arange(a.shape[axis]), 0), axis);
 }
+export { poisson } from "./random_poisson.ts";

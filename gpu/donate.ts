@@ -46,3 +46,28 @@ export function donateArgs(
     }
   }
 }
+
+/**
+ * The validated set of `jit`'s `donateArgnums`: integers ≥ 0 that are not static positions.
+ *
+ * @example
+ * ```ts
+ * import { donatedPositions } from "./donate.ts";
+ * donatedPositions([0], new Set([1])); // Set { 0 }
+ * ```
+ */
+export function donatedPositions(
+  argnums: readonly number[] | undefined,
+  statics: ReadonlySet<number>,
+): Set<number> {
+  const donated = new Set(argnums ?? []);
+  for (const i of donated) {
+    if (!Number.isInteger(i) || i < 0 || statics.has(i)) {
+      throw new Error(
+        `jit: donateArgnums entry ${i} is not a position of a dynamic argument ` +
+          `(an integer ≥ 0 not in staticArgnums)`,
+      );
+    }
+  }
+  return donated;
+}

@@ -27,7 +27,7 @@ import { type TreeDef, treedefString, unflatten } from "../core/tree.ts";
 import { type CompileOptions, ProgramCache, programFor } from "./program.ts";
 import { defaultDevice } from "./device.ts";
 import { type CpuPoolStats, cpuPoolStats, describeCpuThreads } from "./cpu_parallel.ts";
-import { donateArgs } from "./donate.ts";
+import { donateArgs, donatedPositions } from "./donate.ts";
 import "./eager.ts"; // eager operations on device arrays run on their device
 import { compileWebGpuProgram, type WebGpuProgram } from "./webgpu/program.ts";
 
@@ -206,11 +206,7 @@ export interface Jitted {
 // deno-lint-ignore no-explicit-any
 export function jit(f: (...args: any[]) => unknown, opts: JitOptions = {}): Jitted {
   const statics = new Set(opts.staticArgnums ?? []);
-  const donated = new Set(opts.donateArgnums ?? []);
-  const both = [...donated].filter((i) => statics.has(i));
-  if (both.length) {
-    throw new Error(`jit: argument ${both[0]} is in both staticArgnums and donateArgnums`);
-  }
+  const donated = donatedPositions(opts.donateArgnums, statics);
   const cache = new Map<string, CacheEntry>();
   let traces = 0;
   const name = opts.name ?? (f.name || "fn");

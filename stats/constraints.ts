@@ -54,6 +54,8 @@ export class Constraints {
   readonly nAux: number;
   /** Names of the constrained parameters, in auxdata order. */
   readonly order: readonly string[];
+  /** The constraint of each auxiliary entry, in auxdata order. */
+  readonly kinds: readonly ("normal" | "poisson")[];
   readonly #dynamic: readonly DynamicConstraint[];
   readonly #parsAux = new Assembler(); // θ in aux order
   readonly #scale = new Assembler(); // 1 (normal) or τ (poisson) in aux order
@@ -79,10 +81,12 @@ export class Constraints {
       return !p.configured.has(field) && dyn ? dyn : null;
     };
     const order: string[] = [];
+    const kinds: ("normal" | "poisson")[] = [];
     let pos = 0;
     for (const p of paramsets) {
       if (p.kind === "unconstrained") continue;
       order.push(p.name);
+      for (let i = 0; i < p.n; i++) kinds.push(p.kind === "normal" ? "normal" : "poisson");
       this.#parsAux.take("pars", p.start, p.n);
       if (p.kind === "normal") {
         this.#normalPos.take("aux", pos, p.n);
@@ -109,6 +113,7 @@ export class Constraints {
     }
     this.nAux = pos;
     this.order = order;
+    this.kinds = kinds;
   }
 
   #sources(inputs: ModelInputs, extra: Record<string, Array>): Record<string, Array> {
@@ -127,6 +132,11 @@ export class Constraints {
   /** The nominal auxiliary data (pyhf's `config.auxdata`). */
   auxdata(inputs: ModelInputs): Array {
     return this.#auxdata.build(this.#auxdata.isConstant ? {} : this.#sources(inputs, {}));
+  }
+
+  /** σ of the normal constraints, in auxdata order of the `normal` entries of {@link kinds}. */
+  normalSigmas(inputs: ModelInputs): Array {
+    return this.#sigma.build(this.#sigma.isConstant ? {} : this.#sources(inputs, {}));
   }
 
   /** Σ log constraint terms for auxiliary data `aux`. */

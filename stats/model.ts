@@ -317,6 +317,15 @@ export class Model {
     }
     return out;
   }
+  /**
+   * How each auxiliary entry is constrained, for sampling (pyhf's `make_pdf(pars).sample()`):
+   * `"normal"` entries are drawn from N(θ, σ) (σ in `sigmas`, in the order of the normal entries),
+   * `"poisson"` entries from Poisson(γτ); their means are {@link expectedAux}.
+   */
+  auxConstraints(): { kinds: readonly ("normal" | "poisson")[]; sigmas: Array } {
+    const c = this.#s.constraints;
+    return { kinds: c.kinds, sigmas: c.normalSigmas(this.inputs) };
+  }
   /** The nominal auxiliary data (pyhf's `config.auxdata`). */
   get auxdata(): Array {
     return this.#s.constraints.auxdata(this.inputs);

@@ -10,6 +10,23 @@
 const EPS = 2 ** -52;
 const MAX_SWEEPS = 60;
 
+/** Rotates columns p and q of the rows×cols matrix `x`: (x_p, x_q) ← (c x_p − s x_q, s x_p + c x_q). */
+function rotateColumns(
+  x: Float64Array,
+  rows: number,
+  cols: number,
+  p: number,
+  q: number,
+  c: number,
+  s: number,
+): void {
+  for (let k = 0; k < rows; k++) {
+    const xp = x[k * cols + p], xq = x[k * cols + q];
+    x[k * cols + p] = c * xp - s * xq;
+    x[k * cols + q] = s * xp + c * xq;
+  }
+}
+
 /**
  * Eigen-decomposition of the symmetric n×n `a` (copied): eigenvalues ascending, eigenvectors as
  * the columns of `v`, each with its largest-magnitude entry positive (a deterministic sign).
@@ -40,22 +57,14 @@ export function jacobiEigh(a0: Float64Array, n: number): { w: Float64Array; v: F
         const theta = (aqq - app) / (2 * apq);
         const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
         const c = 1 / Math.sqrt(t * t + 1), s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = a[k * n + p], akq = a[k * n + q];
-          a[k * n + p] = c * akp - s * akq;
-          a[k * n + q] = s * akp + c * akq;
-        }
+        rotateColumns(a, n, n, p, q, c, s);
         for (let k = 0; k < n; k++) {
           const apk = a[p * n + k], aqk = a[q * n + k];
           a[p * n + k] = c * apk - s * aqk;
           a[q * n + k] = s * apk + c * aqk;
         }
         a[p * n + q] = a[q * n + p] = 0;
-        for (let k = 0; k < n; k++) {
-          const vkp = v[k * n + p], vkq = v[k * n + q];
-          v[k * n + p] = c * vkp - s * vkq;
-          v[k * n + q] = s * vkp + c * vkq;
-        }
+        rotateColumns(v, n, n, p, q, c, s);
       }
     }
   }
@@ -149,16 +158,8 @@ export function jacobiSvdTall(a: Float64Array, m: number, n: number, full: boole
         const zeta = (beta - alpha) / (2 * gamma);
         const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
         const c = 1 / Math.sqrt(1 + t * t), s = c * t;
-        for (let i = 0; i < m; i++) {
-          const up = u[i * n + p], uq = u[i * n + q];
-          u[i * n + p] = c * up - s * uq;
-          u[i * n + q] = s * up + c * uq;
-        }
-        for (let i = 0; i < n; i++) {
-          const vp = v[i * n + p], vq = v[i * n + q];
-          v[i * n + p] = c * vp - s * vq;
-          v[i * n + q] = s * vp + c * vq;
-        }
+        rotateColumns(u, m, n, p, q, c, s);
+        rotateColumns(v, n, n, p, q, c, s);
       }
     }
     if (!rotated) break;

@@ -366,10 +366,13 @@ export class WebGpuStorage implements DeviceStorage {
   /** Always `"webgpu"`. */
   readonly device = "webgpu";
   #buffer: GPUBuffer | null;
-  /** Pending producer (null when the data is already being computed by submitted work). */
+  /**
+   * Pending producer (null when the data is already being computed by submitted work, and once
+   * the producer succeeded; a failed producer stays, for reads to report).
+   */
   ready: Promise<void> | null;
   /** Pending consumers that have not submitted their reads of the buffer yet. */
-  #readers: Promise<unknown> | null = null;
+  #readers = new Set<Promise<void>>();
 
   /** Takes ownership of `buffer` holding `size` elements of `dtype`. */
   constructor(
@@ -380,6 +383,9 @@ export class WebGpuStorage implements DeviceStorage {
   ) {
     this.#buffer = buffer;
     this.ready = ready;
+    ready?.then(() => {
+      if (this.ready === ready) this.ready = null;
+    }, () => {});
   }
   /** Bytes of the data on the device. */
   get byteSize(): number {
@@ -393,20 +399,27 @@ export class WebGpuStorage implements DeviceStorage {
   /** Waits for the producer, then reads the elements back. */
   async read(): Promise<TypedArray> {
     if (this.ready) await this.ready;
-    const bytes = await readBuffer(this.buffer, this.byteSize);
+    const reading = readBuffer(this.buffer, this.byteSize);
+    this.holdUntil(reading); // the copy is encoded later: a dispose() meanwhile must wait for it
+    const bytes = await reading;
     checkDeviceError();
     return fromDeviceLayout(bytes, this.dtype, this.size);
   }
   /** Keeps the buffer out of the pool until `reader` settles (a program that reads it later). */
   holdUntil(reader: Promise<unknown>): void {
-    this.#readers = this.#readers ? Promise.allSettled([this.#readers, reader]) : reader;
+    // Held as a promise of nothing: the value of a read must not stay referenced by the storage.
+    const held: Promise<void> = reader.then(() => {}, () => {}).then(() => {
+      this.#readers.delete(held);
+    });
+    this.#readers.add(held);
   }
   /** Returns the buffer to the pool (after the producer and the pending readers finished). */
   free(): void {
     const b = this.#buffer;
     if (!b) return;
     this.#buffer = null;
-    const pending = [this.ready, this.#readers].filter((p) => p !== null);
+    const pending = [...this.#readers, ...(this.ready ? [this.ready] : [])];
+    // Released at once when nothing is pending, so a synchronous loop reuses it.
     if (pending.length) Promise.allSettled(pending).then(() => releaseBuffer(b));
     else releaseBuffer(b);
   }

@@ -206,6 +206,16 @@ const PRELUDE: Record<string, { deps: string[]; code: string }> = {
   return sign(x) * (e - 0.25f / e);
 }`,
   },
+  // arcsin/arccos through atan2 (llvmpipe's asin is off by 4e-4 near ±1); √((1−x)(1+x)) is
+  // accurate near ±1 and NaN outside [−1, 1].
+  z_asin: {
+    deps: [],
+    code: `fn z_asin(x: f32) -> f32 { return atan2(x, sqrt((1.0f - x) * (1.0f + x))); }`,
+  },
+  z_acos: {
+    deps: [],
+    code: `fn z_acos(x: f32) -> f32 { return atan2(sqrt((1.0f - x) * (1.0f + x)), x); }`,
+  },
   z_cosh: {
     deps: [],
     code: `fn z_cosh(x: f32) -> f32 {
@@ -431,14 +441,14 @@ function renderOp(
     case "cos":
     case "tan":
     case "atan":
-    case "asin":
-    case "acos":
     case "log2":
       return `${op}(${a[0]})`;
     case "log10":
       return `(log2(${a[0]}) * 0.30102999566f)`;
     case "sinh":
     case "cosh":
+    case "asin":
+    case "acos":
       return `${use(`z_${op}`)}(${a[0]})`;
     case "atan2":
       return `atan2(${a[0]}, ${a[1]})`;

@@ -89,6 +89,18 @@ Deno.test({
       ["lgamma", (x) => np.lgamma(x), lin(0.05, 30), SPECIAL],
       ["digamma", (x) => np.digamma(x), lin(0.1, 30), SPECIAL],
       ["trigamma", (x) => bind1(P.trigamma, [x]), lin(0.1, 30), SPECIAL],
+      ["tan", (x) => np.tan(x), lin(-1.4, 1.4), ELEMENTARY],
+      ["arctan", (x) => np.arctan(x), lin(-50, 50), ELEMENTARY],
+      [
+        "arcsin/arccos",
+        (x) => np.arcsin(x).add(np.arccos(x.mul(0.5))),
+        lin(-0.95, 0.95),
+        ELEMENTARY,
+      ],
+      ["sinh", (x) => np.sinh(x), lin(-20, 20), ELEMENTARY],
+      ["cosh", (x) => np.cosh(x), lin(-20, 20), ELEMENTARY],
+      ["log2/log10", (x) => np.log2(x).add(np.log10(x.mul(3))), lin(1e-3, 1e4), ELEMENTARY],
+      ["arctan2", (x) => np.arctan2(x, x.mul(0.7).sub(1)), lin(-5, 5), ELEMENTARY],
     ];
     for (const [name, f, xs, tol] of cases) {
       await t.step(name, async () => {

@@ -1,0 +1,286 @@
+/**
+ * Toy-based hypothesis tests: pyhf's `ToyCalculator` (`calctype="toybased"`). Pseudo-experiments
+ * are drawn from the model with zgrad's PRNG (main counts Poisson, auxiliary data from each
+ * constraint), the test statistic is computed on every toy, and p-values are tail fractions of
+ * the two empirical distributions:
+ *
+ * - signal-plus-background toys at the suggested initial parameters with the POI at the tested μ;
+ * - background-only toys with the POI at 0 (at 1 for q0, whose "signal" hypothesis is μ = 0);
+ * - CLsb = #(q_sb ≥ q_obs)/n, CLb = #(q_b ≥ q_obs)/n, CLs = CLsb/CLb;
+ * - the expected band: the p-values of every background-only toy's statistic, at the normal
+ *   percentiles of −2σ … +2σ (numpy's linear-interpolation percentiles).
+ *
+ * Same seed, same numbers: toys are drawn from `random.key(seed)` (split per hypothesis).
+ *
+ * @module
+ */
+import { Array, array, concatenate, where } from "../core/mod.ts";
+import * as random from "../core/random.ts";
+import type { ArrayLike } from "../core/mod.ts";
+import type { AsymptoticTestStat } from "./asymptotics.ts";
+import { FitError, type FitOptions } from "./fit.ts";
+import type { Model } from "./model.ts";
+import { testStatistic, type TestStatName } from "./teststat.ts";
+
+/** Options of {@link ToyCalculator} and {@link toyHypotest}. */
+export interface ToyOptions extends FitOptions {
+  /** `"qtilde"` (default), `"q"` or `"q0"`. */
+  testStat?: AsymptoticTestStat;
+  /** Toys per hypothesis (default 2000, as pyhf). */
+  ntoys?: number;
+  /** Seed of the toys (default 0). */
+  seed?: number;
+  /** Called after each toy's statistic with (done, total) — for progress bars. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The two empirical test-statistic distributions of one tested μ. */
+export interface ToyDistributions {
+  /** The tested POI value. */
+  poiValue: number;
+  /** Statistics of the signal-plus-background toys. */
+  signalPlusBackground: Float64Array;
+  /** Statistics of the background-only toys. */
+  backgroundOnly: Float64Array;
+  /** Toys whose fits did not converge (kept, as pyhf keeps them). */
+  failedFits: number;
+}
+
+/** CLsb, CLb and CLs. */
+export interface ToyPvalues {
+  /** p-value of the signal-plus-background hypothesis (for q0: p0). */
+  clsb: number;
+  /** p-value of the background-only hypothesis. */
+  clb: number;
+  /** CLsb / CLb. */
+  cls: number;
+}
+
+/** The result of {@link toyHypotest}, shaped like the asymptotic `hypotest`'s. */
+export interface ToyHypotestResult extends ToyPvalues {
+  /** The test statistic on the data. */
+  q: number;
+  /** Expected band, ascending (−2σ … +2σ), of CLs (of p0 for q0). */
+  clsExpectedSet: number[];
+  /** Median expected value. */
+  clsExpected: number;
+  /** The toy distributions. */
+  distributions: ToyDistributions;
+  /** Whether every fit (observed and toys) converged. */
+  converged: boolean;
+  /** Warnings (non-converged fits). */
+  warnings: string[];
+}
+
+const STAT_NAME: Record<AsymptoticTestStat, TestStatName> = {
+  qtilde: "qmutilde",
+  q: "qmu",
+  q0: "q0",
+};
+
+/** Normal percentiles of −2σ, −1σ, 0, +1σ, +2σ (pyhf's `normal_percentiles`). */
+const NORMAL_PERCENTILES = [2.27501319, 15.86552539, 50.0, 84.13447461, 97.72498681];
+
+/**
+ * `ntoys` pseudo-experiments of `model` at parameters `pars` (`[ntoys, nMain + nAux]`, float64):
+ * main counts ~ Poisson(expected main data), normal auxiliary data ~ N(θ, σ), Poisson auxiliary
+ * data ~ Poisson(γτ) — pyhf's `model.make_pdf(pars).sample((ntoys,))`.
+ *
+ * @example
+ * ```ts ignore
+ * import { random } from "../mod.ts";
+ * import { sampleToys } from "./toys.ts";
+ * const toys = sampleToys(model, model.suggestedInit, 1000, random.key(0)); // [1000, N]
+ * ```
+ */
+export function sampleToys(
+  model: Model,
+  pars: ArrayLike | readonly number[],
+  ntoys: number,
+  key: Array,
+): Array {
+  if (!Number.isInteger(ntoys) || ntoys < 1) {
+    throw new RangeError(`sampleToys: ntoys must be a positive integer, got ${ntoys}`);
+  }
+  const p = pars instanceof Array ? pars : array(pars as number[], "float64");
+  const [kMain, kPois, kNorm] = [0, 1, 2].map((i) => random.split(key, 3).slice(i));
+  const main = random.poisson(kMain, model.expectedMain(p), [ntoys, model.nMain])
+    .astype("float64");
+  if (model.nAux === 0) return main;
+  const { kinds, sigmas } = model.auxConstraints();
+  const mean = model.expectedAux(p);
+  const isPoisson = array(kinds.map((k) => k === "poisson"), "bool");
+  // σ per aux entry (1 where the entry is Poisson; those draws are discarded).
+  const sig: number[] = [];
+  let j = 0;
+  const sv = sigmas.dataSync();
+  for (const k of kinds) sig.push(k === "normal" ? sv[j++] : 1);
+  const normal = random.normal(kNorm, [ntoys, model.nAux], { dtype: "float64" })
+    .mul(array(sig, "float64")).add(mean);
+  const pois = random.poisson(kPois, where(isPoisson, mean, 0), [ntoys, model.nAux])
+    .astype("float64");
+  return concatenate([main, where(isPoisson, pois, normal)], 1);
+}
+
+/** numpy's `percentile(values, q)` with linear interpolation. */
+function percentile(sortedValues: Float64Array, q: number): number {
+  const n = sortedValues.length;
+  const pos = (q / 100) * (n - 1);
+  const lo = Math.floor(pos), hi = Math.min(lo + 1, n - 1);
+  return sortedValues[lo] + (pos - lo) * (sortedValues[hi] - sortedValues[lo]);
+}
+
+/** Fraction of `samples` ≥ `value` (pyhf's `EmpiricalDistribution.pvalue`). */
+function tail(samples: Float64Array, value: number): number {
+  let k = 0;
+  for (const s of samples) if (s >= value) k++;
+  return k / samples.length;
+}
+
+/**
+ * pyhf's `ToyCalculator`: toy distributions of the test statistic, p-values and expected bands.
+ *
+ * @example
+ * ```ts ignore
+ * import { ToyCalculator } from "./toys.ts";
+ * const calc = new ToyCalculator(model.observed, model, { ntoys: 500, seed: 1 });
+ * const d = calc.distributions(1);
+ * console.log(calc.pvalues(calc.teststatistic(1), d).cls, calc.expectedPvalues(d));
+ * ```
+ */
+export class ToyCalculator {
+  readonly #data: ArrayLike;
+  readonly #model: Model;
+  readonly #opts: ToyOptions;
+  readonly testStat: AsymptoticTestStat;
+  readonly ntoys: number;
+  readonly #warnings: string[] = [];
+  #converged = true;
+
+  /** @param data observed data (main + aux) @param model the model @param opts toys and fits */
+  constructor(data: ArrayLike, model: Model, opts: ToyOptions = {}) {
+    if (model.poiIndex === null) throw new Error("ToyCalculator: the model has no POI");
+    this.#data = data;
+    this.#model = model;
+    this.#opts = opts;
+    this.testStat = opts.testStat ?? "qtilde";
+    if (!(this.testStat in STAT_NAME)) {
+      throw new RangeError(
+        `ToyCalculator: testStat must be "qtilde", "q" or "q0", got ${
+          JSON.stringify(this.testStat)
+        }`,
+      );
+    }
+    this.ntoys = opts.ntoys ?? 2000;
+    if (!Number.isInteger(this.ntoys) || this.ntoys < 1) {
+      throw new RangeError(`ToyCalculator: ntoys must be a positive integer, got ${this.ntoys}`);
+    }
+  }
+
+  /** Warnings of the fits so far. */
+  get warnings(): string[] {
+    return [...this.#warnings];
+  }
+  /** Whether every fit so far converged. */
+  get converged(): boolean {
+    return this.#converged;
+  }
+
+  #fitOptions(): FitOptions {
+    const { testStat: _t, ntoys: _n, seed: _s, onProgress: _p, ...fit } = this.#opts;
+    return fit;
+  }
+
+  #stat(poi: number, data: ArrayLike): number {
+    const d = testStatistic(STAT_NAME[this.testStat], poi, data, this.#model, this.#fitOptions());
+    if (!d.converged) {
+      this.#converged = false;
+      if (this.#opts.strict) {
+        throw new FitError(d.freeFit.converged ? d.fixedFit : d.freeFit);
+      }
+      if (this.#warnings.length < 20) this.#warnings.push(...d.warnings);
+    }
+    return d.value;
+  }
+
+  /** The test statistic on the observed data at POI = `poi`. */
+  teststatistic(poi: number): number {
+    return this.#stat(poi, this.#data);
+  }
+
+  /** Toy distributions of the statistic under μ = `poi` and under the background-only hypothesis. */
+  distributions(poi: number): ToyDistributions {
+    const m = this.#model, ip = m.poiIndex!;
+    const at = (mu: number) => m.suggestedInit.map((v, i) => (i === ip ? mu : v));
+    const key = random.key(this.#opts.seed ?? 0);
+    const [kSb, kB] = [0, 1].map((i) => random.split(key, 2).slice(i));
+    const bPoi = this.testStat === "q0" ? 1 : 0;
+    const total = 2 * this.ntoys;
+    let done = 0, failed = 0;
+    const run = (toys: Array) => {
+      const out = new Float64Array(this.ntoys);
+      for (let t = 0; t < this.ntoys; t++) {
+        const before = this.#converged;
+        this.#converged = true;
+        out[t] = this.#stat(poi, toys.slice(t));
+        if (!this.#converged) failed++;
+        this.#converged &&= before;
+        this.#opts.onProgress?.(++done, total);
+      }
+      return out;
+    };
+    const signalPlusBackground = run(sampleToys(m, at(poi), this.ntoys, kSb));
+    const backgroundOnly = run(sampleToys(m, at(bPoi), this.ntoys, kB));
+    return { poiValue: poi, signalPlusBackground, backgroundOnly, failedFits: failed };
+  }
+
+  /** CLsb, CLb and CLs of statistic `q` under the two distributions. */
+  pvalues(q: number, d: ToyDistributions): ToyPvalues {
+    const clsb = tail(d.signalPlusBackground, q), clb = tail(d.backgroundOnly, q);
+    return { clsb, clb, cls: clsb / clb };
+  }
+
+  /**
+   * Expected p-values (`"cls"`, or `"clsb"`/`"clb"`): the p-values of each background-only toy's
+   * statistic, at the −2σ … +2σ normal percentiles (ascending).
+   */
+  expectedPvalues(d: ToyDistributions, which: keyof ToyPvalues = "cls"): number[] {
+    const ps = Float64Array.from(d.backgroundOnly, (q) => this.pvalues(q, d)[which]).sort();
+    return NORMAL_PERCENTILES.map((q) => percentile(ps, q));
+  }
+}
+
+/**
+ * pyhf's `hypotest(poi, data, model, calctype="toybased")`: CLs (CLsb, CLb) from toys, and the
+ * expected band. For `testStat: "q0"` the values are p0's, as the asymptotic `hypotest` reports.
+ *
+ * @example
+ * ```ts ignore
+ * import { toyHypotest } from "./toys.ts";
+ * const r = toyHypotest(1, model.observed, model, { ntoys: 1000, seed: 0 });
+ * console.log(r.cls, r.clsExpectedSet);
+ * ```
+ */
+export function toyHypotest(
+  poiValue: number,
+  data: ArrayLike,
+  model: Model,
+  opts: ToyOptions = {},
+): ToyHypotestResult {
+  const calc = new ToyCalculator(data, model, opts);
+  const q = calc.teststatistic(poiValue);
+  const d = calc.distributions(poiValue);
+  const p = calc.pvalues(q, d);
+  const isQ0 = calc.testStat === "q0";
+  const band = calc.expectedPvalues(d, isQ0 ? "clsb" : "cls");
+  return {
+    ...p,
+    cls: isQ0 ? p.clsb : p.cls,
+    q,
+    clsExpectedSet: band,
+    clsExpected: band[2],
+    distributions: d,
+    converged: calc.converged,
+    warnings: calc.warnings,
+  };
+}
