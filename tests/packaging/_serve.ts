@@ -39,25 +39,19 @@ export function serveFolder(
 export const DENO: string = Deno.execPath();
 
 /**
- * Runs `deno <args>` in `cwd` and returns its exit code and output. The environment keeps only
- * what Deno needs to find its cache, so the subprocess sees no config of this repository.
+ * Runs `deno <args>` in `cwd` and returns its exit code and output; kills it after `timeoutMs`.
+ * Deno reads the configuration of `cwd`: a user's empty folder has none, so there the
+ * subprocess sees nothing of this repository's deno.json.
  */
 export async function runDeno(
   args: string[],
   cwd: string,
   timeoutMs = 120_000,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const keep = ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME", "NPM_CONFIG_REGISTRY", "TMPDIR"];
-  const env: Record<string, string> = { NO_COLOR: "1" };
-  for (const k of keep) {
-    const v = Deno.env.get(k);
-    if (v !== undefined) env[k] = v;
-  }
   const out = await new Deno.Command(DENO, {
     args,
     cwd,
-    env,
-    clearEnv: true,
+    env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
