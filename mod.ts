@@ -1,7 +1,8 @@
 /**
  * zgrad: a JAX-style functional autodiff framework for Deno — arrays with a numpy-style API,
- * composable transforms (grad, vmap, jit, customVjp, customRoot, ...), and a differentiable
- * statistics layer for particle-physics analyses.
+ * composable transforms (grad, vmap, jit, customVjp, customRoot, ...) compiled to fused JavaScript
+ * kernels (worker threads) or WebGPU. The differentiable statistics layer for particle-physics
+ * analyses is the separate `./stats` entry (`stats.ts`).
  *
  * @example
  * ```ts
@@ -42,7 +43,12 @@ export {
   setDefaultDevice,
 } from "./gpu/device.ts";
 export type { WebGpuContext, WebGpuLimits } from "./gpu/webgpu/device.ts";
-export { configureCpuParallel, type CpuParallelConfig } from "./gpu/cpu_parallel.ts";
+export {
+  configureCpuParallel,
+  type CpuParallelConfig,
+  type CpuPoolStats,
+  cpuPoolStats,
+} from "./gpu/cpu_parallel.ts";
 export {
   customJvp,
   type CustomJvpFunction,
@@ -58,5 +64,5 @@ export {
   type GradCheckMode,
 } from "./ad/check_grads.ts";
 export * as random from "./core/random.ts";
-/** The statistics layer (pyhf-compatible models, fits, relaxed-style hist/cut/significance). */
-export * as stats from "./stats/mod.ts";
+// The statistics layer is the package's `./stats` entry (stats.ts), not re-exported here: the
+// core entry stays free of it and of its dependency (zod).

@@ -1,6 +1,8 @@
 /**
  * Parallel CPU kernels: a compiled kernel's outermost loop split across a small pool of workers
  * (`node:worker_threads`, one per extra core), synchronously from the caller's point of view.
+ * This is the main thread's side; the shared-memory protocol and the workers' loop are in
+ * `cpu_worker_loop.ts`, starting workers in `cpu_threads.ts`.
  *
  * Why this shape:
  *
@@ -27,35 +29,31 @@
  * - **Never keeps the process alive.** Workers are `unref`'d and need no cleanup: processes and
  *   `deno test` exit with them parked in `Atomics.wait` (and the test sanitizers see no pending
  *   op, since no message listener remains on the main thread after start-up).
- * - **Optional.** Where workers cannot start (no `node:worker_threads`, or no read permission
- *   for the worker module under Deno), the first attempt fails quietly and every kernel runs on
- *   one thread. On a machine whose other cores are busy, splitting gains nothing and the copies
+ * - **Starts wherever it can.** Workers run a bundled copy of `cpu_worker.ts` from a `data:` or
+ *   `blob:` URL (`cpu_threads.ts`), so they start when zgrad is imported by `https://` URL,
+ *   without `--allow-read`, or from a bundle. Where they cannot (no `SharedArrayBuffer`: a
+ *   browser page that is not cross-origin isolated; a browser's main thread, which may not block)
+ *   every kernel quietly runs on one thread, and {@link cpuPoolStats} (`inspect()`,
+ *   `memoryStats()`) says why. On a machine whose other cores are busy, splitting gains nothing and the copies
  *   (and, for exact sums, the stored terms) cost up to ~20%: `configureCpuParallel({ threads: 1 })`.
  *
  * @module
  */
-import type { Worker } from "node:worker_threads";
 import type { TypedArray } from "../core/dtype.ts";
+import { startWorker, threadsUnavailable } from "./cpu_threads.ts";
+import {
+  CTL,
+  type Job,
+  type KernelFn,
+  OUT_KIND,
+  type OutDesc,
+  runChunk,
+  sharedView,
+} from "./cpu_worker_loop.ts";
 import { reduceInit, type ReduceOp, reduceStep } from "./kernel_ir.ts";
 
-/**
- * A kernel function as generated: the whole loop nest, or with `lo`/`hi` only the iterations
- * `[lo, hi)` of the outermost loop.
- *
- * @example
- * ```ts
- * import type { KernelFn } from "./cpu_parallel.ts";
- * const double: KernelFn = (ins, outs, lo = 0, hi = ins[0].length) => {
- *   for (let i = lo; i < hi; i++) outs[0][i] = 2 * ins[0][i];
- * };
- * ```
- */
-export type KernelFn = (
-  ins: readonly TypedArray[],
-  outs: TypedArray[],
-  lo?: number,
-  hi?: number,
-) => void;
+// The kernel signature is defined with the protocol (workers call kernels too).
+export type { KernelFn };
 
 /**
  * Settings of the CPU worker pool, process-wide (read at every kernel call, so changing them takes
@@ -114,256 +112,152 @@ export function configureCpuParallel(c: Partial<CpuParallelConfig> = {}): CpuPar
   return before;
 }
 
-// --- Control block layout (Int32 slots).
-const GEN = 0; // job generation: odd while the main thread writes a job, even when it is ready
-const NEXT = 1; // next chunk to take
-const DONE = 2; // chunks finished
-const ACTIVE = 3; // workers inside a job
-const NCHUNKS = 4;
-const KID = 5; // kernel id (source cache key)
-const SRCLEN = 6; // bytes of source in the source area
-const NIN = 7;
-const NOUT = 8;
-const FROM = 9; // the job's range of the split loop
-const TO = 10;
-const FAILED = 11; // set by a worker whose chunk threw: the job's results are discarded
-const DESC = 16; // descriptors: inputs (dtype, offset, length), outputs (dtype, offset, length, stride, kind)
-const STATS = 4096; // per-worker count of chunks run
-const CTL_INTS = STATS + 64;
+const { GEN, NEXT, DONE, ACTIVE, NCHUNKS, KID, SRCLEN, NIN, NOUT, FROM, TO, FAILED } = CTL;
+const { STARTED, DESC, STATS, MAX_WORKERS } = CTL;
+const { DIRECT, PARTIAL, TERMS } = OUT_KIND;
 const MAX_DESC = STATS - DESC;
 const SRC_BYTES = 1 << 20;
 /** Largest arena: Int32 byte offsets in the descriptors. */
 const ARENA_MAX = 2 ** 31 - 8;
-/** Output kinds in descriptors. */
-const DIRECT = 0, PARTIAL = 1, TERMS = 2;
-
-/**
- * A typed-array view of `dtype` over shared memory (worker side and main side agree on codes).
- *
- * @example
- * ```ts
- * import { sharedView } from "./cpu_parallel.ts";
- * const v = sharedView(new SharedArrayBuffer(16), 0, 0, 4); // Float32Array(4)
- * ```
- */
-export function sharedView(
-  buf: SharedArrayBuffer,
-  code: number,
-  offset: number,
-  length: number,
-): TypedArray {
-  switch (code) {
-    case 0:
-      return new Float32Array(buf, offset, length);
-    case 1:
-      return new Float64Array(buf, offset, length);
-    case 2:
-      return new Int32Array(buf, offset, length);
-    default:
-      return new Uint8Array(buf, offset, length);
-  }
-}
-
-/**
- * Runs one worker's share of published jobs forever (the body of `cpu_worker.ts`; exported so the
- * protocol lives in one file).
- *
- * @example
- * ```ts ignore
- * import { workerLoop } from "./cpu_parallel.ts";
- * import { CPU_HELPERS } from "./cpu_codegen.ts";
- * workerLoop(ctl, src, arena, 0, CPU_HELPERS); // never returns
- * ```
- */
-export function workerLoop(
-  ctlBuf: SharedArrayBuffer,
-  srcBuf: SharedArrayBuffer,
-  arena: SharedArrayBuffer,
-  index: number,
-  helpers: Record<string, unknown>,
-): never {
-  const ctl = new Int32Array(ctlBuf);
-  const src = new Uint8Array(srcBuf);
-  const cache = new Map<number, KernelFn>();
-  const decoder = new TextDecoder();
-  let seen = Atomics.load(ctl, GEN);
-  for (;;) {
-    Atomics.wait(ctl, GEN, seen);
-    const g = Atomics.load(ctl, GEN);
-    if (g === seen) continue;
-    seen = g;
-    if (g & 1) continue; // being written: wait for the next even generation
-    Atomics.add(ctl, ACTIVE, 1);
-    // Joined in time only if no newer job started meanwhile (the main thread waits for ACTIVE to
-    // drop to 0 before rewriting the descriptors, so this job's descriptors stay valid).
-    if (Atomics.load(ctl, GEN) === g) {
-      const kid = ctl[KID];
-      let fn = cache.get(kid);
-      if (!fn) {
-        // TextDecoder does not accept views of shared memory: copy the bytes first.
-        const text = decoder.decode(src.slice(0, ctl[SRCLEN]));
-        fn = new Function("H", text)(helpers) as KernelFn;
-        cache.set(kid, fn);
-      }
-      const job = readJob(ctl, arena);
-      let c: number;
-      while ((c = Atomics.add(ctl, NEXT, 1)) < job.n) {
-        // A chunk that throws must still count as done, or the main thread would wait forever;
-        // FAILED makes it discard the job and run the kernel on one thread instead.
-        try {
-          runChunk(fn, job, c);
-        } catch {
-          Atomics.store(ctl, FAILED, 1);
-        }
-        ctl[STATS + index]++;
-        if (Atomics.add(ctl, DONE, 1) + 1 === job.n) Atomics.notify(ctl, DONE);
-      }
-    }
-    Atomics.sub(ctl, ACTIVE, 1);
-    Atomics.notify(ctl, ACTIVE);
-  }
-}
-
-/** An output of a job: where it lives in the arena and how chunks address it. */
-interface OutDesc {
-  code: number;
-  offset: number;
-  /** Elements (TERMS: elements per iteration of the split loop). */
-  length: number;
-  /** Bytes between chunks (PARTIAL) or between iterations of the split loop (TERMS). */
-  stride: number;
-  kind: number;
-  /** The whole output (DIRECT). */
-  view: TypedArray | null;
-}
-
-interface Job {
-  n: number;
-  from: number;
-  to: number;
-  ins: TypedArray[];
-  outs: OutDesc[];
-  buf: SharedArrayBuffer;
-}
-
-function readJob(ctl: Int32Array, buf: SharedArrayBuffer): Job {
-  let p = DESC;
-  const ins: TypedArray[] = [];
-  for (let i = 0; i < ctl[NIN]; i++, p += 3) {
-    ins.push(sharedView(buf, ctl[p], ctl[p + 1], ctl[p + 2]));
-  }
-  const outs: OutDesc[] = [];
-  for (let j = 0; j < ctl[NOUT]; j++, p += 5) {
-    const [code, offset, length, stride, kind] = ctl.subarray(p, p + 5);
-    const view = kind === DIRECT ? sharedView(buf, code, offset, length) : null;
-    outs.push({ code, offset, length, stride, kind, view });
-  }
-  return { n: ctl[NCHUNKS], from: ctl[FROM], to: ctl[TO], ins, outs, buf };
-}
-
-/** Chunk `c` of `n` over `[from, to)`. */
-function chunkRange(c: number, n: number, from: number, to: number): [number, number] {
-  const e = to - from;
-  return [from + Math.floor((c * e) / n), from + Math.floor(((c + 1) * e) / n)];
-}
-
-function runChunk(fn: KernelFn, job: Job, c: number): void {
-  const [lo, hi] = chunkRange(c, job.n, job.from, job.to);
-  const outs = job.outs.map((o) =>
-    o.kind === DIRECT
-      ? o.view!
-      : o.kind === PARTIAL
-      ? sharedView(job.buf, o.code, o.offset + c * o.stride, o.length)
-      : sharedView(job.buf, o.code, o.offset + (lo - job.from) * o.stride, (hi - lo) * o.length)
-  );
-  fn(job.ins, outs, lo, hi);
-}
 
 // --- Main-thread side.
 
 interface Pool {
-  ctl: Int32Array;
-  src: Uint8Array;
+  ctl: Int32Array<SharedArrayBuffer>;
+  src: Uint8Array<SharedArrayBuffer>;
   arena: SharedArrayBuffer;
-  workers: Worker[];
+  /** Workers created (running, starting, or failed). */
+  workers: number;
+  /** Most workers the pool may have (lowered when creating one failed). */
+  limit: number;
   /** Kernel id whose source is in the source area. */
   srcKid: number;
   jobs: number;
+  /** Workers that reported an error (their script failed), and the last such error. */
+  failed: number;
+  error: string | null;
 }
 
 let pool: Pool | null = null;
-let poolFailed = false;
+/** Why the pool cannot be used (set once workers turned out unable to start). */
+let poolFailed: string | null = null;
 const encoder = new TextEncoder();
-
-/**
- * `node:worker_threads`' Worker, looked up when first needed rather than imported: a static
- * import would make the whole of zgrad fail to load where the module does not exist (browsers);
- * there, `getPool` fails and kernels run on one thread.
- */
-function workerClass(): typeof Worker {
-  const proc = (globalThis as {
-    process?: { getBuiltinModule?: (name: string) => { Worker: typeof Worker } | undefined };
-  }).process;
-  const m = proc?.getBuiltinModule?.("node:worker_threads");
-  if (!m) throw new Error("node:worker_threads is not available");
-  return m.Worker;
-}
 
 /** The pool for `threads` threads (creating or growing it), or null when workers are unavailable. */
 function getPool(threads: number): Pool | null {
-  if (poolFailed) return null;
+  if (poolFailed !== null || threadsUnavailable() !== null) return null;
   if (!pool) {
     pool = {
-      ctl: new Int32Array(new SharedArrayBuffer(CTL_INTS * 4)),
+      ctl: new Int32Array(new SharedArrayBuffer(CTL.INTS * 4)),
       src: new Uint8Array(new SharedArrayBuffer(SRC_BYTES)),
       arena: new SharedArrayBuffer(1 << 16, { maxByteLength: ARENA_MAX }),
-      workers: [],
+      workers: 0,
+      limit: MAX_WORKERS,
       srcKid: -1,
       jobs: 0,
+      failed: 0,
+      error: null,
     };
   }
-  try {
-    while (pool.workers.length < Math.min(threads - 1, 63)) {
-      const w = new (workerClass())(new URL("./cpu_worker.ts", import.meta.url));
-      // Parked workers must not keep the process (or a test run) alive.
-      w.unref();
-      // A worker that dies (its module fails to load) just never takes chunks; handling the
-      // event keeps it from becoming an uncaught error of the main thread.
-      w.on("error", () => {});
-      w.postMessage({
-        ctl: pool.ctl.buffer,
-        src: pool.src.buffer,
-        arena: pool.arena,
-        index: pool.workers.length,
-      });
-      pool.workers.push(w);
-    }
-  } catch {
-    // No workers here (permissions, a host without worker_threads): run single-threaded.
-    poolFailed = true;
+  const p = pool;
+  // Every worker failed before starting: no worker will ever take a chunk, so stop splitting
+  // (each split would only add the copies through the arena).
+  if (p.failed > 0 && p.failed === p.workers && Atomics.load(p.ctl, STARTED) === 0) {
+    poolFailed = `worker threads failed to start: ${p.error}`;
     return null;
   }
-  return pool;
+  try {
+    while (p.workers < Math.min(threads - 1, p.limit)) {
+      const index = p.workers;
+      startWorker({ ctl: p.ctl.buffer, src: p.src.buffer, arena: p.arena, index }, (why) => {
+        p.error = why;
+        p.failed++;
+      });
+      p.workers++;
+    }
+  } catch (e) {
+    // Workers cannot be created here (a host policy, a resource limit): keep those that exist,
+    // or run single-threaded.
+    const why = `worker threads could not be created: ${e instanceof Error ? e.message : e}`;
+    p.limit = p.workers;
+    if (p.workers === 0) poolFailed = why;
+    p.error = why;
+    return p.workers > 0 ? p : null;
+  }
+  return p;
 }
 
 /**
- * Statistics of the worker pool: workers started, jobs run, and chunks each worker ran (the main
- * thread runs the rest). Tests use it to check that workers are reused and actually take work.
+ * The worker pool and the threads kernels use: how many threads a split kernel may use, workers
+ * created and running, jobs split and chunks each worker ran (the calling thread runs the rest),
+ * and, when kernels run on one thread, why. Tests use it to check that workers are reused and
+ * actually take work; `jit(f).inspect()` and `memoryStats()` report it.
  *
  * @example
  * ```ts
  * import { cpuPoolStats } from "./cpu_parallel.ts";
- * console.log(cpuPoolStats().workers); // 0 until a large kernel runs
+ * const s = cpuPoolStats();
+ * console.log(s.workers, s.unavailable); // 0 and null until a large kernel runs
  * ```
  */
-export function cpuPoolStats(): { workers: number; jobs: number; workerChunks: number[] } {
-  if (!pool) return { workers: 0, jobs: 0, workerChunks: [] };
+export function cpuPoolStats(): CpuPoolStats {
+  const configured = config.threads;
+  const unavailable = threadsUnavailable() ?? poolFailed;
+  if (!pool) {
+    return { configured, workers: 0, running: 0, jobs: 0, workerChunks: [], unavailable };
+  }
   const p = pool;
   return {
-    workers: p.workers.length,
+    configured,
+    workers: p.workers,
+    running: Atomics.load(p.ctl, STARTED),
     jobs: p.jobs,
-    workerChunks: p.workers.map((_, i) => Atomics.load(p.ctl, STATS + i)),
+    workerChunks: Array.from({ length: p.workers }, (_, i) => Atomics.load(p.ctl, STATS + i)),
+    unavailable,
   };
+}
+
+/**
+ * What {@link cpuPoolStats} reports.
+ *
+ * @example
+ * ```ts
+ * import type { CpuPoolStats } from "./cpu_parallel.ts";
+ * const s: CpuPoolStats = {
+ *   configured: 2, workers: 1, running: 1, jobs: 3, workerChunks: [12], unavailable: null,
+ * };
+ * ```
+ */
+export interface CpuPoolStats {
+  /** Threads a split kernel may use, the calling thread included (`configureCpuParallel`). */
+  configured: number;
+  /** Worker threads created (started on the first kernel large enough to split). */
+  workers: number;
+  /** Workers that have started and take chunks of split kernels. */
+  running: number;
+  /** Kernels run split across the pool. */
+  jobs: number;
+  /** Chunks each worker ran (the calling thread ran the rest). */
+  workerChunks: number[];
+  /** Why kernels run on one thread (workers cannot start here); null when they can. */
+  unavailable: string | null;
+}
+
+/**
+ * One line on the threads kernels use ({@link cpuPoolStats} as text), for `inspect()` output.
+ *
+ * @example
+ * ```ts
+ * import { cpuPoolStats, describeCpuThreads } from "./cpu_parallel.ts";
+ * console.log(describeCpuThreads(cpuPoolStats()));
+ * ```
+ */
+export function describeCpuThreads(s: CpuPoolStats): string {
+  if (s.unavailable !== null) return `1 thread (worker threads unavailable: ${s.unavailable})`;
+  if (s.configured < 2) return "1 thread (threads: 1)";
+  const chunks = s.workerChunks.reduce((t, c) => t + c, 0);
+  return `up to ${s.configured} threads; ${s.running} of ${s.workers} worker(s) running, ` +
+    `${s.jobs} split kernel run(s), ${chunks} chunk(s) run by workers`;
 }
 
 /**

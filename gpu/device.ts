@@ -17,6 +17,7 @@ import { cpuMemoryStats, DeviceArray } from "../core/device_array.ts";
 import type { Array } from "../core/array.ts";
 import { initWebGPU, type WebGpuContext, webgpuMemoryStats } from "./webgpu/device.ts";
 import { uploadCopy } from "./webgpu/program.ts";
+import { type CpuPoolStats, cpuPoolStats } from "./cpu_parallel.ts";
 export { configureBufferPool } from "./webgpu/device.ts";
 export type { BufferPoolLimits } from "./webgpu/pool.ts";
 
@@ -142,18 +143,21 @@ export async function deviceGet(x: Array): Promise<DeviceArray> {
  * dropped without `dispose()` until their finalizer runs) and pooled ones (free for reuse, bounded
  * by {@link configureBufferPool}). CPU: arrays neither disposed, donated nor known to be collected
  * — an upper bound, since finalizers never run during a synchronous loop (see gpu/README.md,
- * Memory).
+ * Memory). And the CPU's threads (`cpuThreads`): how many a kernel may use, worker threads
+ * running, kernels split so far, and why kernels run on one thread where worker threads cannot
+ * start (`cpuThreads.unavailable`).
  *
  * @example
  * ```ts
  * import { memoryStats } from "./device.ts";
  * const m = memoryStats();
- * console.log(m.cpu.bytes, m.webgpu.liveBytes);
+ * console.log(m.cpu.bytes, m.webgpu.liveBytes, m.cpuThreads.running, m.cpuThreads.unavailable);
  * ```
  */
 export function memoryStats(): {
   cpu: { arrays: number; bytes: number };
   webgpu: { liveBuffers: number; liveBytes: number; pooledBuffers: number; pooledBytes: number };
+  cpuThreads: CpuPoolStats;
 } {
-  return { cpu: cpuMemoryStats(), webgpu: webgpuMemoryStats() };
+  return { cpu: cpuMemoryStats(), webgpu: webgpuMemoryStats(), cpuThreads: cpuPoolStats() };
 }

@@ -26,6 +26,7 @@ import { bind } from "../core/trace.ts";
 import { type TreeDef, treedefString, unflatten } from "../core/tree.ts";
 import { type CompileOptions, ProgramCache, programFor } from "./program.ts";
 import { defaultDevice } from "./device.ts";
+import { type CpuPoolStats, cpuPoolStats, describeCpuThreads } from "./cpu_parallel.ts";
 import { donateArgs, donatedPositions } from "./donate.ts";
 import "./eager.ts"; // eager operations on device arrays run on their device
 import { compileWebGpuProgram, type WebGpuProgram } from "./webgpu/program.ts";
@@ -185,7 +186,12 @@ export interface Jitted {
     steps: number;
     /** Generated code of every kernel. */
     source: string;
-    /** Jaxpr, plan and source as text. */
+    /**
+     * CPU programs: the threads kernels use (worker threads running, kernels split so far) or
+     * why they run on one thread; null for WebGPU programs.
+     */
+    threads: CpuPoolStats | null;
+    /** Jaxpr, plan, threads and source as text. */
     toString(): string;
   };
   /** Number of traces so far (one per new signature). */
@@ -278,12 +284,18 @@ export function jit(f: (...args: any[]) => unknown, opts: JitOptions = {}): Jitt
       ? webgpuProgramFor(jaxpr, entry.inputNames)
       : programFor(jaxpr, compileOptions(opts));
     const source = program.source();
+    const threads = opts.device === "webgpu"
+      ? null
+      : { ...cpuPoolStats(), ...(opts.threads !== undefined ? { configured: opts.threads } : {}) };
+    const threadText = threads ? `=== threads\n${describeCpuThreads(threads)}\n\n` : "";
     return {
       jaxpr,
       plan: program.plan.toString(),
       steps: program.plan.steps.length,
       source,
-      toString: () => `=== jaxpr\n${jaxpr}\n\n=== plan\n${program.plan}\n\n=== source\n${source}`,
+      threads,
+      toString: () =>
+        `=== jaxpr\n${jaxpr}\n\n=== plan\n${program.plan}\n\n${threadText}=== source\n${source}`,
     };
   };
   Object.defineProperty(jitted, "traceCount", { get: () => traces });

@@ -35,16 +35,21 @@ export {
 } from "./workspace.ts";
 export {
   type AppliedModifier,
+  type BuildContext,
   type ConstraintKind,
+  type DynamicConstraint,
   type HistosysCode,
   interpCode0,
   interpCode1,
   interpCode4,
   interpCode4p,
+  type Layout,
   type ModelInputs,
   type ModifierModule,
   MODIFIERS,
+  type ModifierUse,
   type NormsysCode,
+  type ParamRequirement,
   type Paramset,
 } from "./modifiers/mod.ts";
 export { normalLogpdf, poissonLogpdf } from "./constraints.ts";
@@ -150,6 +155,7 @@ export {
   JOINS,
   parsePatchset,
   type Patch,
+  type PatchOperation,
   type Patchset,
   prune,
   type PruneOptions,

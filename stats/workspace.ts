@@ -9,7 +9,9 @@
  *
  * @module
  */
-import { z } from "zod";
+// A full specifier, not a bare "zod" that only this repository's deno.json resolves: users import
+// zgrad by URL or path from projects without it (tests/packaging/module_graph_test.ts).
+import { z } from "npm:zod@^4.6.7";
 
 /** The modifier types of HistFactory, in the order pyhf builds their parameters. */
 export const MODIFIER_TYPES = [

@@ -7,7 +7,7 @@
  * @module
  */
 import YAML from "npm:yaml@^2";
-import type { z } from "npm:zod@^4";
+import type { z } from "npm:zod@^4.6.7";
 import { formatPath } from "../../stats/workspace.ts";
 import { DEFAULT_CONFIG } from "./defaults.ts";
 import { type Config, ConfigSchema } from "./schema.ts";

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { z } from "npm:zod@^4";
+import { z } from "npm:zod@^4.6.7";
 import type { Array } from "../../core/mod.ts";
 import type { EventTable } from "../data/columns.ts";
 import type { Events } from "../events.ts";

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { z } from "npm:zod@^4";
+import { z } from "npm:zod@^4.6.7";
 
 /** One process of a fileset. */
 export interface ProcessSpec {

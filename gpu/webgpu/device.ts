@@ -54,6 +54,8 @@ export interface WebGpuContext {
 
 let ctx: WebGpuContext | null = null;
 let deviceError: string | null = null;
+/** Why the last device was lost (until a new one is initialised). */
+let lostReason: string | null = null;
 
 /** Throws (once) the first asynchronous device error since the last check. */
 export function checkDeviceError(): void {
@@ -97,9 +99,12 @@ export function initWebGPU(): Promise<WebGpuContext | null> {
       isFallbackAdapter: (info as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false,
       limits,
     };
-    device.lost.then(() => {
+    lostReason = null;
+    device.lost.then((info) => {
+      if (ctx?.device !== device) return;
       ctx = null;
       initPromise = null;
+      lostReason = info.message || info.reason || "unknown reason";
     });
     // Validation and out-of-memory errors are asynchronous in WebGPU: keep the first one and
     // raise it on the next readback, instead of silently reading garbage.
@@ -122,6 +127,12 @@ export function initWebGPU(): Promise<WebGpuContext | null> {
  * ```
  */
 export function webgpu(): WebGpuContext {
+  if (!ctx && lostReason !== null) {
+    throw new Error(
+      `webgpu: the device was lost (${lostReason}); arrays on it are gone. ` +
+        `\`await initDevice("webgpu")\` gets a new device.`,
+    );
+  }
   if (!ctx) {
     throw new Error(
       `device "webgpu" is not initialised: call \`await initWebGPU()\` first ` +
@@ -275,6 +286,16 @@ function flushReads(): void {
   const reqs = pendingReads;
   pendingReads = [];
   if (!reqs.length) return;
+  // This runs as a microtask: an exception here (a lost device) would leave every awaiting
+  // `data()` pending forever, so it rejects them instead.
+  try {
+    submitReads(reqs);
+  } catch (e) {
+    for (const r of reqs) r.reject(e);
+  }
+}
+
+function submitReads(reqs: ReadRequest[]): void {
   const { device } = webgpu();
   const offsets: number[] = [];
   let total = 0;

@@ -27,6 +27,7 @@ export {
   findPatch,
   parsePatchset,
   type Patch,
+  type PatchOperation,
   type Patchset,
   verifyPatchset,
 } from "./patchset.ts";

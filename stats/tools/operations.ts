@@ -9,7 +9,11 @@ import { validateWorkspace, type Workspace } from "../workspace.ts";
 
 /** A workspace operation pyhf would refuse (`InvalidWorkspaceOperation`). */
 export class WorkspaceOperationError extends Error {
-  /** @param message what is wrong, naming the items. */
+  /**
+   * An error whose message says what is wrong, naming the items.
+   *
+   * @param message what is wrong, naming the items.
+   */
   constructor(message: string) {
     super(message);
     this.name = "WorkspaceOperationError";

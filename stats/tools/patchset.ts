@@ -7,7 +7,7 @@
  * @module
  */
 import jsonPatch from "npm:fast-json-patch@^3.1.2";
-import { z } from "npm:zod@^4.1.0";
+import { z } from "npm:zod@^4.6.7";
 import { validateWorkspace, type Workspace } from "../workspace.ts";
 import { digest, DIGEST_ALGORITHMS, type DigestAlgorithm } from "./digest.ts";
 import { WorkspaceOperationError } from "./operations.ts";

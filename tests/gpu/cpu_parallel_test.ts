@@ -17,7 +17,12 @@ import {
   erfcExact32,
   erfcExact32F,
 } from "../../gpu/cpu_codegen.ts";
-import { chunkCount, configureCpuParallel, cpuPoolStats } from "../../gpu/cpu_parallel.ts";
+import {
+  chunkCount,
+  configureCpuParallel,
+  cpuPoolStats,
+  describeCpuThreads,
+} from "../../gpu/cpu_parallel.ts";
 import type { DType, TypedArray } from "../../core/dtype.ts";
 import type { Kernel, KNode, ReduceOp } from "../../gpu/kernel_ir.ts";
 import { assertClose, assertSameBits, forEachThreadCount } from "./_util.ts";
@@ -247,7 +252,13 @@ Deno.test("cpu parallel: the pool is reused and workers take chunks", () => {
     taken = cpuPoolStats().workerChunks.reduce((s, v) => s + v, 0);
   }
   assert.ok(taken > 0, "a worker ran chunks");
-  assert.equal(cpuPoolStats().workers, workers, "no new workers per call");
+  const stats = cpuPoolStats();
+  assert.equal(stats.workers, workers, "no new workers per call");
+  assert.ok(stats.running >= 1 && stats.running <= workers, `running ${stats.running}`);
+  assert.equal(stats.unavailable, null, "Deno can start worker threads");
+  assert.match(describeCpuThreads(stats), /up to \d+ threads; [1-9]\d* of \d+ worker\(s\) running/);
+  const threadsOne = jit((a: Array) => a.mul(2), { threads: 1 }).inspect(array([1, 2])).toString();
+  assert.match(threadsOne, /=== threads\n1 thread \(threads: 1\)/);
 });
 
 /** W1's function on small data (see ../shared/bench/W1.md). */
