@@ -15,6 +15,8 @@ import type { Progress } from "./progress.ts";
 import { writeAnalysisPlots } from "./report_plots.ts";
 import { loadWorkspaceModel, runStatistics, type StatisticsResult } from "./statistics.ts";
 import { buildWorkspace } from "./workspace.ts";
+import { mergeEmptyBins } from "./rebin.ts";
+import { activeChannels } from "./selection.ts";
 
 /**
  * What the non-differentiable path produced.
@@ -80,6 +82,13 @@ export async function runNondiff(
         return h;
       }), selected.length);
     timings.histogramming_s = progress.timings.histogramming;
+  }
+
+  // Bins of the fit observable without background make the likelihood zero: merge them first.
+  for (const ch of activeChannels(cfg)) {
+    const merged = mergeEmptyBins(histograms, ch.name, ch.fitObservable, cfg.statistics.signal);
+    histograms = merged.histograms;
+    if (merged.warning) warnings.push(merged.warning);
   }
 
   let workspacePath: string | null = null;

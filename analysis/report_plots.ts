@@ -65,7 +65,8 @@ export async function writeAnalysisPlots(
   const mc = hists.filter((h) => !h.isData);
   for (const ch of activeChannels(cfg)) {
     for (const o of ch.observables) {
-      const edges = binEdges(o.binning);
+      // The histograms' own edges: the fit observable's bins may have been merged (rebin.ts).
+      const edges = mc[0]?.hists[ch.name][o.name].nominal.edges ?? binEdges(o.binning);
       const data = dataOf(hists, ch.name, o.name);
       const label = o.label ?? o.name;
       if (o.name === ch.fitObservable && stats) {
