@@ -20,3 +20,4 @@ export {
   type RootName,
 } from "./measurements.ts";
 export { resolverFactory, xml2json, type Xml2JsonOptions } from "./readxml.ts";
+export { json2xml, type Json2XmlOptions, writeXml } from "./writexml.ts";
