@@ -97,9 +97,12 @@ const SQRT_ROUNDING: Record<string, (x: number) => number> = {
   TH1C: f16round,
 };
 
-async function readBytes(path: string): Promise<Uint8Array> {
+async function readBytes(
+  readFile: (path: string) => Promise<Uint8Array>,
+  path: string,
+): Promise<Uint8Array> {
   try {
-    return await Deno.readFile(path);
+    return await readFile(path);
   } catch (e) {
     const why = e instanceof Deno.errors.NotFound ? "no such file" : errorMessage(e);
     throw new HistogramError(path, `cannot open ${path}: ${why}`, { cause: e });
@@ -229,12 +232,18 @@ function openJson(path: string, bytes: Uint8Array): HistogramFile {
  */
 export class HistogramReader {
   #files = new Map<string, Promise<HistogramFile>>();
+  #readFile: (path: string) => Promise<Uint8Array>;
+
+  /** A reader of files through `readFile` (default `Deno.readFile`). */
+  constructor(readFile: (path: string) => Promise<Uint8Array> = (p) => Deno.readFile(p)) {
+    this.#readFile = readFile;
+  }
 
   /** Opens (or returns the already opened) file at a resolved path. */
   open(path: string): Promise<HistogramFile> {
     let f = this.#files.get(path);
     if (!f) {
-      f = readBytes(path).then((bytes) =>
+      f = readBytes(this.#readFile, path).then((bytes) =>
         /\.json$/i.test(path) ? openJson(path, bytes) : openRoot(path, bytes)
       );
       this.#files.set(path, f);

@@ -52,11 +52,17 @@ export interface Xml2JsonOptions {
   warn?: (message: string) => void;
   /** Throw when the result is not a valid workspace (default); false: warn instead. */
   validationAsError?: boolean;
+  /**
+   * Reads a file's bytes (default `Deno.readFile`): lets XML and histograms come from memory or
+   * an archive. A missing file should throw `Deno.errors.NotFound`.
+   */
+  readFile?: (path: string) => Promise<Uint8Array>;
 }
 
 /** The state shared while one top-level file is converted. */
 interface Context {
   resolve: (path: string) => string;
+  readFile: (path: string) => Promise<Uint8Array>;
   reader: HistogramReader;
   warn: (message: string) => void;
   progress?: (message: string) => void;
@@ -103,10 +109,10 @@ export function resolverFactory(
   };
 }
 
-async function readXmlFile(path: string): Promise<XmlElement> {
+async function readXmlFile(ctx: Context, path: string): Promise<XmlElement> {
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    text = new TextDecoder().decode(await ctx.readFile(path));
   } catch (e) {
     const why = e instanceof Deno.errors.NotFound ? "no such file" : errorMessage(e);
     throw new XmlImportError(path, `cannot read XML file (${why})`, { cause: e });
@@ -261,7 +267,7 @@ async function processSample(
 
 /** A channel file (pyhf's `process_channel`). */
 async function processChannel(ctx: Context, xmlFile: string) {
-  const channel = await readXmlFile(xmlFile);
+  const channel = await readXmlFile(ctx, xmlFile);
   const name = requireAttr(xmlFile, channel, "Name");
   const inputFile = channel.attrs.InputFile ?? "";
   const histoPath = channel.attrs.HistoPath ?? "";
@@ -328,13 +334,15 @@ export async function xml2json(
   const progress = options.trackProgress
     ? (options.onProgress ?? ((m: string) => console.error(m)))
     : undefined;
+  const readFile = options.readFile ?? ((path: string) => Deno.readFile(path));
   const ctx: Context = {
     resolve: resolverFactory(options.basedir ?? ".", options.mounts),
-    reader: new HistogramReader(),
+    readFile,
+    reader: new HistogramReader(readFile),
     warn,
     progress,
   };
-  const top = await readXmlFile(configFile);
+  const top = await readXmlFile(ctx, configFile);
   const inputs = top.children.filter((c) => c.tag === "Input" && c.text.trim()).map((c) => c.text);
   const channels: Channel[] = [];
   const observations: Observation[] = [];
