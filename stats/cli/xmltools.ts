@@ -8,10 +8,10 @@
 import { xml2json } from "../xml/readxml.ts";
 import { json2xml } from "../xml/writexml.ts";
 import { pythonFloatRepr } from "../tools/pyjson.ts";
-import { parseWorkspace } from "../workspace.ts";
 import { errorMessage } from "../xml/dom.ts";
 import { UsageError } from "./args.ts";
 import { InputError, resolvePath } from "./commands.ts";
+import { readWorkspace } from "./tools.ts";
 
 /** The commands this module runs. */
 export const XML_COMMANDS = ["xml2json", "json2xml"] as const;
@@ -135,16 +135,7 @@ async function runXml2Json(a: XmlArgs, err: (t: string) => void): Promise<string
 }
 
 async function runJson2Xml(a: XmlArgs): Promise<string> {
-  const path = one(a, "json2xml", "one workspace");
-  let text: string;
-  try {
-    text = path === "-"
-      ? await new Response(Deno.stdin.readable).text()
-      : await Deno.readTextFile(resolvePath(path));
-  } catch (e) {
-    throw new InputError(`cannot read ${JSON.stringify(path)}: ${errorMessage(e)}`);
-  }
-  const ws = parseWorkspace(text);
+  const { ws } = await readWorkspace(one(a, "json2xml", "one workspace"));
   const r = await json2xml(ws, {
     outputDir: resolvePath(lastValue(a, "--output-dir") ?? "."),
     specroot: lastValue(a, "--specroot"),

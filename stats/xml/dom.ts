@@ -45,8 +45,11 @@ export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** fast-xml-parser's order-preserving node: `{tag: children, ":@": attrs}` or `{"#text": s}`. */
-type OrderedNode = { [key: string]: OrderedNode[] | string | Record<string, string> };
+/**
+ * fast-xml-parser's order-preserving node, `{tag: children, ":@": attrs}` or `{"#text": s}`;
+ * checked field by field, as the library's output is untyped.
+ */
+type OrderedNode = Record<string, unknown>;
 
 const parser = new XMLParser({
   preserveOrder: true,
@@ -63,9 +66,13 @@ const parser = new XMLParser({
 
 function toElement(node: OrderedNode): XmlElement | null {
   const tag = Object.keys(node).find((k) => k !== ":@" && k !== "#text" && k !== "#comment");
-  if (tag === undefined) return null;
-  const attrs = (node[":@"] ?? {}) as Record<string, string>;
-  const kids = node[tag] as OrderedNode[];
+  const kids = tag === undefined ? undefined : node[tag];
+  if (tag === undefined || !Array.isArray(kids)) return null;
+  const attrs: Record<string, string> = {};
+  const raw = node[":@"];
+  if (raw && typeof raw === "object") {
+    for (const [k, v] of Object.entries(raw)) attrs[k] = String(v);
+  }
   const children: XmlElement[] = [];
   let text = "";
   for (const kid of kids) {
@@ -76,7 +83,7 @@ function toElement(node: OrderedNode): XmlElement | null {
     const child = toElement(kid);
     if (child) children.push(child);
   }
-  return { tag, attrs: { ...attrs }, text, children };
+  return { tag, attrs, text, children };
 }
 
 /**
@@ -96,8 +103,9 @@ export function parseXml(text: string, file: string): XmlElement {
     const { msg, line, col } = valid.err;
     throw new XmlImportError(file, `not well-formed XML at line ${line}, column ${col}: ${msg}`);
   }
-  const nodes = parser.parse(text) as OrderedNode[];
-  const roots = nodes.map(toElement).filter((e): e is XmlElement => e !== null);
+  const nodes: unknown = parser.parse(text);
+  const roots = (Array.isArray(nodes) ? nodes : []).map(toElement)
+    .filter((e): e is XmlElement => e !== null);
   if (roots.length !== 1) {
     throw new XmlImportError(file, `expected one root element, found ${roots.length}`);
   }

@@ -40,7 +40,17 @@ export function interpretRootName(rootName: string): RootName {
   return { name: rootName, isScalar: true };
 }
 
-/** Python's `float(text)` (surrounding whitespace, `inf`, `nan`, `_` separators allowed). */
+/**
+ * Python's `float(text)` (surrounding whitespace, `inf`, `nan`, `_` separators allowed); `where`
+ * names the value in the error.
+ *
+ * @example
+ * ```ts
+ * import { pyFloat } from "./measurements.ts";
+ * pyFloat(" 1. ", () => "Lumi"); // 1
+ * pyFloat("-inf", () => "Low"); // -Infinity
+ * ```
+ */
 export function pyFloat(text: string, where: () => string): number {
   const t = text.trim().toLowerCase().replace(/(?<=\d)_(?=\d)/g, "");
   const special: Record<string, number> = {
@@ -61,7 +71,18 @@ export function pyFloat(text: string, where: () => string): number {
   return x;
 }
 
-/** A required attribute, or an error naming the file and element. */
+/**
+ * A required attribute, or an {@link XmlImportError} naming the file and element.
+ *
+ * @example
+ * ```ts
+ * import { parseXml } from "./dom.ts";
+ * import { requireAttr } from "./measurements.ts";
+ * const el = parseXml('<Sample Name="sig"/>', "ch.xml");
+ * requireAttr("ch.xml", el, "Name"); // "sig"
+ * // requireAttr("ch.xml", el, "HistoName") throws: ch.xml: <Sample Name="sig"> has no HistoName attribute
+ * ```
+ */
 export function requireAttr(file: string, el: XmlElement, attr: string, context = ""): string {
   const v = el.attrs[attr];
   if (v === undefined) {
@@ -70,7 +91,16 @@ export function requireAttr(file: string, el: XmlElement, attr: string, context 
   return v;
 }
 
-/** A required numeric attribute. */
+/**
+ * A required numeric attribute (Python's `float()` of it).
+ *
+ * @example
+ * ```ts
+ * import { parseXml } from "./dom.ts";
+ * import { numberAttr } from "./measurements.ts";
+ * numberAttr("x.xml", parseXml('<OverallSys Name="s" Low="0.95" High="1.05"/>', "x.xml"), "Low"); // 0.95
+ * ```
+ */
 export function numberAttr(file: string, el: XmlElement, attr: string, context = ""): number {
   const v = requireAttr(file, el, attr, context);
   return pyFloat(v, () => `${file}: ${describeElement(el)}${context} attribute ${attr}`);
