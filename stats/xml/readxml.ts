@@ -154,8 +154,18 @@ async function processModifier(
 ): Promise<Modifier | null> {
   const attr = (a: string) => requireAttr(xmlFile, mod, a, where);
   const num = (a: string) => numberAttr(xmlFile, mod, a, where);
-  const hist = (file: string, path: string, name: string) =>
-    histogram(ctx, xmlFile, mod, where, file, path, name);
+  const nBins = sample.hist.values.length;
+  const hist = async (file: string, path: string, name: string) => {
+    const h = await histogram(ctx, xmlFile, mod, where, file, path, name);
+    if (h.values.length !== nBins) {
+      throw new XmlImportError(
+        xmlFile,
+        `${describeElement(mod)}${where}: histogram ${name} of ${ctx.resolve(file)} has ` +
+          `${h.values.length} bins, the sample's histogram ${nBins}`,
+      );
+    }
+    return h;
+  };
   const { attrs } = mod;
   switch (mod.tag) {
     case "OverallSys":

@@ -328,6 +328,30 @@ Deno.test("xml2json: errors name the XML file, element and ROOT histogram", asyn
       },
       /<HistoSys Name="jes"> of sample sig in channel c1: neither lo nor \/lo/,
     ));
+  await t.step("modifier histogram with another bin count", () =>
+    rejects(
+      {
+        "/v/h.json": JSON.stringify({
+          format: "zgrad-histograms/1",
+          histograms: { three: { values: [1, 2, 3] } },
+        }),
+        "/v/ch.xml": channel(
+          '<Sample Name="sig" HistoName="signal"><HistoSys Name="jes" HistoNameLow="signal" ' +
+            'HistoNameHigh="three" HistoFileHigh="h.json"/></Sample>',
+        ),
+      },
+      /<HistoSys Name="jes"> of sample sig in channel c1: histogram three of \/v\/h\.json has 3 bins, the sample's histogram 2/,
+    ));
+  await t.step("not a ROOT file; not a histogram JSON file", async () => {
+    await rejects(
+      { "/v/bad.root": "not ROOT at all", "/v/ch.xml": channel("", 'InputFile="bad.root"') },
+      /<Data> of channel c1: \/v\/bad\.root is not a readable ROOT file/,
+    );
+    await rejects(
+      { "/v/h.json": "{}", "/v/ch.xml": channel("", 'InputFile="h.json"') },
+      /\/v\/h\.json is not a zgrad-histograms\/1 file: no histograms object/,
+    );
+  });
   await t.step("a directory is not a histogram", () =>
     assert.rejects(
       () =>
