@@ -7,6 +7,7 @@
  * - `model.ts`: {@link fromPyhf} and {@link Model} (expected data, logpdf, inputs as arrays).
  * - `fit.ts` / `optimize.ts`: maximum-likelihood fits and the bounded Newton optimiser.
  * - `hist.ts`, `cut.ts`, `significance.ts`: relaxed-style differentiable building blocks.
+ * - `xml/`: HistFactory XML + ROOT histograms ⇄ pyhf JSON ({@link xml2json}, {@link json2xml}).
  *
  * @module
  */
@@ -167,3 +168,21 @@ export {
   WorkspaceOperationError,
   type WorkspaceSummary,
 } from "./tools/mod.ts";
+export {
+  dedupeParameters,
+  type Histogram,
+  HistogramError,
+  HistogramReader,
+  interpretRootName,
+  json2xml,
+  type Json2XmlOptions,
+  JSON_HISTOGRAM_FORMAT,
+  type JsonHistogramFile,
+  processMeasurements,
+  resolverFactory,
+  type RootName,
+  writeXml,
+  xml2json,
+  type Xml2JsonOptions,
+  XmlImportError,
+} from "./xml/mod.ts";

@@ -299,6 +299,8 @@ commands:
 
 workspace tools (pyhf's commands and options; zgrad <tool> --help for each):
   inspect, prune, rename, combine, sort, digest, patchset apply|verify|extract|inspect
+  xml2json TOP.xml [--basedir DIR]   HistFactory XML + ROOT histograms -> pyhf JSON
+  json2xml WS.json [--output-dir DIR]   pyhf JSON -> HistFactory XML (histograms as JSON)
 
 options:
   --mu X                 POI value (hypotest: tested value, default 1; fit: fixed POI)

@@ -8,6 +8,7 @@ import { parseArgs, USAGE, UsageError } from "./args.ts";
 import { formatReport, InputError, runCommand } from "./commands.ts";
 import { ZGRAD_VERSION } from "./provenance.ts";
 import { runTool, TOOL_COMMANDS, TOOL_USAGE } from "./tools.ts";
+import { runXmlTool, XML_COMMANDS, XML_USAGE } from "./xmltools.ts";
 
 /**
  * Where {@link main} writes (stdout/stderr by default; tests may capture).
@@ -48,6 +49,15 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
         return 0;
       }
       const text = await runTool(argv);
+      if (text !== null) io.out(text);
+      return 0;
+    }
+    if ((XML_COMMANDS as readonly string[]).includes(argv[0])) {
+      if (argv.includes("--help") || argv.includes("-h")) {
+        io.out(XML_USAGE[argv[0]]);
+        return 0;
+      }
+      const text = await runXmlTool(argv, (t) => io.err(t));
       if (text !== null) io.out(text);
       return 0;
     }

@@ -137,7 +137,16 @@ async function readText(path: string): Promise<string> {
   }
 }
 
-async function readWorkspace(path: string): Promise<{ text: string; ws: Workspace }> {
+/**
+ * Reads and validates a workspace file (`-`: stdin); failures are `InputError`s naming the path.
+ *
+ * @example
+ * ```ts ignore
+ * import { readWorkspace } from "./tools.ts";
+ * const { ws } = await readWorkspace("workspace.json");
+ * ```
+ */
+export async function readWorkspace(path: string): Promise<{ text: string; ws: Workspace }> {
   const text = await readText(path);
   try {
     return { text, ws: parseWorkspace(text) };
