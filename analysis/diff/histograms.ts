@@ -11,7 +11,13 @@ import type { Array } from "../../core/array.ts";
 import { array } from "../../core/ops/convert.ts";
 import { hist } from "../../stats/hist.ts";
 import type { DiffInputs, SampleColumns } from "./inputs.ts";
-import { type DiffParams, hardSelection, type MvaApply, type SelectionOptions, softSelection } from "./soft.ts";
+import {
+  type DiffParams,
+  hardSelection,
+  type MvaApply,
+  type SelectionOptions,
+  softSelection,
+} from "./soft.ts";
 
 /** The histograms of one sample in one channel. */
 export type ChannelHists = {

@@ -129,7 +129,9 @@ function flatValues(c: Column | undefined, name: string, where: string, n: numbe
   if (c === undefined) throw new Error(`${where}: missing column ${JSON.stringify(name)}`);
   if (isJagged(c)) throw new Error(`${where}: column ${JSON.stringify(name)} must be flat`);
   if (c.length !== n) {
-    throw new RangeError(`${where}: column ${JSON.stringify(name)} has ${c.length} values, ${n} events`);
+    throw new RangeError(
+      `${where}: column ${JSON.stringify(name)} has ${c.length} values, ${n} events`,
+    );
   }
   return c;
 }
@@ -160,7 +162,9 @@ function hostColumns(ev: ProcessEvents, opts: PrepareOptions): HostCols {
   if (mu === undefined) throw new Error(`${where}: missing column "Muon_pt"`);
   const lepHt = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const pt = isJagged(mu) ? (mu.offsets[i + 1] > mu.offsets[i] ? mu.values[mu.offsets[i]] : 0) : mu[i];
+    const pt = isJagged(mu)
+      ? (mu.offsets[i + 1] > mu.offsets[i] ? mu.values[mu.offsets[i]] : 0)
+      : mu[i];
     lepHt[i] = pt + met[i];
   }
   const jets = c.Jet_btagDeepB, masses = c.Jet_mass;
@@ -300,7 +304,11 @@ export function prepareInputs(events: readonly ProcessEvents[], opts: PrepareOpt
           cat((p) => p.obsVar[ch.name][name][1]),
         ];
       }
-      channels[ch.name] = { obs: cat((p) => p.obs[ch.name]), sel: cat((p) => p.sel[ch.name]), obsVar };
+      channels[ch.name] = {
+        obs: cat((p) => p.obs[ch.name]),
+        sel: cat((p) => p.sel[ch.name]),
+        obsVar,
+      };
     }
     const weightVar: Record<string, [Array, Array]> = {};
     for (const name of Object.keys(parts[0].weightVar)) {

@@ -135,9 +135,14 @@ export function diffModel(
         const c = h[s][ch.name];
         const mods: NonNullable<SampleOverride["modifiers"]> = {};
         for (const [name, [up, down]] of Object.entries(c.variations)) {
-          mods[`histosys/${name}`] = { hi_data: up.astype("float64"), lo_data: down.astype("float64") };
+          mods[`histosys/${name}`] = {
+            hi_data: up.astype("float64"),
+            lo_data: down.astype("float64"),
+          };
         }
-        if (opts.staterror ?? true) mods[`staterror_${ch.name}`] = safeSqrt(c.sumw2.astype("float64"));
+        if (opts.staterror ?? true) {
+          mods[`staterror_${ch.name}`] = safeSqrt(c.sumw2.astype("float64"));
+        }
         spec[ch.name][s] = { data: c.nominal.astype("float64"), modifiers: mods };
       }
     }

@@ -8,9 +8,9 @@
  */
 import type { Array } from "../../core/array.ts";
 import { concatenate } from "../../core/ops/shape.ts";
-import { zeros, ones } from "../../core/ops/creation.ts";
+import { ones, zeros } from "../../core/ops/creation.ts";
 import { classWeights } from "../../nn/loss.ts";
-import { mlp, type Mlp, type MlpParams } from "../../nn/mlp.ts";
+import { type Mlp, mlp, type MlpParams } from "../../nn/mlp.ts";
 import { loadParams, saveParams } from "../../nn/io.ts";
 import { train } from "../../nn/train.ts";
 import type { DiffInputs } from "./inputs.ts";
@@ -64,7 +64,9 @@ export function mvaTrainingSet(
 ): { x: Array; y: Array } {
   for (const s of [positive, negative]) {
     if (!inputs.columns[s]) {
-      throw new Error(`mva: no sample ${JSON.stringify(s)} (samples: ${inputs.samples.join(", ")})`);
+      throw new Error(
+        `mva: no sample ${JSON.stringify(s)} (samples: ${inputs.samples.join(", ")})`,
+      );
     }
   }
   const p = inputs.columns[positive].features, n = inputs.columns[negative].features;
@@ -102,7 +104,12 @@ export async function pretrainMva(inputs: DiffInputs, opts: MvaOptions = {}): Pr
     if (!globalThis.Array.isArray(params) || params.length !== hidden.length + 1) {
       throw new Error(`pretrainMva: ${opts.path} does not hold a [3, ${hidden}, 1] MLP`);
     }
-    return { net, params: params.map((l) => ({ w: l.w.astype(x.dtype), b: l.b.astype(x.dtype) })), losses: [], loaded: true };
+    return {
+      net,
+      params: params.map((l) => ({ w: l.w.astype(x.dtype), b: l.b.astype(x.dtype) })),
+      losses: [],
+      loaded: true,
+    };
   }
   const { params, losses } = train({
     ...net,

@@ -26,10 +26,18 @@ import { projectBox } from "../../optim/clip.ts";
 import { applyUpdates, type GradientTransformation, type OptState } from "../../optim/transform.ts";
 import type { MlpParams } from "../../nn/mlp.ts";
 import type { FitResult } from "../../stats/fit.ts";
-import { type Chain, type ChainOptions, CUT_NAMES, DEFAULT_SETTINGS, initialParams, makeChain, type ParamSettings } from "./chain.ts";
+import {
+  type Chain,
+  type ChainOptions,
+  CUT_NAMES,
+  DEFAULT_SETTINGS,
+  initialParams,
+  makeChain,
+  type ParamSettings,
+} from "./chain.ts";
 import { type Histograms, kdeHistograms } from "./histograms.ts";
 import type { DiffInputs, SampleColumns } from "./inputs.ts";
-import { diffModel, type DiffModel, type DiffModelOptions } from "./model.ts";
+import { type DiffModel, diffModel, type DiffModelOptions } from "./model.ts";
 import type { DiffParams, MvaApply } from "./soft.ts";
 
 /** The cut parameters' values at one iteration. */
@@ -43,6 +51,8 @@ export interface IterationRecord {
   z0: number;
   /** The cut parameters (before the update). */
   params: CutValues;
+  /** d(−Z0)/d(parameter) of the cut parameters at this iteration (NaN for the final record). */
+  gradients: CutValues;
   /** Wall time of the step (ms). */
   stepMs: number;
   /** True when every fit of the step converged. */
@@ -83,12 +93,12 @@ export interface OptimiseResult {
   model: DiffModel;
 }
 
-/** One compiled step: `(params, state, fitInit) → [loss, params', state', bestfit, hists]`. */
+/** One compiled step: `(params, state, fitInit) → [loss, params', state', bestfit, hists, grads]`. */
 type Step = (
   params: DiffParams,
   state: OptState,
   fitInit: Array,
-) => Promise<[Array, DiffParams, OptState, Array, Histograms]>;
+) => Promise<[Array, DiffParams, OptState, Array, Histograms, DiffParams]>;
 
 function cutValues(p: DiffParams): CutValues {
   return Object.fromEntries(CUT_NAMES.map((k) => [k, p[k].item()])) as CutValues;
@@ -104,7 +114,7 @@ function cpuStep(
   const step = (p: DiffParams, s: OptState, cols: Record<string, SampleColumns>, fi: Array) => {
     const [loss, aux, g] = chain.valueAndGrad(p, cols, fi);
     const [u, s2] = opt.update(g, s, p);
-    return [loss, project(applyUpdates(p, u)), s2, aux.bestfit, aux.hists] as const;
+    return [loss, project(applyUpdates(p, u)), s2, aux.bestfit, aux.hists, g] as const;
   };
   const run = compile ? jit(step, { name: "diff_step" }) : step;
   return (p, s, fi) => Promise.resolve(run(p, s, columns, fi));
@@ -149,7 +159,7 @@ function webgpuStep(
     const ct32 = tree.map((a: Array) => a.astype("float32"), ct) as Histograms;
     const g = await toCpu(backward(p, resident, ct32) as DiffParams);
     const [p2, s2] = update(p, s, g);
-    return [loss, p2, s2, bestfit, h64];
+    return [loss, p2, s2, bestfit, h64, g];
   };
 }
 
@@ -210,9 +220,16 @@ export async function optimise(
     converged = true;
     const before = cutValues(params);
     const t0 = performance.now();
-    const [loss, p2, s2, bestfit, hists] = await step(params, state, fitInit);
-    const z0 = -loss.item();
-    const rec = { iteration: it, z0, params: before, stepMs: performance.now() - t0, fitsConverged: converged, fits };
+    const [loss, p2, s2, bestfit, hists, g] = await step(params, state, fitInit);
+    const rec: IterationRecord = {
+      iteration: it,
+      z0: -loss.item(),
+      params: before,
+      gradients: cutValues(g),
+      stepMs: performance.now() - t0,
+      fitsConverged: converged,
+      fits,
+    };
     initial ??= tree.map((a: Array) => a.astype("float64"), hists) as Histograms;
     history.push(rec);
     opts.onProgress?.(rec);
@@ -230,6 +247,7 @@ export async function optimise(
     iteration: iterations,
     z0: -loss.item(),
     params: cutValues(params),
+    gradients: Object.fromEntries(CUT_NAMES.map((k) => [k, NaN])) as CutValues,
     stepMs: performance.now() - t0,
     fitsConverged: converged,
     fits,

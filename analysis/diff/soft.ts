@@ -50,7 +50,13 @@ export interface Slopes {
 }
 
 /** The defaults of the reference framework. */
-export const DEFAULT_SLOPES: Slopes = { met: 1 / 25, btag: 10, btagCount: 10, lepHt: 1 / 5, nn: 10 };
+export const DEFAULT_SLOPES: Slopes = {
+  met: 1 / 25,
+  btag: 10,
+  btagCount: 10,
+  lepHt: 1 / 5,
+  nn: 10,
+};
 
 /** Options of the selection. */
 export interface SelectionOptions {
@@ -117,7 +123,10 @@ export function hardSelection(
 ): Array {
   const n = cols.met.shape[0];
   const count = segmentSum(greater(cols.btag, params.btag).astype("int32"), cols.jetEvent, n);
-  let pass = logicalAnd(greater(cols.met, params.met), greater(count, opts.btagCountThreshold ?? 0.5));
+  let pass = logicalAnd(
+    greater(cols.met, params.met),
+    greater(count, opts.btagCountThreshold ?? 0.5),
+  );
   pass = logicalAnd(pass, greater(cols.lepHt, params.lepHt));
   const score = mvaScore(mva, params.nn, cols.features);
   pass = logicalAnd(pass, greater(score, opts.nnThreshold ?? 0.05));

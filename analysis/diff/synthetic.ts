@@ -111,7 +111,9 @@ function generate(process: string, s: Shape, n: number, seed: number): ProcessEv
   const counts = new Int32Array(n);
   for (let i = 0; i < n; i++) counts[i] = s.jets[0] + Math.floor(r.u() * (s.jets[1] + 1));
   const nJets = counts.reduce((a, b) => a + b, 0);
-  const btag = new Float32Array(nJets), mass = new Float32Array(nJets), pt = new Float32Array(nJets);
+  const btag = new Float32Array(nJets),
+    mass = new Float32Array(nJets),
+    pt = new Float32Array(nJets);
   const fat = new Int32Array(n).fill(1);
   const fatPt = new Float32Array(n), fatTag = new Float32Array(n);
   let j = 0;
@@ -194,7 +196,12 @@ export function syntheticEvents(opts: SyntheticOptions = {}): ProcessEvents[] {
   );
   if (opts.withData) {
     const d = generate("wjets", SHAPES.wjets, nPerProcess, seed + 17);
-    out.push({ ...d, process: "data", isData: true, weight: new Float64Array(nPerProcess).fill(1) });
+    out.push({
+      ...d,
+      process: "data",
+      isData: true,
+      weight: new Float64Array(nPerProcess).fill(1),
+    });
   }
   return out;
 }
