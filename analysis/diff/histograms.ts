@@ -2,14 +2,14 @@
  * KDE histograms of every sample in every channel, with the inputs of its systematics: the
  * nominal histogram (weights = event weight × soft selection × channel selection), the varied
  * observable's histograms (object systematics), the histograms with varied weights (weight
- * systematics) and Σw² per bin (for staterror). All are `stats.hist` calls, differentiable in the
- * cuts, the MLP and the bandwidth.
+ * systematics) and Σw² per bin (for staterror). All are KDE histograms (`stats.hist`'s formula,
+ * see {@link kdeMulti}), differentiable in the cuts, the MLP and the bandwidth.
  *
  * @module
  */
-import type { Array } from "../../core/array.ts";
+import type { Array, ArrayLike } from "../../core/array.ts";
 import { array } from "../../core/ops/convert.ts";
-import { hist } from "../../stats/hist.ts";
+import { normalCdf, sub } from "../../core/ops/elementwise.ts";
 import type { DiffInputs, SampleColumns } from "./inputs.ts";
 import {
   type DiffParams,
@@ -32,6 +32,26 @@ export type ChannelHists = {
 /** Histograms by sample, then channel. */
 export type Histograms = Record<string, Record<string, ChannelHists>>;
 
+/**
+ * KDE histograms of one observable `x` for several weight vectors: `stats.hist`'s formula
+ * (`H_j = Σ_i w_i (Φ((e_{j+1} − x_i)/h) − Φ((e_j − x_i)/h))`, mass outside the edges dropped),
+ * written as `Σ_i mass[i, j]·w_i` reductions so that `jit` computes the `[N, B]` kernel masses
+ * once for all weight vectors and never stores them (`stats.hist` uses a matmul, which
+ * materialises them).
+ *
+ * @example
+ * ```ts
+ * import { array } from "../../mod.ts";
+ * import { kdeMulti } from "./histograms.ts";
+ * const [a, b] = kdeMulti(array([0.5, 1.5]), array([0, 1, 2]), 0.1, [array([1, 1]), array([2, 0])]);
+ * ```
+ */
+export function kdeMulti(x: Array, edges: Array, bandwidth: ArrayLike, weights: Array[]): Array[] {
+  const cdf = normalCdf(sub(edges.reshape([1, -1]), x.reshape([-1, 1])).div(bandwidth));
+  const mass = cdf.slice(null, "1:").sub(cdf.slice(null, ":-1")); // [N, B]
+  return weights.map((w) => mass.mul(w.reshape([-1, 1])).sum(0));
+}
+
 function sampleHists(
   inputs: DiffInputs,
   sample: string,
@@ -45,19 +65,28 @@ function sampleHists(
     const edges = array([...ch.edges], "float64").astype(c.obs.dtype);
     const keep = soft.mul(c.sel);
     const w = cols.weight.mul(keep);
-    const h = (x: Array, weights: Array) => hist(x, edges, { bandwidth, weights });
-    const variations: Record<string, [Array, Array]> = {};
-    for (const s of inputs.systematics) {
-      if (s.samples && !s.samples.includes(sample)) continue;
-      if (s.kind === "observable") {
-        const [up, down] = c.obsVar[s.name];
-        variations[s.name] = [h(up, w), h(down, w)];
-      } else if (s.kind === "weight") {
-        const [wu, wd] = cols.weightVar[s.name];
-        variations[s.name] = [h(c.obs, wu.mul(keep)), h(c.obs, wd.mul(keep))];
-      }
+    const systs = inputs.systematics.filter((s) => !s.samples || s.samples.includes(sample));
+    // Every histogram of the nominal observable in one pass: nominal, Σw², weight variations.
+    const weightSysts = systs.filter((s) => s.kind === "weight");
+    const ws = [w, w.square()];
+    for (const s of weightSysts) {
+      const [wu, wd] = cols.weightVar[s.name];
+      ws.push(wu.mul(keep), wd.mul(keep));
     }
-    out[ch.name] = { nominal: h(c.obs, w), sumw2: h(c.obs, w.square()), variations };
+    const [nominal, sumw2, ...wv] = kdeMulti(c.obs, edges, bandwidth, ws);
+    const variations: Record<string, [Array, Array]> = {};
+    weightSysts.forEach((s, i) => (variations[s.name] = [wv[2 * i], wv[2 * i + 1]]));
+    for (const s of systs.filter((s) => s.kind === "observable")) {
+      const [up, down] = c.obsVar[s.name];
+      variations[s.name] = [
+        kdeMulti(up, edges, bandwidth, [w])[0],
+        kdeMulti(down, edges, bandwidth, [w])[0],
+      ];
+    }
+    // Keep the systematics' declaration order (the workspace's modifier order follows it).
+    const ordered: Record<string, [Array, Array]> = {};
+    for (const s of systs) if (variations[s.name]) ordered[s.name] = variations[s.name];
+    out[ch.name] = { nominal, sumw2, variations: ordered };
   }
   return out;
 }
