@@ -29,7 +29,9 @@ const STEPS = Number(argv.get("steps") ?? 3);
 const PROCESSES = 5;
 
 const gpu = devices.includes("webgpu") ? await initDevice("webgpu") : null;
-if (devices.includes("webgpu") && !gpu) console.warn("diff_step_bench: no WebGPU adapter; CPU only");
+if (devices.includes("webgpu") && !gpu) {
+  console.warn("diff_step_bench: no WebGPU adapter; CPU only");
+}
 
 const edges = Array.from({ length: 15 }, (_, i) => 200 + i * 200);
 const net = mlp([3, 16, 16, 1], { activation: "tanh", seed: 42 });
@@ -56,8 +58,12 @@ for (const n of sizes) {
     });
     const steps = r.history.slice(1, STEPS + 1).map((h) => h.stepMs);
     console.log(
-      `${n.toExponential(0).padEnd(9)} ${device.padEnd(7)} ${r.history[0].stepMs.toFixed(0).padStart(8)} ms` +
-        `  ${median(steps).toFixed(0).padStart(8)} ms  ${Math.min(...steps).toFixed(0).padStart(7)} ms` +
+      `${n.toExponential(0).padEnd(9)} ${device.padEnd(7)} ${
+        r.history[0].stepMs.toFixed(0).padStart(8)
+      } ms` +
+        `  ${median(steps).toFixed(0).padStart(8)} ms  ${
+          Math.min(...steps).toFixed(0).padStart(7)
+        } ms` +
         `   ${r.initialZ0.toFixed(4)}`,
     );
   }

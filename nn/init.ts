@@ -49,7 +49,7 @@ export function truncatedNormal(
  * const w = lecunNormal(random.key(0), [3, 16], "float32");
  * ```
  */
-export const lecunNormal: Initializer = (key, shape, dtype) =>
+export const lecunNormal: Initializer = (key, shape, dtype): Array =>
   mul(truncatedNormal(key, -2, 2, shape, dtype), Math.sqrt(1 / shape[0]) / TRUNC_STD);
 
 /**
@@ -63,7 +63,7 @@ export const lecunNormal: Initializer = (key, shape, dtype) =>
  * const w = glorotUniform(random.key(0), [16, 1], "float32");
  * ```
  */
-export const glorotUniform: Initializer = (key, shape, dtype) => {
+export const glorotUniform: Initializer = (key, shape, dtype): Array => {
   const limit = Math.sqrt(6 / (shape[0] + shape[1]));
   return uniform(key, shape, { dtype, minval: -limit, maxval: limit });
 };

@@ -20,7 +20,9 @@ interface LeafJson {
 
 /** The JSON form of a pytree of arrays (see {@link paramsToJson}). */
 export interface ParamsJson {
+  /** Always `"zgrad-params"`. */
   format: typeof FORMAT;
+  /** Format version (1). */
   version: 1;
   /** The tree, with each array as `{dtype, shape, data}`. */
   tree: unknown;

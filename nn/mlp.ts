@@ -26,7 +26,15 @@ export type DenseParams = {
 /** An MLP's parameters, input layer first. */
 export type MlpParams = DenseParams[];
 
-/** Hidden-layer activations. */
+/**
+ * Hidden-layer activations by name.
+ *
+ * @example
+ * ```ts
+ * import { ACTIVATIONS } from "./mlp.ts";
+ * Object.keys(ACTIVATIONS); // tanh, relu, sigmoid
+ * ```
+ */
 export const ACTIVATIONS = {
   tanh,
   relu: (x: Array) => maximum(x, 0),

@@ -29,18 +29,39 @@ export interface ParamSetting {
 
 /** Settings of the scalar parameters, and the MLP's learning rate. */
 export interface ParamSettings {
+  /** MET threshold (GeV). */
   met: ParamSetting;
+  /** Per-jet b-tag score threshold. */
   btag: ParamSetting;
+  /** Leptonic HT threshold (GeV). */
   lepHt: ParamSetting;
+  /** KDE bandwidth (GeV). */
   bandwidth: ParamSetting;
   /** Learning rate of every MLP weight. */
   nnLr: number;
 }
 
-/** The cut parameters (everything but the MLP). */
+/**
+ * The cut parameters (everything but the MLP).
+ *
+ * @example
+ * ```ts
+ * import { CUT_NAMES } from "./chain.ts";
+ * for (const k of CUT_NAMES) console.log(k); // met, btag, lepHt, bandwidth
+ * ```
+ */
 export const CUT_NAMES = ["met", "btag", "lepHt", "bandwidth"] as const;
 
-/** The defaults (issue 12): met 50 [20, 150], btag 0.5 [0, 3], lepHt 150 [50, 300], bandwidth 10 [1, 50]. */
+/**
+ * The defaults (issue 12): met 50 [20, 150] lr 1; btag 0.5 [0, 3] lr 0.01; lepHt 150 [50, 300]
+ * lr 1; bandwidth 10 [1, 50] lr 0.1; MLP lr 5e-4.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SETTINGS } from "./chain.ts";
+ * const settings = { ...DEFAULT_SETTINGS, met: { init: 80, bounds: [20, 200], lr: 2 } };
+ * ```
+ */
 export const DEFAULT_SETTINGS: ParamSettings = {
   met: { init: 50, bounds: [20, 150], lr: 1.0 },
   btag: { init: 0.5, bounds: [0, 3], lr: 0.01 },

@@ -151,7 +151,15 @@ export function diffModel(
   return { model, workspace, withHistograms };
 }
 
-/** Applies `f` to every array of a {@link Histograms} tree. */
+/**
+ * Applies `f` to every array of a {@link Histograms} tree.
+ *
+ * @example
+ * ```ts
+ * import { mapHists } from "./model.ts";
+ * const h64 = mapHists(h, (a) => a.astype("float64"));
+ * ```
+ */
 export function mapHists(h: Histograms, f: (a: Array) => Array): Histograms {
   const out: Histograms = {};
   for (const [s, chans] of Object.entries(h)) {

@@ -49,7 +49,15 @@ export interface Slopes {
   nn: number;
 }
 
-/** The defaults of the reference framework. */
+/**
+ * The slopes of the reference framework.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SLOPES } from "./soft.ts";
+ * const steep = { ...DEFAULT_SLOPES, met: 1 }; // a 1 GeV wide MET cut
+ * ```
+ */
 export const DEFAULT_SLOPES: Slopes = {
   met: 1 / 25,
   btag: 10,
@@ -71,7 +79,15 @@ export interface SelectionOptions {
 /** The MVA: `(nn params, features [N, 3]) → logits [N, 1]`. */
 export type MvaApply = (params: MlpParams, features: Array) => Array;
 
-/** MVA score in (0, 1) per event. */
+/**
+ * MVA score in (0, 1) per event: the sigmoid of the MLP's logit, `[N]`.
+ *
+ * @example
+ * ```ts
+ * import { mvaScore } from "./soft.ts";
+ * const score = mvaScore(net.apply, net.params, inputs.columns.ttbar.features);
+ * ```
+ */
 export function mvaScore(apply: MvaApply, params: MlpParams, features: Array): Array {
   return sigmoid(apply(params, features)).reshape([-1]);
 }

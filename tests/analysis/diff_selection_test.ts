@@ -4,10 +4,11 @@
  * histograms of the hard cuts.
  */
 import assert from "node:assert/strict";
-import { array } from "../../mod.ts";
+import { array, stats } from "../../mod.ts";
 import { initialParams } from "../../analysis/diff/chain.ts";
-import { hardHistograms, kdeHistograms } from "../../analysis/diff/histograms.ts";
+import { hardHistograms, kdeHistograms, kdeMulti } from "../../analysis/diff/histograms.ts";
 import { prepareInputs } from "../../analysis/diff/inputs.ts";
+import { syntheticEvents } from "../../analysis/diff/synthetic.ts";
 import { hardSelection, mvaScore, softSelection } from "../../analysis/diff/soft.ts";
 import { EDGES, fixture } from "./_diff_fixture.ts";
 
@@ -90,4 +91,39 @@ Deno.test("steep sigmoids and a small bandwidth: soft histograms = hard-cut hist
     const l = loose[s].zprime.nominal.dataSync();
     assert.ok(want.some((v, j) => Math.abs(l[j] - v) > 1e-3 * total), `${s}: default differs`);
   }
+});
+
+Deno.test("kdeMulti = stats.hist for each weight vector", () => {
+  const x = array([150, 210, 399.5, 400, 1234, 2999, 3100], "float64");
+  const e = array(EDGES, "float64");
+  const ws = [array([1, 2, 3, 4, 5, 6, 7], "float64"), array([0.5, 0, 1, 0, 2, 1, 1], "float64")];
+  const got = kdeMulti(x, e, 30, ws);
+  ws.forEach((w, k) => {
+    const want = stats.hist(x, e, { bandwidth: 30, weights: w }).dataSync();
+    got[k].dataSync().forEach((v, j) =>
+      assert.ok(Math.abs(v - want[j]) <= 1e-12 * (1 + Math.abs(want[j])))
+    );
+  });
+});
+
+Deno.test("prepareInputs errors name the process and the column", () => {
+  const ev = syntheticEvents({ nPerProcess: 10, seed: 1 });
+  const spec = { channels: [{ name: "c", observable: "mtt", edges: EDGES }] };
+  delete (ev[1].table.columns as Record<string, unknown>).MET_pt;
+  assert.throws(
+    () => prepareInputs(ev, spec),
+    /prepareInputs \(ttbar_semilep\): missing column "MET_pt"/,
+  );
+  assert.throws(
+    () =>
+      prepareInputs(syntheticEvents({ nPerProcess: 10 }), {
+        ...spec,
+        systematics: [{ name: "pdf", kind: "weight" }],
+      }),
+    /prepareInputs \(signal\): missing column "weight_pdfUp"/,
+  );
+  assert.throws(
+    () => prepareInputs(ev, { channels: [{ name: "c", observable: "mtt", edges: [1, 1] }] }),
+    /edges must increase/,
+  );
 });
