@@ -10,7 +10,8 @@
  * ≤ 1.5 s on the CPU, ≤ 0.5 s on WebGPU.
  *
  * Run: `MESA_SHADER_CACHE_DISABLE=true deno run --allow-read --allow-env bench/diff_step_bench.ts
- * [--sizes=1e4,1e5,1e6] [--devices=cpu,webgpu] [--steps=3]`.
+ * [--sizes=1e4,1e5,1e6] [--devices=cpu,webgpu] [--steps=3] [--precision=exact|fast]` (precision of
+ * the CPU programs).
  *
  * @module
  */
@@ -26,6 +27,7 @@ const argv = new Map(
 const sizes = (argv.get("sizes") ?? "1e4,1e5,1e6").split(",").map(Number);
 const devices = (argv.get("devices") ?? "cpu,webgpu").split(",") as ("cpu" | "webgpu")[];
 const STEPS = Number(argv.get("steps") ?? 3);
+const PRECISION = (argv.get("precision") ?? "exact") as "exact" | "fast";
 const PROCESSES = 5;
 
 const gpu = devices.includes("webgpu") ? await initDevice("webgpu") : null;
@@ -55,6 +57,7 @@ for (const n of sizes) {
     const r = await optimise(inputs, { apply: net.apply, params: net.params }, {
       iterations: STEPS + 1,
       device,
+      precision: PRECISION,
     });
     const steps = r.history.slice(1, STEPS + 1).map((h) => h.stepMs);
     console.log(

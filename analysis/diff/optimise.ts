@@ -71,6 +71,11 @@ export interface OptimiseOptions extends ChainOptions, DiffModelOptions {
   device?: "cpu" | "webgpu";
   /** Compile the step (default true; false runs eagerly on the CPU, for tests). */
   jit?: boolean;
+  /**
+   * float32 arithmetic of the CPU programs (`jit`'s `precision`): `"exact"` (default, bitwise
+   * eager) or `"fast"` (within 1e-6 relative, faster).
+   */
+  precision?: "exact" | "fast";
   /** Replaces the default optimiser (Adam with the settings' learning rates). */
   optimizer?: GradientTransformation;
   /** Called after every step. */
@@ -110,13 +115,14 @@ function cpuStep(
   project: (p: DiffParams) => DiffParams,
   columns: Record<string, SampleColumns>,
   compile: boolean,
+  precision: "exact" | "fast",
 ): Step {
   const step = (p: DiffParams, s: OptState, cols: Record<string, SampleColumns>, fi: Array) => {
     const [loss, aux, g] = chain.valueAndGrad(p, cols, fi);
     const [u, s2] = opt.update(g, s, p);
     return [loss, project(applyUpdates(p, u)), s2, aux.bestfit, aux.hists, g] as const;
   };
-  const run = compile ? jit(step, { name: "diff_step" }) : step;
+  const run = compile ? jit(step, { name: "diff_step", precision }) : step;
   return (p, s, fi) => Promise.resolve(run(p, s, columns, fi));
 }
 
@@ -210,7 +216,7 @@ export async function optimise(
   const project = projectBox(lo, hi) as (p: DiffParams) => DiffParams;
   const step = device === "webgpu"
     ? webgpuStep(chain, opt, project, inputs.columns)
-    : cpuStep(chain, opt, project, inputs.columns, opts.jit ?? true);
+    : cpuStep(chain, opt, project, inputs.columns, opts.jit ?? true, opts.precision ?? "exact");
   let state = opt.init(params);
   let fitInit = array([...dm.model.suggestedInit], "float64");
   const history: IterationRecord[] = [];
