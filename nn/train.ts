@@ -6,6 +6,8 @@
  */
 import type { Array, ArrayLike } from "../core/array.ts";
 import { asArray } from "../core/ops/convert.ts";
+import { take } from "../core/ops/indexing.ts";
+import * as random from "../core/random.ts";
 import { valueAndGrad } from "../ad/api.ts";
 import { jit } from "../gpu/jit.ts";
 import { adam } from "../optim/adam.ts";
@@ -29,9 +31,17 @@ export interface TrainOptions {
   epochs?: number;
   /** Adam learning rate when no `optimizer` is given (default 0.02). */
   lr?: number;
+  /**
+   * Mini-batch size (default: the whole set, one step per epoch). With batches, each epoch
+   * shuffles the examples with `random.permutation(foldIn(key(seed), epoch))` and drops the last
+   * incomplete batch.
+   */
+  batchSize?: number;
+  /** Seed of the shuffling (default 0). */
+  seed?: number;
   /** The optimiser (default `adam(lr)`). */
   optimizer?: GradientTransformation;
-  /** Called after each epoch with the loss before that epoch's update. */
+  /** Called after each epoch with its loss (the mean over its batches, before their updates). */
   onProgress?: (epoch: number, loss: number) => void;
   /** Compile the step (default true). */
   jit?: boolean;
@@ -41,13 +51,13 @@ export interface TrainOptions {
 export interface TrainResult {
   /** Trained parameters. */
   params: MlpParams;
-  /** Loss at each epoch (before its update). */
+  /** Loss at each epoch (mean over its batches, each before its update). */
   losses: number[];
 }
 
 /**
- * Trains by full-batch gradient descent on the (weighted) binary cross-entropy with logits.
- * Deterministic: the same inputs give the same parameters.
+ * Trains by gradient descent (full batch, or shuffled mini-batches) on the (weighted) binary
+ * cross-entropy with logits. Deterministic: the same inputs and seed give the same parameters.
  *
  * @example
  * ```ts
@@ -84,11 +94,23 @@ export function train(opts: TrainOptions): TrainResult {
   let params = opts.params;
   let state = opt.init(params);
   const losses: number[] = [];
+  const n = x.shape[0], bs = opts.batchSize ?? n;
+  if (!(Number.isInteger(bs) && bs >= 1 && bs <= n)) {
+    throw new RangeError(`train: batchSize must be an integer in [1, ${n}], got ${bs}`);
+  }
+  const nb = Math.floor(n / bs), key = random.key(opts.seed ?? 0);
   for (let e = 0; e < epochs; e++) {
-    const [l, p, s] = run(params, state, x, y, w);
-    params = p;
-    state = s;
-    const v = l.item();
+    let sum = 0;
+    const perm = bs === n ? null : random.permutation(random.foldIn(key, e), n);
+    for (let b = 0; b < nb; b++) {
+      const idx = perm?.slice(`${b * bs}:${(b + 1) * bs}`);
+      const pick = (a: Array | undefined) => (a && idx ? take(a, idx, 0) : a);
+      const [l, p, s] = run(params, state, pick(x)!, pick(y)!, pick(w));
+      params = p;
+      state = s;
+      sum += l.item();
+    }
+    const v = sum / nb;
     if (!Number.isFinite(v)) throw new Error(`train: the loss is ${v} at epoch ${e}`);
     losses.push(v);
     opts.onProgress?.(e, v);

@@ -48,6 +48,18 @@ Deno.test("an MLP separates two Gaussian blobs", () => {
   assert.ok(acc > 0.9, `test accuracy ${acc}`);
 });
 
+Deno.test("mini-batch training is seeded and learns", () => {
+  const { x, y } = blobs(256, 4);
+  const net = mlp([3, 8, 1], { seed: 1, dtype: "float64" });
+  const run = (seed: number) =>
+    train({ ...net, x, y, weights: classWeights(y), epochs: 15, lr: 0.02, batchSize: 64, seed });
+  const [a, b, c] = [run(3), run(3), run(4)];
+  assert.deepEqual(a.params[0].w.dataSync(), b.params[0].w.dataSync(), "same seed, same result");
+  assert.notDeepEqual(a.params[0].w.dataSync(), c.params[0].w.dataSync(), "seed matters");
+  assert.ok(a.losses.at(-1)! < 0.7 * a.losses[0], `loss ${a.losses[0]} → ${a.losses.at(-1)}`);
+  assert.throws(() => train({ ...net, x, y, epochs: 1, batchSize: 0 }), /batchSize must be/);
+});
+
 Deno.test("initialisation: deterministic, lecun-normal scale, zero biases", () => {
   const a = mlp([3, 16, 16, 1], { seed: 7 }), b = mlp([3, 16, 16, 1], { seed: 7 });
   assert.deepEqual(a.params[1].w.dataSync(), b.params[1].w.dataSync());
