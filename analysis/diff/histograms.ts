@@ -117,15 +117,38 @@ export function kdeHistograms(
   return out;
 }
 
+/** Weighted step histogram on the host: bins [e_j, e_{j+1}), values outside dropped. */
+function stepHist(
+  x: globalThis.ArrayLike<number>,
+  w: (i: number) => number,
+  e: readonly number[],
+): Float64Array {
+  const h = new Float64Array(e.length - 1);
+  for (let i = 0; i < x.length; i++) {
+    if (!(x[i] >= e[0] && x[i] < e[e.length - 1])) continue;
+    let lo = 0, hi = e.length - 1;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (x[i] >= e[mid]) lo = mid;
+      else hi = mid;
+    }
+    const wi = w(i);
+    if (wi !== 0) h[lo] += wi;
+  }
+  return h;
+}
+
 /**
  * Ordinary (step) histograms with the hard selection at the parameters' thresholds — the
- * non-differentiable path, computed on the host (no KDE): events outside the edges are dropped,
- * bins are [e_j, e_{j+1}).
+ * non-differentiable path, computed on the host (no KDE): the same {@link Histograms} as
+ * {@link kdeHistograms} (nominal, Σw², systematic variations), float64, events outside the edges
+ * dropped, bins [e_j, e_{j+1}).
  *
  * @example
  * ```ts
  * import { hardHistograms } from "./histograms.ts";
- * const h = hardHistograms(params, inputs, net.apply); // {sample: {channel: Float64Array}}
+ * const h = hardHistograms(params, inputs, net.apply);
+ * h.signal.zprime.nominal.tolist();
  * ```
  */
 export function hardHistograms(
@@ -133,28 +156,40 @@ export function hardHistograms(
   inputs: DiffInputs,
   mva: MvaApply,
   opts: SelectionOptions = {},
-): Record<string, Record<string, Float64Array>> {
-  const out: Record<string, Record<string, Float64Array>> = {};
+): Histograms {
+  const out: Histograms = {};
+  const f64 = (h: Float64Array) => array(h, "float64");
   for (const s of inputs.samples) {
     const cols = inputs.columns[s];
     const pass = hardSelection(params, cols, mva, opts).dataSync();
     const w = cols.weight.dataSync();
+    const systs = inputs.systematics.filter((y) => !y.samples || y.samples.includes(s));
     out[s] = {};
     for (const ch of inputs.channels) {
       const c = cols.channels[ch.name];
       const x = c.obs.dataSync(), sel = c.sel.dataSync(), e = ch.edges;
-      const h = new Float64Array(e.length - 1);
-      for (let i = 0; i < x.length; i++) {
-        if (!pass[i] || !sel[i] || !(x[i] >= e[0] && x[i] < e[e.length - 1])) continue;
-        let lo = 0, hi = e.length - 1;
-        while (hi - lo > 1) {
-          const mid = (lo + hi) >> 1;
-          if (x[i] >= e[mid]) lo = mid;
-          else hi = mid;
+      const keep = (i: number) => (pass[i] && sel[i] ? 1 : 0);
+      const variations: Record<string, [Array, Array]> = {};
+      for (const y of systs) {
+        if (y.kind === "observable") {
+          const [u, d] = c.obsVar[y.name].map((a) => a.dataSync());
+          variations[y.name] = [
+            f64(stepHist(u, (i) => keep(i) * w[i], e)),
+            f64(stepHist(d, (i) => keep(i) * w[i], e)),
+          ];
+        } else if (y.kind === "weight") {
+          const [u, d] = cols.weightVar[y.name].map((a) => a.dataSync());
+          variations[y.name] = [
+            f64(stepHist(x, (i) => keep(i) * u[i], e)),
+            f64(stepHist(x, (i) => keep(i) * d[i], e)),
+          ];
         }
-        h[lo] += w[i];
       }
-      out[s][ch.name] = h;
+      out[s][ch.name] = {
+        nominal: f64(stepHist(x, (i) => keep(i) * w[i], e)),
+        sumw2: f64(stepHist(x, (i) => keep(i) * w[i] * w[i], e)),
+        variations,
+      };
     }
   }
   return out;

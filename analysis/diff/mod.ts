@@ -68,6 +68,7 @@ export {
 } from "./chain.ts";
 export {
   type CutValues,
+  hardSignificance,
   type IterationRecord,
   optimise,
   type OptimiseOptions,

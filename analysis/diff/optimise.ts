@@ -35,9 +35,9 @@ import {
   makeChain,
   type ParamSettings,
 } from "./chain.ts";
-import { type Histograms, kdeHistograms } from "./histograms.ts";
+import { hardHistograms, type Histograms, kdeHistograms } from "./histograms.ts";
 import type { DiffInputs, SampleColumns } from "./inputs.ts";
-import { type DiffModel, diffModel, type DiffModelOptions } from "./model.ts";
+import { type DiffModel, diffModel, type DiffModelOptions, profiledZ0 } from "./model.ts";
 import type { DiffParams, MvaApply } from "./soft.ts";
 
 /** The cut parameters' values at one iteration. */
@@ -226,7 +226,16 @@ export async function optimise(
     converged = true;
     const before = cutValues(params);
     const t0 = performance.now();
-    const [loss, p2, s2, bestfit, hists, g] = await step(params, state, fitInit);
+    let out: Awaited<ReturnType<Step>>;
+    try {
+      out = await step(params, state, fitInit);
+    } catch (e) {
+      const at = JSON.stringify(before);
+      throw new Error(`optimise: step ${it} at ${at} failed: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+    const [loss, p2, s2, bestfit, hists, g] = out;
     const rec: IterationRecord = {
       iteration: it,
       z0: -loss.item(),
@@ -266,4 +275,29 @@ export async function optimise(
     histograms: { initial: initial ?? final, final },
     model: dm,
   };
+}
+
+/**
+ * The non-differentiable number: the cut thresholds (and MLP) of `params` applied as hard cuts,
+ * ordinary histograms, a model built from them (same structure as the soft one) and its
+ * profiled Z0 — what `analysis = "both"` reports next to the optimised soft Z0. Throws a
+ * `FitError` when a fit fails (e.g. a bin left with no expected events).
+ *
+ * @example
+ * ```ts
+ * import { hardSignificance, optimise } from "./optimise.ts";
+ * const r = await optimise(inputs, mva);
+ * const hard = hardSignificance(r.params, inputs, mva.apply);
+ * console.log(r.finalZ0, hard.z0);
+ * ```
+ */
+export function hardSignificance(
+  params: DiffParams,
+  inputs: DiffInputs,
+  mva: MvaApply,
+  opts: ChainOptions & DiffModelOptions = {},
+): { z0: number; histograms: Histograms; model: DiffModel } {
+  const histograms = hardHistograms(params, inputs, mva, opts);
+  const model = diffModel(inputs, histograms, opts);
+  return { z0: profiledZ0(model.model, { onFit: opts.onFit }).z0.item(), histograms, model };
 }

@@ -18,9 +18,10 @@ export async function fixture(
   n: number,
   dtype: "float32" | "float64",
   epochs = 30,
+  edges: readonly number[] = EDGES,
 ): Promise<{ inputs: DiffInputs; apply: MvaApply; nn: MlpParams }> {
   const inputs = prepareInputs(syntheticEvents({ nPerProcess: n, seed: 5 }), {
-    channels: [{ name: "zprime", observable: "mtt", edges: EDGES }],
+    channels: [{ name: "zprime", observable: "mtt", edges }],
     systematics: [
       { name: "jes", kind: "observable" },
       { name: "btagSF", kind: "weight" },

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { DEFAULT_SETTINGS } from "../../analysis/diff/chain.ts";
-import { optimise } from "../../analysis/diff/optimise.ts";
+import { hardSignificance, optimise } from "../../analysis/diff/optimise.ts";
 import { pretrainMva } from "../../analysis/diff/mva.ts";
 import { fixture } from "./_diff_fixture.ts";
 
@@ -34,6 +34,9 @@ Deno.test("optimisation raises the profiled significance", async () => {
   const w0 = nn[1].w.dataSync(), w1 = r.params.nn[1].w.dataSync();
   assert.ok(w0.some((v, i) => v !== w1[i]), "the MLP is fine-tuned");
   assert.ok(r.model.workspace.channels, "the workspace is returned");
+  // The optimised cuts re-applied as hard cuts (the non-differentiable number).
+  const hard = hardSignificance(r.params, inputs, apply);
+  assert.ok(Number.isFinite(hard.z0) && hard.z0 > 0, `hard-cut Z0 ${hard.z0}`);
 });
 
 Deno.test("the pre-trained MVA separates tt̄ from W+jets and is saved and re-used", async () => {

@@ -4,7 +4,8 @@
  * histograms of the hard cuts.
  */
 import assert from "node:assert/strict";
-import { array, stats } from "../../mod.ts";
+import { type Array, array, stats, tree } from "../../mod.ts";
+import { diffModel, profiledZ0 } from "../../analysis/diff/model.ts";
 import { initialParams } from "../../analysis/diff/chain.ts";
 import { hardHistograms, kdeHistograms, kdeMulti } from "../../analysis/diff/histograms.ts";
 import { prepareInputs } from "../../analysis/diff/inputs.ts";
@@ -12,6 +13,7 @@ import { syntheticEvents } from "../../analysis/diff/synthetic.ts";
 import { hardSelection, mvaScore, softSelection } from "../../analysis/diff/soft.ts";
 import { EDGES, fixture } from "./_diff_fixture.ts";
 
+const leaves = (t: unknown) => tree.leaves<Array>(t);
 const sig = (x: number) => 1 / (1 + Math.exp(-x));
 
 Deno.test("soft selection = the per-event formula (segment sums over jets)", async () => {
@@ -70,7 +72,9 @@ Deno.test("events without jets and the reference's b-tag form", () => {
 });
 
 Deno.test("steep sigmoids and a small bandwidth: soft histograms = hard-cut histograms", async () => {
-  const { inputs, apply, nn } = await fixture(400, "float64", 5);
+  // 200–2200 GeV: every bin populated after the cuts (an empty bin has an infinite NLL).
+  const edges = globalThis.Array.from({ length: 11 }, (_, i) => 200 + 200 * i);
+  const { inputs, apply, nn } = await fixture(400, "float64", 5, edges);
   const p = initialParams(nn, undefined, "float64");
   p.met = array(65, "float64");
   p.lepHt = array(180, "float64");
@@ -81,7 +85,8 @@ Deno.test("steep sigmoids and a small bandwidth: soft histograms = hard-cut hist
   const hard = hardHistograms(p, inputs, apply);
   const loose = kdeHistograms({ ...p, bandwidth: array(10, "float64") }, inputs, apply);
   for (const s of inputs.samples) {
-    const got = soft[s].zprime.nominal.dataSync(), want = hard[s].zprime;
+    const got = soft[s].zprime.nominal.dataSync();
+    const want = globalThis.Array.from(hard[s].zprime.nominal.dataSync(), Number);
     const total = want.reduce((a, b) => a + b, 0);
     assert.ok(total > 0, `${s}: events pass the hard cuts`);
     want.forEach((v, j) =>
@@ -90,7 +95,18 @@ Deno.test("steep sigmoids and a small bandwidth: soft histograms = hard-cut hist
     // And the default (soft) selection is visibly different: the limit is not trivial.
     const l = loose[s].zprime.nominal.dataSync();
     assert.ok(want.some((v, j) => Math.abs(l[j] - v) > 1e-3 * total), `${s}: default differs`);
+    // Every template (Σw², systematic variations) agrees too.
+    const [sa, ha] = [leaves(soft[s]), leaves(hard[s])];
+    sa.forEach((x, k) => {
+      const g = x.dataSync(), h = globalThis.Array.from(ha[k].dataSync(), Number);
+      const t = h.reduce((a, b) => a + Math.abs(b), 0);
+      g.forEach((v, j) => assert.ok(Math.abs(v - h[j]) <= 1e-6 * t, `${s} template ${k} bin ${j}`));
+    });
   }
+  // And so does the profiled significance of the two sets of histograms.
+  const z = (h: typeof hard) => profiledZ0(diffModel(inputs, h).model).z0.item();
+  const [zs, zh] = [z(soft), z(hard)];
+  assert.ok(Math.abs(zs - zh) <= 1e-5 * zh, `Z0 soft ${zs}, hard ${zh}`);
 });
 
 Deno.test("kdeMulti = stats.hist for each weight vector", () => {
