@@ -48,7 +48,10 @@ Deno.test("packaging: source files import only relative, node: or versioned npm:
     files++;
     const text = Deno.readTextFileSync(path);
     // Static imports and re-exports (`from "x"`), side-effect imports and dynamic imports.
-    for (const m of text.matchAll(/(?:\bfrom|\bimport\(?)\s*"([^"]+)"/g)) {
+    // (`from` must close an import/export statement: "…samples from" inside a string is no import.)
+    const re =
+      /(?:^\s*(?:import|export)\b[^"';]*?\bfrom\s*|\bimport\s*\(\s*|^\s*import\s*)"([^"]+)"/gm;
+    for (const m of text.matchAll(re)) {
       const spec = m[1];
       const ok = spec.startsWith("./") || spec.startsWith("../") || spec.startsWith("node:") ||
         (/^npm:(@[\w.-]+\/)?[\w.-]+@[\^~]?\d/.test(spec) && !spec.includes("fast-check"));
