@@ -17,6 +17,7 @@ import { ConfigError, OVERRIDABLE, resolveConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import type { ProcessEvents } from "./data/columns.ts";
 import { loadDataset, type Loader, loadOptions } from "./input.ts";
+import { runDiff } from "./diff_run.ts";
 import { formatSummary } from "./metrics.ts";
 import { type NondiffResult, runNondiff } from "./nondiff.ts";
 import { Progress, type ProgressSink, stderrSink } from "./progress.ts";
@@ -141,7 +142,7 @@ export type DiffRunner = (
 export interface RunOptions {
   /** The data loader (default: the data path's `loadDataset`). */
   loader?: Loader;
-  /** The differentiable path (default: none; `general.analysis = diff` then fails clearly). */
+  /** The differentiable path (default: {@link runDiff}). */
   diff?: DiffRunner;
   /** Summary output (default: stdout). */
   out?: (text: string) => void;
@@ -187,12 +188,7 @@ export async function main(argv: readonly string[], opts: RunOptions = {}): Prom
   const progress = new Progress(opts.progress ?? stderrSink());
   try {
     const mode = cfg.general.analysis;
-    if (mode !== "nondiff" && !opts.diff) {
-      throw new Error(
-        `general.analysis = ${mode}: the differentiable path is not available in this build ` +
-          `(run general.analysis=nondiff)`,
-      );
-    }
+    const diff = opts.diff ?? runDiff;
     const loader = opts.loader ?? loadDataset;
     const events = await progress.run("loading events", () => loader(loadOptions(cfg)));
     const load_s = progress.timings["loading events"];
@@ -205,9 +201,7 @@ export async function main(argv: readonly string[], opts: RunOptions = {}): Prom
         out(`plots: ${r.metrics.plots.length} files in ${cfg.general.outputDir}/plots`);
       }
     }
-    if ((mode === "diff" || mode === "both") && opts.diff) {
-      out(await opts.diff(cfg, events, progress));
-    }
+    if (mode === "diff" || mode === "both") out(await diff(cfg, events, progress));
     return 0;
   } catch (e) {
     const msg = (e instanceof Error ? e.message : String(e)).split("\n").map((s) => s.trim())

@@ -122,7 +122,10 @@ export function diffModel(
   hists: Histograms,
   opts: DiffModelOptions = {},
 ): DiffModel {
-  const f64 = mapHists(hists, (a) => a.astype("float64"));
+  // Negative generator weights can make a bin negative; yields are clipped at 0 (as the
+  // non-differentiable path does), which keeps the gradient wherever a bin is positive.
+  const clip = (a: Array) => a.astype("float64").maximum(0);
+  const f64 = mapHists(hists, clip);
   const workspace = workspaceOf(inputs, f64, opts);
   const model = fromPyhf(workspace, {
     modifierSettings: { normsys: { interpcode: "code4" }, histosys: { interpcode: "code4p" } },
@@ -135,15 +138,12 @@ export function diffModel(
         const c = h[s][ch.name];
         const mods: NonNullable<SampleOverride["modifiers"]> = {};
         for (const [name, [up, down]] of Object.entries(c.variations)) {
-          mods[`histosys/${name}`] = {
-            hi_data: up.astype("float64"),
-            lo_data: down.astype("float64"),
-          };
+          mods[`histosys/${name}`] = { hi_data: clip(up), lo_data: clip(down) };
         }
         if (opts.staterror ?? true) {
           mods[`staterror_${ch.name}`] = safeSqrt(c.sumw2.astype("float64"));
         }
-        spec[ch.name][s] = { data: c.nominal.astype("float64"), modifiers: mods };
+        spec[ch.name][s] = { data: clip(c.nominal), modifiers: mods };
       }
     }
     return model.withSamples(spec);

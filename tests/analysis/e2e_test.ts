@@ -92,9 +92,18 @@ Deno.test("end to end: general.analysis=nondiff on synthetic events writes works
   }
 });
 
-Deno.test("end to end: general.analysis=nondiff on the bundled input; the CLI fits the same", async () => {
+Deno.test("end to end: general.analysis=both on the bundled input; the CLI fits the same", async () => {
   const dir = await Deno.makeTempDir();
   try {
+    const here = (p: string) => new URL(p, import.meta.url).href;
+    // Small sizes for CI: 100 MVA epochs, 4 optimisation steps.
+    await Deno.writeTextFile(
+      `${dir}/config.ts`,
+      `import { DEFAULT_CONFIG } from "${here("../../analysis/config/defaults.ts")}";\n` +
+        `export const config = { ...DEFAULT_CONFIG,\n` +
+        `  mva: DEFAULT_CONFIG.mva.map((m) => ({ ...m, epochs: 100 })),\n` +
+        `  optimisation: { ...DEFAULT_CONFIG.optimisation, maxIterations: 4 } };\n`,
+    );
     const out: string[] = [], err: string[] = [];
     const io = {
       out: (t: string) => out.push(t),
@@ -102,13 +111,18 @@ Deno.test("end to end: general.analysis=nondiff on the bundled input; the CLI fi
       progress: { write: () => {}, isTerminal: false },
     };
     const args = [
-      "general.analysis=nondiff",
+      "--config",
+      `${dir}/config.ts`,
+      "general.analysis=both",
       "general.bundledEvents=10000",
       `general.outputDir=${dir}/out`,
       `general.cacheDir=${dir}/cache`,
     ];
     assert.equal(await main(args, io), 0, err.join("\n"));
-    assert.match(out.join("\n"), /Z0 \(discovery\)/);
+    const printed = out.join("\n");
+    assert.match(printed, /Z0 \(discovery\)/);
+    assert.match(printed, /soft cuts, optimised/);
+    // The non-differentiable path.
     const m = JSON.parse(await Deno.readTextFile(`${dir}/out/metrics.json`));
     assert.equal(m.fit.converged, true, m.status.warnings.join("; "));
     assert.ok(m.yields.Zprime_channel.signal.sumw > 0 && m.yields.Zprime_channel.data.events > 0);
@@ -123,12 +137,26 @@ Deno.test("end to end: general.analysis=nondiff on the bundled input; the CLI fi
     const r = JSON.parse(cli.join("\n"));
     assert.ok(Math.abs(r.metric.twice_nll - m.fit.twice_nll) < 1e-6 * Math.abs(m.fit.twice_nll));
     assert.ok(Math.abs(r.metric.bestfit.mu - m.fit.bestfit.mu) < 1e-5);
-    // A second run reads the cache: nothing is generated again, and the result is the same.
-    const before = m.fit.twice_nll;
-    out.length = 0;
-    assert.equal(await main(args, io), 0, err.join("\n"));
-    const m2 = JSON.parse(await Deno.readTextFile(`${dir}/out/metrics.json`));
-    assert.equal(m2.fit.twice_nll, before);
+    // The differentiable path: the optimisation raises the significance.
+    const d = JSON.parse(await Deno.readTextFile(`${dir}/out/diff_metrics.json`));
+    assert.equal(d.iterations, 4);
+    assert.ok(d.final.z0 > d.initial.z0, `Z0 ${d.initial.z0} → ${d.final.z0}`);
+    assert.ok(d.fits_converged.every(Boolean));
+    assert.equal(typeof d.hard_cuts.z0, "number");
+    const history = (await Deno.readTextFile(`${dir}/out/diff_history.jsonl`)).trim().split("\n");
+    assert.equal(history.length, 5);
+    parseWorkspace(await Deno.readTextFile(`${dir}/out/diff_workspace.json`));
+    for (const f of ["diff_z0", "diff_param_met", "diff_mva_score", "diff_Zprime_channel_after"]) {
+      assert.match(await Deno.readTextFile(`${dir}/out/plots/${f}.svg`), /^<svg/);
+    }
+    // A second run reads the event cache and the trained MVA: the same numbers.
+    assert.equal(
+      await main([...args.slice(0, 2), "general.analysis=diff", ...args.slice(3)], io),
+      0,
+    );
+    const d2 = JSON.parse(await Deno.readTextFile(`${dir}/out/diff_metrics.json`));
+    assert.equal(d2.mva.loaded, true);
+    assert.equal(d2.final.z0, d.final.z0);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,0 +1,352 @@
+/**
+ * The differentiable path of `deno task analysis` (`general.analysis = diff | both`): events →
+ * chain inputs (`diff_events.ts`) → MVA pre-training (saved and re-used) → gradient-descent
+ * optimisation of the soft cuts, the KDE bandwidth and the MLP on the profiled discovery
+ * significance → the optimised thresholds re-applied as hard cuts. Writes, in `outputDir`:
+ * `diff_metrics.json`, `diff_history.jsonl` (one line per iteration), `diff_workspace.json` (the
+ * final soft histograms as a pyhf workspace) and plots under `plots/`: Z0 and each parameter
+ * against the iteration, pre- and post-optimisation stacked histograms per channel (with the
+ * pseudo-data through the same hard cuts), and the MVA score before and after fine-tuning.
+ *
+ * @module
+ */
+import { type Array as ZArray, array, initDevice } from "../mod.ts";
+import { linePlot, stackedHistogram, writePlot } from "../plots/mod.ts";
+import { num, table } from "../stats/cli/format.ts";
+import type { ProcessEvents } from "./data/columns.ts";
+import type { Config } from "./config/schema.ts";
+import { CUT_NAMES, type ParamSettings } from "./diff/chain.ts";
+import { hardHistograms, type Histograms } from "./diff/histograms.ts";
+import { type DiffInputs, prepareInputs } from "./diff/inputs.ts";
+import { type Mva, pretrainMva } from "./diff/mva.ts";
+import { type IterationRecord, optimise } from "./diff/optimise.ts";
+import { diffModel as buildDiffModel, profiledZ0 } from "./diff/model.ts";
+import { populatedGroups } from "./rebin.ts";
+import { mvaScore } from "./diff/soft.ts";
+import { diffEvents } from "./diff_events.ts";
+import { fillHistogram } from "./histograms.ts";
+import type { Progress } from "./progress.ts";
+
+/** Config names of the optimised parameters → the chain's. */
+const PARAM_NAMES = {
+  met: "metThreshold",
+  btag: "btagThreshold",
+  lepHt: "lepHtThreshold",
+  bandwidth: "kdeBandwidth",
+} as const;
+
+/** The chain's settings from `optimisation` (initial values, clamps, learning rates). */
+export function settingsOf(cfg: Config): ParamSettings {
+  const o = cfg.optimisation;
+  const one = (k: keyof typeof PARAM_NAMES) => {
+    const n = PARAM_NAMES[k];
+    for (
+      const [what, rec] of [["params", o.params], ["clamps", o.clamps], [
+        "learningRates",
+        o.learningRates,
+      ]] as const
+    ) {
+      if (!(n in rec)) throw new Error(`optimisation.${what}.${n} is missing`);
+    }
+    return { init: o.params[n], bounds: o.clamps[n] as [number, number], lr: o.learningRates[n] };
+  };
+  return {
+    met: one("met"),
+    btag: one("btag"),
+    lepHt: one("lepHt"),
+    bandwidth: one("bandwidth"),
+    nnLr: o.learningRates.nn ?? 5e-4,
+  };
+}
+
+const sum = (a: ZArray): number[] => Array.from(a.dataSync(), Number);
+
+/** Stacked histograms of one channel from the chain's histograms (+ data). */
+async function stackPlot(
+  path: string,
+  hists: Histograms,
+  channel: string,
+  edges: readonly number[],
+  data: number[] | undefined,
+  title: string,
+  xLabel: string,
+): Promise<string[]> {
+  const samples = Object.keys(hists).sort((a, b) => (a === "signal" ? 1 : b === "signal" ? -1 : 0));
+  const stack = samples.map((s) => ({ name: s, values: sum(hists[s][channel].nominal) }));
+  const unc = samples.map((s) => sum(hists[s][channel].sumw2))
+    .reduce((a, b) => a.map((x, i) => x + b[i])).map(Math.sqrt);
+  return await writePlot(
+    path,
+    stackedHistogram({ edges, stack, uncertainty: unc, data, title, xLabel }),
+  );
+}
+
+/** Pseudo-data through the chain's hard cuts at `params` (as a one-sample input). */
+function dataHistograms(
+  data: DiffInputs | null,
+  params: Parameters<typeof hardHistograms>[0],
+  mva: Mva,
+): Record<string, number[]> | null {
+  if (!data) return null;
+  const h = hardHistograms(params, data, mva.net.apply);
+  return Object.fromEntries(Object.entries(h.signal).map(([ch, x]) => [ch, sum(x.nominal)]));
+}
+
+/**
+ * Z0 with the parameters' cuts applied hard: the hard-cut histograms (bins without background
+ * merged: hard cuts can empty bins that the soft weights kept), the same model, profiled.
+ */
+function hardZ0(
+  params: Parameters<typeof hardHistograms>[0],
+  inputs: DiffInputs,
+  mva: Mva,
+  signal: readonly string[],
+  opts: { ttbarNorm: "none" },
+): { z0: number; bins: Record<string, number> } {
+  const h = hardHistograms(params, inputs, mva.net.apply);
+  const channels = inputs.channels.map((ch) => {
+    const bkg = inputs.samples.filter((s) => !signal.includes(s));
+    const total = bkg.map((s) => sum(h[s][ch.name].nominal))
+      .reduce(
+        (a, b) => a.map((x, i) => x + Math.max(0, b[i])),
+        new Array<number>(ch.edges.length - 1).fill(0),
+      );
+    const groups = populatedGroups(total);
+    const edges = [ch.edges[0], ...groups.map((g) => ch.edges[g[g.length - 1] + 1])];
+    const merge = (a: ZArray) => {
+      const v = sum(a);
+      return array(groups.map((g) => g.reduce((t, b) => t + v[b], 0)), "float64");
+    };
+    for (const s of inputs.samples) {
+      const c = h[s][ch.name];
+      h[s][ch.name] = {
+        nominal: merge(c.nominal),
+        sumw2: merge(c.sumw2),
+        variations: Object.fromEntries(
+          Object.entries(c.variations).map(([k, [u, d]]) => [k, [merge(u), merge(d)]]),
+        ),
+      };
+    }
+    return { ...ch, edges };
+  });
+  const model = buildDiffModel({ ...inputs, channels }, h, opts).model;
+  return {
+    z0: profiledZ0(model).z0.item(),
+    bins: Object.fromEntries(channels.map((c) => [c.name, c.edges.length - 1])),
+  };
+}
+
+/**
+ * Runs the differentiable path and returns the summary to print.
+ *
+ * @example
+ * ```ts ignore
+ * import { runDiff } from "./diff_run.ts";
+ * console.log(await runDiff(cfg, events, progress));
+ * ```
+ */
+export async function runDiff(
+  cfg: Config,
+  events: readonly ProcessEvents[],
+  progress: Progress,
+): Promise<string> {
+  const out = cfg.general.outputDir.replace(/\/+$/, "");
+  await Deno.mkdir(`${out}/plots`, { recursive: true });
+  const device = cfg.general.device;
+  if (device === "webgpu" && !(await initDevice("webgpu"))) {
+    throw new Error("general.device = webgpu: no WebGPU adapter is available here");
+  }
+  const t0 = performance.now();
+  const d = await progress.run("diff: inputs", () => diffEvents(events, cfg));
+  const mc = d.events.filter((e) => !e.isData);
+  const inputs = prepareInputs(mc, { channels: d.channels, systematics: d.systematics });
+  const dataEvents = d.events.filter((e) => e.isData && e.table.nEvents > 0);
+  const dataInputs = dataEvents.length
+    ? prepareInputs(dataEvents.map((e) => ({ ...e, isData: false })), {
+      channels: d.channels,
+      sampleOf: () => "signal",
+    })
+    : null;
+
+  const mcfg = cfg.mva.find((m) => m.useInDiff);
+  if (!mcfg) throw new Error("diff path: no mva entry with useInDiff = true");
+  const mvaPath = `${cfg.general.cacheDir.replace(/\/+$/, "")}/mva_${mcfg.name}.json`;
+  await Deno.mkdir(cfg.general.cacheDir, { recursive: true });
+  const mva = await progress.run("diff: MVA pre-training", async (step) => {
+    const exists = await Deno.stat(mvaPath).then(() => true, () => false);
+    if (!exists && !cfg.general.runMvaTraining) {
+      throw new Error(`general.runMvaTraining = false and no trained MVA at ${mvaPath}`);
+    }
+    return await pretrainMva(inputs, {
+      hidden: mcfg.hiddenLayers,
+      epochs: mcfg.epochs,
+      lr: mcfg.learningRate,
+      seed: mcfg.seed,
+      path: mvaPath,
+      onProgress: (epoch, loss) => step.tick(1, `epoch ${epoch}, loss ${loss.toFixed(4)}`),
+    });
+  }, mcfg.epochs);
+
+  const settings = settingsOf(cfg);
+  const iterations = cfg.optimisation.optimise ? cfg.optimisation.maxIterations : 0;
+  const opts = { ttbarNorm: "none" as const };
+  const step = progress.start("diff: optimisation", iterations + 1);
+  const r = await optimise(inputs, { apply: mva.net.apply, params: mva.params }, {
+    ...opts,
+    iterations,
+    settings,
+    device,
+    onProgress: (it: IterationRecord) =>
+      step.tick(1, `Z0 ${it.z0.toFixed(4)}, step ${it.stepMs.toFixed(0)} ms`),
+  });
+  step.done(`Z0 ${r.initialZ0.toFixed(4)} → ${r.finalZ0.toFixed(4)}`);
+
+  // The optimised thresholds as hard cuts (what would be published).
+  const hard = hardZ0(r.params, inputs, mva, cfg.statistics.signal, opts);
+  const finalWs = buildDiffModel(inputs, r.histograms.final, opts).workspace;
+  await Deno.writeTextFile(`${out}/diff_workspace.json`, JSON.stringify(finalWs, null, 2) + "\n");
+  await Deno.writeTextFile(
+    `${out}/diff_history.jsonl`,
+    r.history.map((h) => JSON.stringify(h)).join("\n") + "\n",
+  );
+
+  // Plots.
+  const plots: string[] = [];
+  const its = r.history.map((h) => h.iteration);
+  plots.push(
+    ...await writePlot(
+      `${out}/plots/diff_z0.svg`,
+      linePlot({
+        series: [{ name: "Z0 (soft)", x: its, y: r.history.map((h) => h.z0) }],
+        xLabel: "iteration",
+        yLabel: "profiled Z0",
+        title: "discovery significance during the optimisation",
+      }),
+    ),
+  );
+  for (const k of CUT_NAMES) {
+    plots.push(
+      ...await writePlot(
+        `${out}/plots/diff_param_${k}.svg`,
+        linePlot({
+          series: [{ name: PARAM_NAMES[k], x: its, y: r.history.map((h) => h.params[k]) }],
+          xLabel: "iteration",
+          yLabel: PARAM_NAMES[k],
+          title: `${PARAM_NAMES[k]} during the optimisation`,
+        }),
+      ),
+    );
+  }
+  const initialCuts = r.history[0].params;
+  const p0 = {
+    ...r.params,
+    ...Object.fromEntries(
+      CUT_NAMES.map((k) => [k, r.params[k].mul(0).add(initialCuts[k])]),
+    ),
+    nn: mva.params.map((l) => ({
+      w: l.w.astype(r.params.met.dtype),
+      b: l.b.astype(r.params.met.dtype),
+    })),
+  } as typeof r.params;
+  const dataBefore = dataHistograms(dataInputs, p0, mva);
+  const dataAfter = dataHistograms(dataInputs, r.params, mva);
+  for (const ch of d.channels) {
+    const label = cfg.channels.find((c) => c.name === ch.name)?.observables
+      .find((o) => o.name === cfg.channels.find((c) => c.name === ch.name)!.fitObservable)
+      ?.label ?? ch.name;
+    plots.push(
+      ...await stackPlot(
+        `${out}/plots/diff_${ch.name}_before.svg`,
+        r.histograms.initial,
+        ch.name,
+        ch.edges,
+        dataBefore?.[ch.name],
+        `${ch.name}: before optimisation (soft cuts; data with the same cuts, hard)`,
+        label,
+      ),
+      ...await stackPlot(
+        `${out}/plots/diff_${ch.name}_after.svg`,
+        r.histograms.final,
+        ch.name,
+        ch.edges,
+        dataAfter?.[ch.name],
+        `${ch.name}: after optimisation`,
+        label,
+      ),
+    );
+  }
+  // MVA score of each sample before and after fine-tuning.
+  const scoreEdges = Array.from({ length: 21 }, (_, i) => i / 20);
+  const series = [];
+  for (const s of inputs.samples) {
+    const cols = inputs.columns[s];
+    for (const [when, nn] of [["before", p0.nn], ["after", r.params.nn]] as const) {
+      const score = mvaScore(mva.net.apply, nn, cols.features).dataSync();
+      const h = fillHistogram(score, cols.weight.dataSync(), scoreEdges);
+      const tot = h.sumw.reduce((a, b) => a + b, 0) || 1;
+      series.push({
+        name: `${s} (${when})`,
+        x: scoreEdges.slice(0, -1).map((e) => e + 0.025),
+        y: h.sumw.map((v) => v / tot),
+        dashed: when === "before",
+      });
+    }
+  }
+  plots.push(
+    ...await writePlot(
+      `${out}/plots/diff_mva_score.svg`,
+      linePlot({
+        series,
+        xLabel: "MVA score",
+        yLabel: "fraction of events",
+        title: "MVA score before and after fine-tuning",
+      }),
+    ),
+  );
+
+  const totalS = (performance.now() - t0) / 1000;
+  const final = r.history[r.history.length - 1];
+  const metrics = {
+    schema: "zgrad-analysis-diff/1",
+    initial: { z0: r.initialZ0, params: r.history[0].params },
+    final: { z0: r.finalZ0, params: final.params },
+    hard_cuts: { z0: hard.z0, params: final.params },
+    iterations: r.history.length - 1,
+    step_ms: r.history.slice(0, -1).map((h) => h.stepMs),
+    fits_converged: r.history.map((h) => h.fitsConverged),
+    device,
+    samples: Object.fromEntries(inputs.samples.map((s) => [s, inputs.nEvents[s]])),
+    systematics: d.systematics.map((s) => s.name),
+    channels: d.channels,
+    mva: { path: mvaPath, loaded: mva.loaded, epochs: mva.losses.length },
+    timings: { total_s: totalS, ...progress.timings },
+    warnings: d.warnings,
+    plots,
+  };
+  await Deno.writeTextFile(`${out}/diff_metrics.json`, JSON.stringify(metrics, null, 2) + "\n");
+
+  const rows = CUT_NAMES.map((k) => [
+    PARAM_NAMES[k],
+    num(r.history[0].params[k]),
+    num(final.params[k]),
+  ]);
+  const steps = metrics.step_ms.slice().sort((a, b) => a - b);
+  return [
+    "differentiable analysis",
+    "",
+    table(["parameter", "initial", "optimised"], rows),
+    "",
+    table(["", "Z0"], [
+      ["soft cuts, initial", num(r.initialZ0)],
+      ["soft cuts, optimised", num(r.finalZ0)],
+      ["optimised cuts applied hard", num(hard.z0)],
+    ]),
+    "",
+    `${metrics.iterations} iterations on ${device}, median step ${
+      steps.length ? (steps[steps.length >> 1] / 1000).toFixed(3) : "-"
+    } s; every fit converged: ${metrics.fits_converged.every(Boolean)}`,
+    ...d.warnings.map((w) => `warning: ${w}`),
+    `metrics: ${out}/diff_metrics.json`,
+    `plots: ${plots.length} files in ${out}/plots`,
+  ].join("\n");
+}
