@@ -4,7 +4,8 @@
  * histograms of the hard cuts.
  */
 import assert from "node:assert/strict";
-import { type Array, array, stats, tree } from "../../mod.ts";
+import { type Array, array, tree } from "../../mod.ts";
+import * as stats from "../../stats.ts";
 import { diffModel, profiledZ0 } from "../../analysis/diff/model.ts";
 import { initialParams } from "../../analysis/diff/chain.ts";
 import { hardHistograms, kdeHistograms, kdeMulti } from "../../analysis/diff/histograms.ts";
