@@ -66,3 +66,7 @@ export {
 export * as random from "./core/random.ts";
 // The statistics layer is the package's `./stats` entry (stats.ts), not re-exported here: the
 // core entry stays free of it and of its dependency (zod).
+/** Optimisers over pytrees, as optax: `adam`, `sgd`, `chain`, per-parameter rates, clipping, projections. */
+export * as optim from "./optim/mod.ts";
+/** Small neural networks: an MLP, binary cross-entropy, a training loop, JSON save/load. */
+export * as nn from "./nn/mod.ts";

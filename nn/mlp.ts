@@ -35,11 +35,11 @@ export type MlpParams = DenseParams[];
  * Object.keys(ACTIVATIONS); // tanh, relu, sigmoid
  * ```
  */
-export const ACTIVATIONS = {
+export const ACTIVATIONS: Readonly<Record<"tanh" | "relu" | "sigmoid", (x: Array) => Array>> = {
   tanh,
-  relu: (x: Array) => maximum(x, 0),
+  relu: (x: Array): Array => maximum(x, 0),
   sigmoid,
-} as const;
+};
 
 /** Name of a hidden-layer activation. */
 export type Activation = keyof typeof ACTIVATIONS;
