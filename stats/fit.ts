@@ -167,11 +167,37 @@ export function nllObjective(
       );
       return [v.item(), Float64Array.from(g.dataSync())];
     },
+    // The structured Hessian (exact, O(terms²) instead of forward-over-reverse autodiff over
+    // every intermediate; stats/structured_hessian.ts); autodiff when jit is off or failed.
     hessian: (x) =>
-      Float64Array.from(
-        run(() => c!.nllHessian(p(x), d, inputs) as Array, () => eager.h(p(x)) as Array).dataSync(),
+      run(
+        () => model.structuredHessian(p(x), d),
+        () => Float64Array.from((eager.h(p(x)) as Array).dataSync()),
       ),
   };
+}
+
+/** Why the NLL is not finite at `init`: the bins whose expected rate is not positive. */
+function undefinedNll(model: Model, data: ArrayLike, init: number[], f0: number): string {
+  const lam = model.expectedMain(array(init, "float64")).dataSync();
+  const obs = toF64(data).dataSync();
+  const bad: string[] = [];
+  let b0 = 0;
+  for (const c of model.channels) {
+    for (let j = 0; j < model.channelNbins[c]; j++) {
+      const l = lam[b0 + j];
+      if (!(l > 0)) {
+        bad.push(`${JSON.stringify(c)} bin ${j} (expected ${l}, observed ${obs[b0 + j]})`);
+      }
+    }
+    b0 += model.channelNbins[c];
+  }
+  const where = bad.length
+    ? `the expected rate is not positive in ${bad.length} bin(s): ${bad.slice(0, 5).join(", ")}${
+      bad.length > 5 ? ", ..." : ""
+    } (are all samples zero there?)`
+    : "a constraint term is not finite (check auxiliary data, sigmas and bounds)";
+  return `fit: the NLL is undefined (${f0}) at the initial parameters: ${where}`;
 }
 
 function toF64(x: ArrayLike): Array {
@@ -179,7 +205,17 @@ function toF64(x: ArrayLike): Array {
   return a.dtype === "float64" ? a : a.astype("float64");
 }
 
-function resolveFixed(model: Model, f: FitOptions["fixed"]): boolean[] {
+/**
+ * The fixed components of a fit: the model's defaults, an explicit boolean per component, or the
+ * defaults plus `{name: true}` by parameter name.
+ *
+ * @example
+ * ```ts
+ * import { resolveFixed } from "./fit.ts";
+ * resolveFixed(model, { mu: true }); // the model's fixed components and mu
+ * ```
+ */
+export function resolveFixed(model: Model, f: FitOptions["fixed"]): boolean[] {
   if (f === undefined) return [...model.fixedParams];
   if (globalThis.Array.isArray(f)) {
     if (f.length !== model.npars) {
@@ -226,7 +262,23 @@ export function fit(data: ArrayLike, model: Model, opts: FitOptions = {}): FitRe
     throw new RangeError(`fit: bounds has ${bounds.length} entries, expected ${n}`);
   }
   const fixed = resolveFixed(model, opts.fixed);
+  const startWarnings: string[] = [];
+  init.forEach((v, i) => {
+    if (!fixed[i] && !(v >= bounds[i][0] && v <= bounds[i][1])) {
+      startWarnings.push(
+        `the initial value of ${model.parLabels[i]} (${v}) is outside its bounds [${bounds[i]}]; ` +
+          "the fit started from the nearest bound",
+      );
+    }
+  });
   const objective = nllObjective(model, data, { jit: opts.jit });
+  const f0 = objective.value(
+    Float64Array.from(
+      init,
+      (v, i) => fixed[i] ? v : Math.min(bounds[i][1], Math.max(bounds[i][0], v)),
+    ),
+  );
+  if (!Number.isFinite(f0)) throw new RangeError(undefinedNll(model, data, init, f0));
   const r = minimize(objective, init, {
     lower: bounds.map((b) => b[0]),
     upper: bounds.map((b) => b[1]),
@@ -234,7 +286,7 @@ export function fit(data: ArrayLike, model: Model, opts: FitOptions = {}): FitRe
     tol: opts.tol,
     maxIter: opts.maxIter,
   });
-  const warnings = [...r.warnings, ...objective.notes];
+  const warnings = [...startWarnings, ...r.warnings, ...objective.notes];
   const freeIdx = fixed.flatMap((f, i) => (f ? [] : [i]));
   const m = freeIdx.length;
   const Hf = new Float64Array(m * m);

@@ -36,15 +36,20 @@ export {
 export {
   type AppliedModifier,
   type ConstraintKind,
+  HISTOSYS_CODES,
   type HistosysCode,
+  histosysDelta,
   interpCode0,
   interpCode1,
+  interpCode2,
   interpCode4,
   interpCode4p,
   type ModelInputs,
   type ModifierModule,
   MODIFIERS,
+  NORMSYS_CODES,
   type NormsysCode,
+  normsysFactor,
   type Paramset,
 } from "./modifiers/mod.ts";
 export { normalLogpdf, poissonLogpdf } from "./constraints.ts";
@@ -53,6 +58,7 @@ export {
   type ExpectedDataOptions,
   fromPyhf,
   type FromPyhfOptions,
+  type Interpolation,
   Model,
   type ModifierSettings,
   type SampleOverride,

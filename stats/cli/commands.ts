@@ -28,7 +28,8 @@ import {
   ranking,
   upperLimit,
 } from "../mod.ts";
-import type { CliArgs, Command, InterpPreset } from "./args.ts";
+import type { Interpolation } from "../model.ts";
+import type { CliArgs, Command } from "./args.ts";
 import { num, table } from "./format.ts";
 import { type Provenance, provenance } from "./provenance.ts";
 
@@ -38,7 +39,7 @@ import { type Provenance, provenance } from "./provenance.ts";
  * @example
  * ```ts
  * import { InputError, loadModel } from "./commands.ts";
- * try { await loadModel("missing.json", null, "root"); }
+ * try { await loadModel("missing.json", null); }
  * catch (e) { console.log(e instanceof InputError, (e as Error).message); }
  * ```
  */
@@ -95,11 +96,6 @@ export interface Report {
   provenance: Provenance;
 }
 
-const INTERP: Record<InterpPreset, { normsys: "code1" | "code4"; histosys: "code0" | "code4p" }> = {
-  root: { normsys: "code1", histosys: "code0" },
-  pyhf: { normsys: "code4", histosys: "code4p" },
-};
-
 function oneLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   return msg.split("\n").map((s) => s.trim()).filter(Boolean).join("; ");
@@ -112,19 +108,19 @@ function oneLine(e: unknown): string {
  * @example
  * ```ts
  * import { loadModel } from "./commands.ts";
- * const model = await loadModel("workspace.json", null, "pyhf");
+ * const model = await loadModel("workspace.json", null); // pyhf's interpolation codes
  * ```
  */
 export async function loadModel(
   path: string,
   measurement: string | null,
-  interp: InterpPreset,
+  interp?: Interpolation,
 ): Promise<Model> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = path === "-"
-      ? await new Response(Deno.stdin.readable).text()
-      : await Deno.readTextFile(resolvePath(path));
+    bytes = path === "-"
+      ? new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer())
+      : await Deno.readFile(resolvePath(path));
   } catch (e) {
     const why = e instanceof Deno.errors.NotFound
       ? "no such file"
@@ -135,18 +131,66 @@ export async function loadModel(
       : oneLine(e);
     throw new InputError(`cannot read workspace ${JSON.stringify(path)}: ${why}`);
   }
+  const text = decodeUtf8(bytes, path);
   try {
     const ws = parseWorkspace(text);
     return fromPyhf(ws, {
       measurement: measurement ?? undefined,
-      modifierSettings: {
-        normsys: { interpcode: INTERP[interp].normsys },
-        histosys: { interpcode: INTERP[interp].histosys },
+      modifierSettings: interp && {
+        normsys: { interpcode: interp.normsys },
+        histosys: { interpcode: interp.histosys },
       },
     });
   } catch (e) {
     throw new InputError(`invalid workspace ${JSON.stringify(path)}: ${oneLine(e)}`);
   }
+}
+
+/**
+ * Strict UTF-8 decoding: a workspace with bytes that are not UTF-8 is refused with the offset of
+ * the first bad byte (a replacement character would silently change names and numbers).
+ *
+ * @example
+ * ```ts
+ * import { decodeUtf8 } from "./commands.ts";
+ * decodeUtf8(new Uint8Array([0x7b, 0xff, 0x7d]), "ws.json"); // throws: byte offset 1 (0xff)
+ * ```
+ */
+export function decodeUtf8(bytes: Uint8Array, path: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    const hex = Array.from(bytes.subarray(at, at + 4), (b) => b.toString(16).padStart(2, "0"));
+    throw new InputError(
+      `workspace ${
+        JSON.stringify(path)
+      } is not valid UTF-8: invalid byte sequence at byte offset ${at} (0x${hex.join(" 0x")})`,
+    );
+  }
+}
+
+/** The offset of the first byte that starts an invalid UTF-8 sequence (RFC 3629). */
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i];
+    let n = 0, min = 0;
+    if (c < 0x80) n = 0;
+    else if (c >= 0xc2 && c <= 0xdf) n = 1, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef) n = 2, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4) n = 3, min = 0x10000;
+    else return i;
+    if (n > 0 && i + n >= b.length) return i; // truncated at the end
+    let cp = n ? c & (0x3f >> n) : c;
+    for (let k = 1; k <= n; k++) {
+      if ((b[i + k] & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (b[i + k] & 0x3f);
+    }
+    if (n && (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))) return i;
+    i += n + 1;
+  }
+  return b.length;
 }
 
 /**
@@ -342,7 +386,7 @@ export async function runCommand(args: CliArgs): Promise<Report> {
   }
   const t2 = performance.now();
   const settings: Report["settings"] = {
-    interpolation: { ...INTERP[args.interp] },
+    interpolation: { ...model.interpolation },
     mu: command === "hypotest" ? (args.mu ?? 1) : command === "fit" ? args.mu : null,
     test_stat: command === "hypotest" || command === "upper-limit"
       ? (args.testStat ?? "qtilde")
