@@ -35,6 +35,12 @@ export interface FitOptions {
   maxIter?: number;
   /** Throw a {@link FitError} instead of returning `converged: false`. */
   strict?: boolean;
+  /**
+   * Also fit from pyhf's suggested init and, when components are fixed beyond the model's
+   * defaults (a fixed-POI fit), from the free fit's best fit; keep the lowest minimum and report
+   * every one in `minima` (for multimodal likelihoods, e.g. code0 kinks). Default false.
+   */
+  restarts?: boolean;
   /** Evaluate the NLL through `jit` (default true). */
   jit?: boolean;
 }
@@ -63,8 +69,14 @@ export interface FitResult {
   edm: number;
   /** Fixed components. */
   fixed: boolean[];
-  /** Free components held at a bound. */
+  /** Free components held at a bound, or at a kink of their interpolation (see `atKink`). */
   atBound: boolean[];
+  /**
+   * Free components held at a kink (code0/code1 at α = 0, code2 at ±1): the minimum in that
+   * parameter is where the NLL is not differentiable, so it is reported, and its uncertainty
+   * comes from the one-sided Hessian.
+   */
+  atKink: boolean[];
   /** Newton iterations. */
   iterations: number;
   /** NLL evaluations (value, gradient, Hessian). */
@@ -75,6 +87,25 @@ export interface FitResult {
   message: string;
   /** Problems worth knowing (non-convergence, non-positive-definite Hessian, ...). */
   warnings: string[];
+  /** Where the kept minimum was started: `"init"`, `"suggested init"` or `"free fit"`. */
+  start: FitStart;
+  /** With `restarts`: every minimum found, one per start, the kept one included. */
+  minima?: FitMinimum[];
+}
+
+/** Where a fit started. */
+export type FitStart = "init" | "suggested init" | "free fit";
+
+/** One minimum found by a fit with `restarts`. */
+export interface FitMinimum {
+  /** Where it was started. */
+  start: FitStart;
+  /** −2 log L there. */
+  twiceNll: number;
+  /** Whether that fit converged. */
+  converged: boolean;
+  /** Its best fit. */
+  bestfit: number[];
 }
 
 /**
@@ -255,6 +286,7 @@ function numbers(x: ArrayLike | readonly number[], n: number, what: string): num
  * ```
  */
 export function fit(data: ArrayLike, model: Model, opts: FitOptions = {}): FitResult {
+  if (opts.restarts) return fitWithRestarts(data, model, opts);
   const n = model.npars;
   const init = numbers(opts.init ?? model.suggestedInit, n, "fit: init");
   const bounds = opts.bounds ?? model.suggestedBounds;
@@ -285,8 +317,17 @@ export function fit(data: ArrayLike, model: Model, opts: FitOptions = {}): FitRe
     fixed,
     tol: opts.tol,
     maxIter: opts.maxIter,
+    kinks: model.kinks,
   });
   const warnings = [...startWarnings, ...r.warnings, ...objective.notes];
+  warnings.push(...model.negativeYields(globalThis.Array.from(r.x)));
+  const kinked = model.parLabels.filter((_, i) => r.atKink[i]);
+  if (kinked.length) {
+    warnings.push(
+      `the minimum is at the kink of the interpolation for ${kinked.join(", ")} (not ` +
+        `differentiable there; code4/code4p are smooth)`,
+    );
+  }
   const freeIdx = fixed.flatMap((f, i) => (f ? [] : [i]));
   const m = freeIdx.length;
   const Hf = new Float64Array(m * m);
@@ -324,12 +365,62 @@ export function fit(data: ArrayLike, model: Model, opts: FitOptions = {}): FitRe
     edm: r.edm,
     fixed,
     atBound: r.active,
+    atKink: r.atKink,
     iterations: r.iterations,
     evaluations: r.evaluations,
     converged: r.converged,
     message: r.message,
     warnings,
+    start: isSuggested(model, init, fixed) ? "suggested init" : "init",
   };
+  if (!result.converged && opts.strict) throw new FitError(result);
+  return result;
+}
+
+/** True when the free components of `init` are pyhf's suggested init. */
+function isSuggested(model: Model, init: readonly number[], fixed: readonly boolean[]): boolean {
+  return init.every((v, i) => fixed[i] || v === model.suggestedInit[i]);
+}
+
+/**
+ * `restarts`: the fit from its own start, from the suggested init, and from the free fit (when
+ * more is fixed than the model's defaults), keeping the lowest converged minimum.
+ */
+function fitWithRestarts(data: ArrayLike, model: Model, opts: FitOptions): FitResult {
+  const base: FitOptions = { ...opts, restarts: false, strict: false };
+  const n = model.npars;
+  const init = numbers(opts.init ?? model.suggestedInit, n, "fit: init");
+  const fixed = resolveFixed(model, opts.fixed);
+  const withFixed = (x: readonly number[]) => x.map((v, i) => (fixed[i] ? init[i] : v));
+  const runs: FitResult[] = [fit(data, model, base)];
+  if (!isSuggested(model, init, fixed)) {
+    runs.push({ ...fit(data, model, { ...base, init: withFixed(model.suggestedInit) }) });
+    runs[runs.length - 1].start = "suggested init";
+  }
+  if (fixed.some((f, i) => f !== model.fixedParams[i])) {
+    const free = fit(data, model, { ...base, fixed: undefined });
+    const r = fit(data, model, { ...base, init: withFixed(free.bestfit) });
+    r.start = "free fit";
+    runs.push(r);
+  }
+  const pool = runs.some((r) => r.converged) ? runs.filter((r) => r.converged) : runs;
+  const best = pool.reduce((a, b) => (b.twiceNll < a.twiceNll ? b : a));
+  const minima = runs.map((r) => ({
+    start: r.start,
+    twiceNll: r.twiceNll,
+    converged: r.converged,
+    bestfit: r.bestfit,
+  }));
+  const distinct = runs.filter((r) => r.converged && Math.abs(r.twiceNll - best.twiceNll) > 1e-6);
+  const warnings = [...best.warnings];
+  if (distinct.length) {
+    warnings.push(
+      `several minima: kept -2 log L = ${best.twiceNll} (from ${best.start}); also ${
+        distinct.map((r) => `${r.twiceNll} (from ${r.start})`).join(", ")
+      }`,
+    );
+  }
+  const result: FitResult = { ...best, minima, warnings };
   if (!result.converged && opts.strict) throw new FitError(result);
   return result;
 }

@@ -166,6 +166,7 @@ interface Structure {
     nllValueAndGrad?: Jitted;
     nllHessian?: Jitted;
     termDerivatives?: Jitted;
+    additiveRates?: Jitted;
   };
 }
 
@@ -646,6 +647,50 @@ export class Model {
     };
     s.jitted.termDerivatives ??= compileTermDerivatives(hs);
     return structuredHessian(hs, s.jitted.termDerivatives, pars, data, this.inputs);
+  }
+
+  /**
+   * Where the additive (histosys) interpolation drives a sample's yield negative at `pars`: one
+   * message per sample naming channel, sample and bins (empty when none). pyhf clips nothing
+   * either; a negative template usually means an extrapolation far beyond ±1σ.
+   *
+   * @example
+   * ```ts
+   * import { fromPyhf } from "./mod.ts";
+   * console.log(model.negativeYields(model.suggestedInit)); // []
+   * ```
+   */
+  negativeYields(pars: readonly number[]): string[] {
+    const s = this.#s;
+    const adds = s.modifiers.filter((m) => m.op === "addition");
+    if (adds.length === 0 || this.isTraced) return [];
+    s.jitted.additiveRates ??= jit((p: Array, inp: ModelInputs) => {
+      let r = inp.nominal;
+      for (const m of adds) r = r.add(m.apply(p, inp));
+      return r;
+    }, { name: "additive_rates" });
+    const r = (s.jitted.additiveRates(array(pars as number[], "float64"), this.inputs) as Array)
+      .dataSync();
+    const B = s.layout.nbins, out: string[] = [];
+    for (const c of s.layout.channels) {
+      const off = s.layout.channelOffset[c], nb = s.layout.channelNbins[c];
+      s.layout.samples.forEach((smp, si) => {
+        if (!s.samplesIn.get(c)!.has(smp)) return;
+        const bins: string[] = [];
+        for (let j = 0; j < nb; j++) {
+          const v = r[si * B + off + j];
+          if (v < 0) bins.push(`${j} (${v.toPrecision(4)})`);
+        }
+        if (bins.length) {
+          out.push(
+            `histosys interpolation makes sample ${JSON.stringify(smp)} negative in channel ${
+              JSON.stringify(c)
+            }, bin ${bins.join(", bin ")}`,
+          );
+        }
+      });
+    }
+    return out;
   }
 
   /** True when some input is a tracer (the model is being differentiated). */

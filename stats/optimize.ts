@@ -43,6 +43,14 @@ export interface MinimizeOptions {
   tol?: number;
   /** Maximum Newton iterations (default 200). */
   maxIter?: number;
+  /**
+   * Per parameter, points where f is not twice differentiable (the kinks of piecewise
+   * interpolations). They are treated like bounds: a step stops at a kink, and a parameter at a
+   * kink moves to the side whose one-sided derivative descends, or stays there when neither does
+   * (a minimum at the kink, reported in `atKink`). Without this, Newton steps oscillate across
+   * the kink forever.
+   */
+  kinks?: readonly (readonly number[])[];
 }
 
 /** Result of {@link minimize}. */
@@ -57,8 +65,10 @@ export interface MinimizeResult {
   hessian: Float64Array;
   /** Estimated distance to the minimum, ½ gᵀH⁻¹g on free inactive parameters (NaN if H is not PD). */
   edm: number;
-  /** Free parameters held at a bound at the end. */
+  /** Free parameters held at a bound (or at a kink) at the end. */
   active: boolean[];
+  /** Free parameters held at a kink at the end (a minimum where f is not differentiable). */
+  atKink: boolean[];
   /** Newton iterations done. */
   iterations: number;
   /** Function evaluations (value only, value and gradient, Hessian). */
@@ -99,9 +109,15 @@ export function minimize(
   const maxIter = opts.maxIter ?? 200;
   const evals = { value: 0, gradient: 0, hessian: 0 };
   const warnings: string[] = [];
-  const clip = (v: number, i: number) => Math.min(upper[i], Math.max(lower[i], v));
+  const clip0 = (v: number, i: number) => Math.min(upper[i], Math.max(lower[i], v));
+  // The box of the current iteration: the bounds, narrowed to the piece between kinks.
+  const lo = Float64Array.from(lower), hi = Float64Array.from(upper);
+  const clip = (v: number, i: number) => Math.min(hi[i], Math.max(lo[i], v));
+  const kinks = opts.kinks ?? [];
+  const hasKinks = kinks.some((k) => k && k.length > 0);
+  let atKink: boolean[] = fixed.map(() => false);
 
-  const x = Float64Array.from(x0, (v, i) => (fixed[i] ? v : clip(v, i)));
+  const x = Float64Array.from(x0, (v, i) => (fixed[i] ? v : clip0(v, i)));
   let [f, g] = objective.valueAndGrad(x);
   evals.gradient++;
   let H = objective.hessian(x);
@@ -118,15 +134,16 @@ export function minimize(
   let message = `maximum number of iterations (${maxIter}) reached`;
 
   for (; iter < maxIter; iter++) {
+    if (hasKinks) atKink = kinkBoxes();
     active = fixed.map((fx, i) =>
-      !fx && ((x[i] <= lower[i] && g[i] > 0) || (x[i] >= upper[i] && g[i] < 0))
+      !fx && (atKink[i] || (x[i] <= lo[i] && g[i] > 0) || (x[i] >= hi[i] && g[i] < 0))
     );
     const free = [] as number[];
     for (let i = 0; i < n; i++) if (!fixed[i] && !active[i]) free.push(i);
     const m = free.length;
     if (m === 0) {
       converged = true;
-      message = "every free parameter is at a bound";
+      message = "every free parameter is at a bound or kink";
       edm = 0;
       break;
     }
@@ -222,6 +239,49 @@ export function minimize(
   }
   return finish(converged, message, iter, edm, active);
 
+  /**
+   * Narrows [lo, hi] to the piece between kinks holding each free parameter; a parameter sitting
+   * on a kink gets the side whose one-sided derivative descends (and that derivative in g), or is
+   * held there when neither side descends. Returns which parameters are held at a kink.
+   */
+  function kinkBoxes(): boolean[] {
+    const held = fixed.map(() => false);
+    const on: number[] = [];
+    for (let i = 0; i < n; i++) {
+      lo[i] = lower[i], hi[i] = upper[i];
+      if (fixed[i] || !kinks[i]?.length) continue;
+      for (const c of kinks[i]) {
+        if (x[i] === c) on.push(i);
+        else if (c < x[i]) lo[i] = Math.max(lo[i], c);
+        else hi[i] = Math.min(hi[i], c);
+      }
+    }
+    if (on.length === 0) return held;
+    // One-sided derivatives: the gradient just right and just left of every kink at once (the
+    // partial derivative in α_i depends on the side of α_i only, up to O(δ)).
+    const side = (sign: number) => {
+      const xs = Float64Array.from(x);
+      for (const i of on) xs[i] = x[i] + sign * 1e-9 * Math.max(1, Math.abs(x[i]));
+      evals.gradient++;
+      return objective.valueAndGrad(xs)[1];
+    };
+    const gR = side(1), gL = side(-1);
+    for (const i of on) {
+      const c = x[i];
+      const next = kinks[i].find((k) => k > c) ?? Infinity;
+      const prev = [...kinks[i]].reverse().find((k) => k < c) ?? -Infinity;
+      if (gR[i] < 0 && c < upper[i]) {
+        lo[i] = c, hi[i] = Math.min(upper[i], next), g[i] = gR[i];
+      } else if (gL[i] > 0 && c > lower[i]) {
+        lo[i] = Math.max(lower[i], prev), hi[i] = c, g[i] = gL[i];
+      } else {
+        held[i] = true; // a minimum in α_i at the kink (or a bound there)
+        lo[i] = hi[i] = c;
+      }
+    }
+    return held;
+  }
+
   function lineSearch(p: Float64Array, free: number[]) {
     let t = 1;
     for (let k = 0; k < 30; k++, t *= 0.5) {
@@ -257,6 +317,7 @@ export function minimize(
       hessian: H,
       edm: e,
       active: act.length ? act : fixed.map(() => false),
+      atKink,
       iterations,
       evaluations: evals,
       converged: ok,

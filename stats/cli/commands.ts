@@ -236,7 +236,8 @@ function requirePoi(model: Model, command: Command): number {
 function runFit(model: Model, args: CliArgs): Computed {
   const data = model.observed;
   if (args.mu !== null) requirePoi(model, "fit");
-  const r = args.mu === null ? fit(data, model) : fixedPoiFit(args.mu, data, model);
+  const o = { restarts: args.restarts };
+  const r = args.mu === null ? fit(data, model, o) : fixedPoiFit(args.mu, data, model, o);
   const poi = model.poiIndex;
   return {
     metric: {
@@ -246,6 +247,13 @@ function runFit(model: Model, args: CliArgs): Computed {
       bestfit: byLabel(model, r.bestfit.map((v) => n(v)!)),
       iterations: r.iterations,
       edm: n(r.edm),
+      start: r.start,
+      at_kink: model.parLabels.filter((_, i) => r.atKink[i]),
+      minima: r.minima?.map((m) => ({
+        start: m.start,
+        twice_nll: n(m.twiceNll),
+        converged: m.converged,
+      })) ?? null,
     },
     uncertainty: {
       poi: poi === null || r.fixed[poi] ? null : n(r.uncertainties[poi]),
@@ -256,9 +264,9 @@ function runFit(model: Model, args: CliArgs): Computed {
   };
 }
 
-function runRanking(model: Model): Computed {
+function runRanking(model: Model, args: CliArgs): Computed {
   requirePoi(model, "ranking");
-  const r = ranking(model.observed, model);
+  const r = ranking(model.observed, model, { fitOptions: { restarts: args.restarts } });
   return {
     metric: {
       poi_hat: n(r.poiBestfit),
@@ -299,6 +307,7 @@ function runHypotest(model: Model, args: CliArgs): Computed {
     testStat,
     returnTail: true,
     returnExpectedSet: true,
+    restarts: args.restarts,
   });
   const exp = r.clsExpectedSet!;
   return {
@@ -321,6 +330,7 @@ function runUpperLimit(model: Model, args: CliArgs): Computed {
   const r = upperLimit(model.observed, model, {
     level: args.level ?? 0.05,
     testStat: (args.testStat ?? "qtilde") as "qtilde" | "q",
+    restarts: args.restarts,
   });
   return {
     metric: {
@@ -334,9 +344,9 @@ function runUpperLimit(model: Model, args: CliArgs): Computed {
   };
 }
 
-function runSignificance(model: Model): Computed {
+function runSignificance(model: Model, args: CliArgs): Computed {
   requirePoi(model, "significance");
-  const r = discoverySignificance(model.observed, model);
+  const r = discoverySignificance(model.observed, model, { restarts: args.restarts });
   return {
     metric: {
       q0: n(r.q0),
@@ -376,8 +386,8 @@ export async function runCommand(args: CliArgs): Promise<Report> {
       fit: () => runFit(model, args),
       hypotest: () => runHypotest(model, args),
       "upper-limit": () => runUpperLimit(model, args),
-      significance: () => runSignificance(model),
-      ranking: () => runRanking(model),
+      significance: () => runSignificance(model, args),
+      ranking: () => runRanking(model, args),
     };
     c = run[command]();
   } catch (e) {
@@ -460,8 +470,17 @@ export function formatReport(r: Report): string {
       ));
       out.push(
         "",
-        `-2 log L = ${num(m.twice_nll)}   (${m.iterations} iterations, EDM ${num(m.edm)})`,
+        `-2 log L = ${num(m.twice_nll)}   (${m.iterations} iterations, EDM ${num(m.edm)}, ` +
+          `started from ${m.start})`,
       );
+      if (m.at_kink.length) out.push(`at an interpolation kink: ${m.at_kink.join(", ")}`);
+      if (m.minima) {
+        out.push(
+          `minima found (--restarts): ${
+            m.minima.map((x: Json) => `${num(x.twice_nll)} from ${x.start}`).join("; ")
+          }`,
+        );
+      }
       break;
     }
     case "ranking": {
