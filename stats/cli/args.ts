@@ -98,6 +98,8 @@ export interface CliArgs {
   strict: boolean;
   /** `--restarts`: refit from pyhf's suggested init and from the free fit; keep the best. */
   restarts: boolean;
+  /** `--max-iter N`: Newton iterations per fit (default 200). */
+  maxIter: number | null;
   /** `--level`: the CLs level of `upper-limit` (default 0.05, a 95% CL limit). */
   level: number | null;
   /** `--json`: one JSON document on stdout instead of tables. */
@@ -134,7 +136,7 @@ const ACCEPTS: Record<Command, readonly string[]> = {
   ranking: [],
 };
 
-const VALUE_FLAGS = ["mu", "test-stat", "measurement", "interp", "level"] as const;
+const VALUE_FLAGS = ["mu", "test-stat", "measurement", "interp", "level", "max-iter"] as const;
 const SWITCHES = ["json", "help", "version", "strict", "restarts"] as const;
 
 function finite(flag: string, v: string): number {
@@ -176,6 +178,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     interp: INTERP_PRESETS.pyhf,
     strict: false,
     restarts: false,
+    maxIter: null,
     level: null,
     json: false,
     help: false,
@@ -239,6 +242,14 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       case "interp":
         out.interp = interpolation(value);
         break;
+      case "max-iter": {
+        const k = finite(name, value);
+        if (!(Number.isInteger(k) && k >= 1)) {
+          throw new UsageError(`--max-iter must be a positive integer, got ${value}`);
+        }
+        out.maxIter = k;
+        break;
+      }
     }
   }
   if (out.help || out.version) {
@@ -253,7 +264,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   }
   out.workspace = positional[1];
   for (const f of given) {
-    if (["measurement", "interp"].includes(f)) continue;
+    if (["measurement", "interp", "max-iter"].includes(f)) continue;
     if (!ACCEPTS[out.command].includes(f)) {
       throw new UsageError(`${out.command} does not take --${f}`);
     }
@@ -328,6 +339,7 @@ options:
                          NORMSYS,HISTOSYS (normsys code0|code1|code2|code4, histosys
                          code0|code2|code4|code4p), e.g. code2,code0
   --strict               a fit that does not converge is an error (exit 1)
+  --max-iter N           Newton iterations per fit (default 200)
   --restarts             refit from pyhf's suggested init and from the free fit, keep the
                          lowest minimum, and report every minimum found (multimodal models)
   --json                 print one JSON document (metric, uncertainty, timing, status, provenance)
@@ -393,6 +405,7 @@ export function commandUsage(c: Command): string {
     "  --interp CODES         pyhf (default: normsys code4, histosys code4p), root (code1 /",
     "                         code0) or NORMSYS,HISTOSYS, e.g. code2,code0",
     "  --strict               a fit that does not converge is an error (exit 1)",
+    "  --max-iter N           Newton iterations per fit (default 200)",
     "  --restarts             refit from pyhf's suggested init and the free fit; keep the best",
     "  --json                 one JSON document (metric, uncertainty, timing, status, provenance)",
     "  -h, --help             this text",

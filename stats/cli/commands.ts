@@ -233,10 +233,17 @@ function requirePoi(model: Model, command: Command): number {
   return model.poiIndex;
 }
 
+/** The fit options the command line sets. */
+function fitOptions(args: CliArgs): { restarts: boolean; maxIter?: number } {
+  return args.maxIter === null
+    ? { restarts: args.restarts }
+    : { restarts: args.restarts, maxIter: args.maxIter };
+}
+
 function runFit(model: Model, args: CliArgs): Computed {
   const data = model.observed;
   if (args.mu !== null) requirePoi(model, "fit");
-  const o = { restarts: args.restarts };
+  const o = fitOptions(args);
   const r = args.mu === null ? fit(data, model, o) : fixedPoiFit(args.mu, data, model, o);
   const poi = model.poiIndex;
   return {
@@ -266,7 +273,7 @@ function runFit(model: Model, args: CliArgs): Computed {
 
 function runRanking(model: Model, args: CliArgs): Computed {
   requirePoi(model, "ranking");
-  const r = ranking(model.observed, model, { fitOptions: { restarts: args.restarts } });
+  const r = ranking(model.observed, model, { fitOptions: fitOptions(args) });
   return {
     metric: {
       poi_hat: n(r.poiBestfit),
@@ -307,7 +314,7 @@ function runHypotest(model: Model, args: CliArgs): Computed {
     testStat,
     returnTail: true,
     returnExpectedSet: true,
-    restarts: args.restarts,
+    ...fitOptions(args),
   });
   const exp = r.clsExpectedSet!;
   return {
@@ -330,7 +337,7 @@ function runUpperLimit(model: Model, args: CliArgs): Computed {
   const r = upperLimit(model.observed, model, {
     level: args.level ?? 0.05,
     testStat: (args.testStat ?? "qtilde") as "qtilde" | "q",
-    restarts: args.restarts,
+    ...fitOptions(args),
   });
   return {
     metric: {
@@ -346,7 +353,7 @@ function runUpperLimit(model: Model, args: CliArgs): Computed {
 
 function runSignificance(model: Model, args: CliArgs): Computed {
   requirePoi(model, "significance");
-  const r = discoverySignificance(model.observed, model, { restarts: args.restarts });
+  const r = discoverySignificance(model.observed, model, fitOptions(args));
   return {
     metric: {
       q0: n(r.q0),

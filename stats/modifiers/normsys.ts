@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { type Array, reshape, where } from "../../core/mod.ts";
+import { type Array, exp, log, reshape, where } from "../../core/mod.ts";
 import {
   Assembler,
   type BuildContext,
@@ -27,10 +27,14 @@ import {
   useMask,
 } from "./common.ts";
 import type { NormsysModifier } from "../workspace.ts";
-import { NORMSYS_CODES, type NormsysCode, normsysFactor } from "./interp.ts";
+import { isMultiplicative, NORMSYS_CODES, type NormsysCode, normsysFactor } from "./interp.ts";
 
 /**
- * The normsys module: a unit-Gaussian α per name; rates × f(α) by its code. Its inputs are
+ * The normsys module: a unit-Gaussian α per name; rates × f(α) by its code. With more than a
+ * few modifiers, the product of the multiplicative codes' factors (positive: exponentials of
+ * logs of hi, lo > 0, and the polynomial between them) is exp(Σ log f), a reduction, because
+ * the compiler inlines the tree of `product0` into one straight-line kernel per element whose
+ * size grows with M (slow to compile, and too large for the JS engine to optimise). Its inputs are
  * `normsys.hi` and `normsys.lo`, `[M, S, B]` factors (1 where a modifier does not act).
  *
  * @example
@@ -82,7 +86,10 @@ export const normsys: ModifierModule = {
       op: "multiplication",
       names,
       inputs: { "normsys.hi": f64(hi, [M, S, B]), "normsys.lo": f64(lo, [M, S, B]) },
-      apply: (pars: Array, inputs: ModelInputs) => product0(terms(pars, inputs)),
+      apply: (pars: Array, inputs: ModelInputs) =>
+        M > 4 && isMultiplicative(code)
+          ? exp(log(terms(pars, inputs)).sum(0))
+          : product0(terms(pars, inputs)),
       terms,
       termParams: scalarTermParams(idx, B),
       interpcode: code,
