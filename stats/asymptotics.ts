@@ -26,7 +26,14 @@ import {
   sqrt,
   where,
 } from "../core/ops/elementwise.ts";
-import { fit, type FitOptions, type FitResult, fixedPoiFit, resolveFixed } from "./fit.ts";
+import {
+  conditionalStart,
+  fit,
+  type FitOptions,
+  type FitResult,
+  fixedPoiFit,
+  resolveFixed,
+} from "./fit.ts";
 import type { Model } from "./model.ts";
 import { type TestStatDetail, testStatistic, type TestStatName } from "./teststat.ts";
 
@@ -236,7 +243,9 @@ export class AsymptoticCalculator {
   get asimovFit(): FitResult {
     return (this.#asimovGen ??= fixedPoiFit(this.asimovPoi, this.#data, this.#model, {
       ...this.#fit,
-      init: this.#warm ? this.freeFit.bestfit : this.#fit.init,
+      init: this.#warm
+        ? conditionalStart(this.#model, this.freeFit, this.asimovPoi)
+        : this.#fit.init,
     }));
   }
 

@@ -328,10 +328,64 @@ export function fit(data: ArrayLike, model: Model, opts: FitOptions = {}): FitRe
         `differentiable there; code4/code4p are smooth)`,
     );
   }
+  const bestfit = globalThis.Array.from(r.x);
+  const byName: Record<string, number[]> = {};
+  for (const p of model.paramsets) byName[p.name] = bestfit.slice(p.start, p.start + p.n);
+  const result: FitResult = {
+    bestfit,
+    pars: array(bestfit, "float64"),
+    bestfitByName: byName,
+    nll: r.value,
+    twiceNll: 2 * r.value,
+    uncertainties: [],
+    covariance: [],
+    correlation: [],
+    gradient: globalThis.Array.from(r.grad),
+    edm: r.edm,
+    fixed,
+    atBound: r.active,
+    atKink: r.atKink,
+    iterations: r.iterations,
+    evaluations: r.evaluations,
+    converged: r.converged,
+    message: r.message,
+    warnings,
+    start: isSuggested(model, init, fixed) ? "suggested init" : "init",
+  };
+  // Uncertainties need the Hessian at the minimum, which Newton–chord steps may not have
+  // evaluated: computed when first read (hypotests and limits never read them). A minimum whose
+  // reduced Hessian failed its Cholesky factorisation is examined now, so that the warning is
+  // there from the start.
+  let unc: Uncertainties | null = null;
+  const get = () => (unc ??= uncertaintiesOf(r.hessian, fixed, warnings));
+  if (!(Number.isFinite(r.edm) && r.converged)) get();
+  for (const key of ["uncertainties", "covariance", "correlation"] as const) {
+    Object.defineProperty(result, key, {
+      get: () => get()[key],
+      set(v) {
+        Object.defineProperty(result, key, { value: v, writable: true, enumerable: true });
+      },
+      enumerable: true,
+      configurable: true,
+    });
+  }
+  if (!result.converged && opts.strict) throw new FitError(result);
+  return result;
+}
+
+interface Uncertainties {
+  uncertainties: number[];
+  covariance: number[][];
+  correlation: number[][];
+}
+
+/** Covariance (inverse Hessian over the free components), uncertainties and correlations. */
+function uncertaintiesOf(H: Float64Array, fixed: boolean[], warnings: string[]): Uncertainties {
+  const n = fixed.length;
   const freeIdx = fixed.flatMap((f, i) => (f ? [] : [i]));
   const m = freeIdx.length;
   const Hf = new Float64Array(m * m);
-  freeIdx.forEach((i, a) => freeIdx.forEach((j, b) => (Hf[a * m + b] = r.hessian[i * n + j])));
+  freeIdx.forEach((i, a) => freeIdx.forEach((j, b) => (Hf[a * m + b] = H[i * n + j])));
   const inv = m > 0
     ? invertSymmetric(Hf, m)
     : { inverse: new Float64Array(0), positiveDefinite: true };
@@ -349,32 +403,39 @@ export function fit(data: ArrayLike, model: Model, opts: FitOptions = {}): FitRe
   const corr = cov.map((row, i) =>
     row.map((v, j) => (i === j ? 1 : fixed[i] || fixed[j] ? 0 : v / (unc[i] * unc[j])))
   );
-  const bestfit = globalThis.Array.from(r.x);
-  const byName: Record<string, number[]> = {};
-  for (const p of model.paramsets) byName[p.name] = bestfit.slice(p.start, p.start + p.n);
-  const result: FitResult = {
-    bestfit,
-    pars: array(bestfit, "float64"),
-    bestfitByName: byName,
-    nll: r.value,
-    twiceNll: 2 * r.value,
-    uncertainties: unc,
-    covariance: cov,
-    correlation: corr,
-    gradient: globalThis.Array.from(r.grad),
-    edm: r.edm,
-    fixed,
-    atBound: r.active,
-    atKink: r.atKink,
-    iterations: r.iterations,
-    evaluations: r.evaluations,
-    converged: r.converged,
-    message: r.message,
-    warnings,
-    start: isSuggested(model, init, fixed) ? "suggested init" : "init",
-  };
-  if (!result.converged && opts.strict) throw new FitError(result);
-  return result;
+  return { uncertainties: unc, covariance: cov, correlation: corr };
+}
+
+/**
+ * A warm start for a fit with the POI fixed at `poiValue`, from a free fit: the conditional
+ * minimum of the free fit's quadratic approximation, θ̂ + C[:, poi] (value − μ̂) / C[poi, poi]
+ * (clipped to the bounds). Usually one or two Newton steps from the answer, where θ̂ alone is
+ * several. Falls back to θ̂ when the covariance is unusable.
+ *
+ * @example
+ * ```ts
+ * import { conditionalStart, fit, fixedPoiFit } from "./fit.ts";
+ * const free = fit(model.observed, model);
+ * fixedPoiFit(1, model.observed, model, { init: conditionalStart(model, free, 1) });
+ * ```
+ */
+export function conditionalStart(model: Model, free: FitResult, poiValue: number): number[] {
+  const poi = model.poiIndex;
+  if (poi === null) throw new Error("conditionalStart: the model has no parameter of interest");
+  const x = [...free.bestfit];
+  const c = free.covariance, cpp = c[poi]?.[poi];
+  if (!(cpp > 0) || !c.every((row) => Number.isFinite(row[poi]))) return x;
+  const d = poiValue - x[poi];
+  const bounds = model.suggestedBounds;
+  return x.map((v, i) =>
+    i === poi ? poiValue : free.fixed[i] ? v : Math.min(
+      bounds[i][1],
+      Math.max(
+        bounds[i][0],
+        v + (c[i][poi] / cpp) * d,
+      ),
+    )
+  );
 }
 
 /** True when the free components of `init` are pyhf's suggested init. */
@@ -394,8 +455,9 @@ function fitWithRestarts(data: ArrayLike, model: Model, opts: FitOptions): FitRe
   const withFixed = (x: readonly number[]) => x.map((v, i) => (fixed[i] ? init[i] : v));
   const runs: FitResult[] = [fit(data, model, base)];
   if (!isSuggested(model, init, fixed)) {
-    runs.push({ ...fit(data, model, { ...base, init: withFixed(model.suggestedInit) }) });
-    runs[runs.length - 1].start = "suggested init";
+    const r = fit(data, model, { ...base, init: withFixed(model.suggestedInit) });
+    r.start = "suggested init";
+    runs.push(r);
   }
   if (fixed.some((f, i) => f !== model.fixedParams[i])) {
     const free = fit(data, model, { ...base, fixed: undefined });
@@ -420,9 +482,10 @@ function fitWithRestarts(data: ArrayLike, model: Model, opts: FitOptions): FitRe
       }`,
     );
   }
-  const result: FitResult = { ...best, minima, warnings };
-  if (!result.converged && opts.strict) throw new FitError(result);
-  return result;
+  best.minima = minima;
+  best.warnings.push(...warnings.slice(best.warnings.length));
+  if (!best.converged && opts.strict) throw new FitError(best);
+  return best;
 }
 
 /**

@@ -51,6 +51,13 @@ export interface MinimizeOptions {
    * the kink forever.
    */
   kinks?: readonly (readonly number[])[];
+  /**
+   * Newton–chord steps (default true): near the minimum (EDM < 1e-3 after a full, lightly damped step)
+   * the next step reuses the Hessian instead of evaluating it again, at most 3 times in a row and
+   * never when that step fails. The gradient is always exact, so the minimum is the same; the
+   * Hessian of the result is evaluated afresh when it is first read.
+   */
+  reuseHessian?: boolean;
 }
 
 /** Result of {@link minimize}. */
@@ -61,8 +68,8 @@ export interface MinimizeResult {
   value: number;
   /** ∇f(x). */
   grad: Float64Array;
-  /** ∇²f(x), row-major. */
-  hessian: Float64Array;
+  /** ∇²f(x), row-major (evaluated when first read if the last steps reused an older one). */
+  readonly hessian: Float64Array;
   /** Estimated distance to the minimum, ½ gᵀH⁻¹g on free inactive parameters (NaN if H is not PD). */
   edm: number;
   /** Free parameters held at a bound (or at a kink) at the end. */
@@ -117,6 +124,8 @@ export function minimize(
   const hasKinks = kinks.some((k) => k && k.length > 0);
   let atKink: boolean[] = fixed.map(() => false);
 
+  const reuse = opts.reuseHessian ?? true;
+  let stale = 0; // consecutive chord steps since H was evaluated
   const x = Float64Array.from(x0, (v, i) => (fixed[i] ? v : clip0(v, i)));
   let [f, g] = objective.valueAndGrad(x);
   evals.gradient++;
@@ -164,6 +173,7 @@ export function minimize(
       if (edm < tol) {
         converged = true;
         message = "converged (EDM below tolerance)";
+        if (stale > 0) polish(p0, free, L0);
         break;
       }
     } else {
@@ -201,8 +211,16 @@ export function minimize(
         [f, g] = [fn, gn];
         H = objective.hessian(x);
         evals.hessian++;
+        stale = 0;
         continue;
       }
+    }
+    if (!accepted && stale > 0) {
+      // The reused Hessian may be what failed: evaluate it here and try again.
+      H = objective.hessian(x);
+      evals.hessian++;
+      stale = 0;
+      continue;
     }
     if (!accepted) {
       // Nothing decreases f: at a minimum up to rounding, or stuck on a kink / bad region.
@@ -226,8 +244,12 @@ export function minimize(
     x.set(accepted.xn);
     [f, g] = objective.valueAndGrad(x);
     evals.gradient++;
-    H = objective.hessian(x);
-    evals.hessian++;
+    if (reuse && accepted.t === 1 && lambda < 1e-2 && edm < 1e-3 && stale < 3) stale++;
+    else {
+      H = objective.hessian(x);
+      evals.hessian++;
+      stale = 0;
+    }
     if (!L0 && df <= 1e-15 * (1 + Math.abs(f)) && maxStep < 1e-12) {
       // A flat direction makes H singular, so the EDM is undefined; the iterates have stopped.
       converged = true;
@@ -238,6 +260,23 @@ export function minimize(
     }
   }
   return finish(converged, message, iter, edm, active);
+
+  /**
+   * After convergence on a reused Hessian, one more chord step (a gradient evaluation): the EDM
+   * criterion read off an older Hessian is looser than Newton's quadratic finish, and this step
+   * restores that accuracy. Kept only if f does not rise beyond rounding.
+   */
+  function polish(p: Float64Array, free: number[], L: Float64Array) {
+    const xn = Float64Array.from(x);
+    free.forEach((i, a) => (xn[i] = clip(x[i] + p[a], i)));
+    const [fn, gn] = objective.valueAndGrad(xn);
+    evals.gradient++;
+    if (!(Number.isFinite(fn) && fn <= f + 1e-13 * (1 + Math.abs(f)))) return;
+    x.set(xn);
+    [f, g] = [fn, gn];
+    const gI = Float64Array.from(free, (i) => g[i]);
+    edm = 0.5 * dot(gI, choleskySolveNumbers(L, gI, free.length));
+  }
 
   /**
    * Narrows [lo, hi] to the piece between kinks holding each free parameter; a parameter sitting
@@ -310,11 +349,18 @@ export function minimize(
     act: boolean[],
   ): MinimizeResult {
     if (!ok) warnings.push(msg);
+    let hFinal: Float64Array | null = stale > 0 ? null : H;
     return {
       x,
       value: f,
       grad: g,
-      hessian: H,
+      get hessian() {
+        if (hFinal === null) {
+          hFinal = objective.hessian(x);
+          evals.hessian++;
+        }
+        return hFinal;
+      },
       edm: e,
       active: act.length ? act : fixed.map(() => false),
       atKink,

@@ -83,7 +83,10 @@ Deno.test("bad input: POI bounds and values that would silently give CLs = 1", a
       /mu = 20 is outside the POI bounds \[0, 10\]/,
     );
     assert.throws(() => hypotest(-1, model.observed, model), /outside the POI bounds/);
-    const r = await run(["hypotest", path("fixed_poi.json").replace("fixed_poi", "all_zero_samples")]);
+    const r = await run([
+      "hypotest",
+      path("fixed_poi.json").replace("fixed_poi", "all_zero_samples"),
+    ]);
     assert.equal(r.code, 1); // (the undefined NLL comes first there)
   });
   await t.step("an init outside the bounds: the fit warns and starts at the bound", () => {
@@ -178,15 +181,18 @@ Deno.test("CLI: --strict makes a non-converged fit exit non-zero; per-command --
     assert.match((await run(["hypotest", "-h"])).out, /--mu X/);
     assert.doesNotMatch((await run(["fit", "--help"])).out, /--level/);
   });
-  await t.step("--strict: a fit stopped early exits 1; without it, exit 0 and NOT CONVERGED", async () => {
-    const ws = path("fixed_poi.json").replace("fixed_poi", "poi_bounds_1_1");
-    assert.equal((await run(["fit", ws, "--strict"])).code, 0);
-    const loose = await run(["fit", ws, "--max-iter", "1", "--json"]);
-    assert.equal(loose.code, 0);
-    assert.equal(JSON.parse(loose.out).status.converged, false);
-    const strict = await run(["fit", ws, "--max-iter", "1", "--strict"]);
-    assert.equal(strict.code, 1);
-    assert.match(strict.out, /NOT CONVERGED/);
-    assert.match(strict.err, /a fit did not converge \(--strict\): maximum number of iterations/);
-  });
+  await t.step(
+    "--strict: a fit stopped early exits 1; without it, exit 0 and NOT CONVERGED",
+    async () => {
+      const ws = path("fixed_poi.json").replace("fixed_poi", "poi_bounds_1_1");
+      assert.equal((await run(["fit", ws, "--strict"])).code, 0);
+      const loose = await run(["fit", ws, "--max-iter", "1", "--json"]);
+      assert.equal(loose.code, 0);
+      assert.equal(JSON.parse(loose.out).status.converged, false);
+      const strict = await run(["fit", ws, "--max-iter", "1", "--strict"]);
+      assert.equal(strict.code, 1);
+      assert.match(strict.out, /NOT CONVERGED/);
+      assert.match(strict.err, /a fit did not converge \(--strict\): maximum number of iterations/);
+    },
+  );
 });
