@@ -16,12 +16,13 @@
  *    memory, and −2 log L against the scipy references in tests/stats/data/reference_fits.json.
  *
  * Times: `first` is a fresh model (build, trace, compile, run); then the median of `--reps` warm
- * calls, as wall clock and as CPU time of the process (from /proc/self/stat, all threads: a fair
+ * calls, as wall clock, and the mean CPU time of the process (from /proc/self/stat, all threads: a fair
  * number when other work shares the machine; null where unavailable). Every result is checked, so
  * a fast wrong answer fails the run (exit code 1).
  *
  * Run: `deno run --allow-read --allow-env bench/stats_bench.ts [--reps=5] [--skip-scaling]
- * [--dump-workspaces=DIR]` (the last writes the scaling workspaces for
+ * [--dump-workspaces=DIR]` (CPU times need `deno run -A`: Deno reads /proc/self only then; the
+ * last flag writes the scaling workspaces for
  * bench/stats_reference_fits.py, with --allow-write, and exits).
  *
  * @module
@@ -63,7 +64,7 @@ function build(fx: Json): Model {
   return fromPyhf(fx.spec, { measurement: fx.measurement, modifierSettings: fx.modifier_settings });
 }
 
-/** CPU seconds of this process (user + system, all threads), or null. */
+/** CPU seconds of this process (user + system, all threads), or null (Deno reads /proc/self only with -A). */
 function cpu(): number | null {
   try {
     const f = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
@@ -78,7 +79,7 @@ interface Timing {
   median: number;
   min: number;
   max: number;
-  /** Median CPU seconds per warm call (null without /proc). */
+  /** Mean CPU seconds per warm call (null without /proc). */
   cpu: number | null;
 }
 
@@ -88,14 +89,14 @@ function timeOn<T>(make: () => Model, op: (m: Model) => T, reps = REPS): { t: Ti
   const m = make();
   let result = op(m);
   const first = (performance.now() - t0) / 1000;
-  const times: number[] = [], cpus: number[] = [];
+  const times: number[] = [];
+  const c0 = cpu(); // the CPU clock ticks at 10 ms: a mean over the calls, not a median
   for (let i = 0; i < reps; i++) {
-    const s = performance.now(), c = cpu();
+    const s = performance.now();
     result = op(m);
     times.push((performance.now() - s) / 1000);
-    const c1 = cpu();
-    if (c !== null && c1 !== null) cpus.push(c1 - c);
   }
+  const c1 = cpu();
   const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
   times.sort((a, b) => a - b);
   return {
@@ -104,7 +105,7 @@ function timeOn<T>(make: () => Model, op: (m: Model) => T, reps = REPS): { t: Ti
       median: med(times),
       min: times[0],
       max: times.at(-1)!,
-      cpu: cpus.length ? med(cpus) : null,
+      cpu: c0 === null || c1 === null ? null : (c1 - c0) / reps,
     },
     result,
   };

@@ -244,7 +244,7 @@ export class AsymptoticCalculator {
     return (this.#asimovGen ??= fixedPoiFit(this.asimovPoi, this.#data, this.#model, {
       ...this.#fit,
       init: this.#warm
-        ? conditionalStart(this.#model, this.freeFit, this.asimovPoi)
+        ? conditionalStart(this.#model, this.freeFit, this.asimovPoi, this.#data)
         : this.#fit.init,
     }));
   }

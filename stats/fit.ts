@@ -410,32 +410,42 @@ function uncertaintiesOf(H: Float64Array, fixed: boolean[], warnings: string[]):
  * A warm start for a fit with the POI fixed at `poiValue`, from a free fit: the conditional
  * minimum of the free fit's quadratic approximation, θ̂ + C[:, poi] (value − μ̂) / C[poi, poi]
  * (clipped to the bounds). Usually one or two Newton steps from the answer, where θ̂ alone is
- * several. Falls back to θ̂ when the covariance is unusable.
+ * several. The shift is shortened where the NLL would not be finite, and θ̂ is used when the
+ * covariance is unusable.
  *
  * @example
  * ```ts
  * import { conditionalStart, fit, fixedPoiFit } from "./fit.ts";
  * const free = fit(model.observed, model);
- * fixedPoiFit(1, model.observed, model, { init: conditionalStart(model, free, 1) });
+ * fixedPoiFit(1, model.observed, model, { init: conditionalStart(model, free, 1, model.observed) });
  * ```
  */
-export function conditionalStart(model: Model, free: FitResult, poiValue: number): number[] {
+export function conditionalStart(
+  model: Model,
+  free: FitResult,
+  poiValue: number,
+  data: ArrayLike,
+): number[] {
   const poi = model.poiIndex;
   if (poi === null) throw new Error("conditionalStart: the model has no parameter of interest");
   const x = [...free.bestfit];
+  x[poi] = poiValue;
   const c = free.covariance, cpp = c[poi]?.[poi];
   if (!(cpp > 0) || !c.every((row) => Number.isFinite(row[poi]))) return x;
-  const d = poiValue - x[poi];
+  const d = poiValue - free.bestfit[poi];
   const bounds = model.suggestedBounds;
-  return x.map((v, i) =>
-    i === poi ? poiValue : free.fixed[i] ? v : Math.min(
-      bounds[i][1],
-      Math.max(
-        bounds[i][0],
-        v + (c[i][poi] / cpp) * d,
-      ),
-    )
-  );
+  const value = nllObjective(model, data).value;
+  // A long extrapolation can leave the model's domain (a histosys driving a rate negative):
+  // shorten the shift until the NLL is finite, else start from θ̂.
+  for (let scale = 1; scale > 0.03; scale /= 2) {
+    const y = x.map((v, i) =>
+      i === poi || free.fixed[i]
+        ? v
+        : Math.min(bounds[i][1], Math.max(bounds[i][0], v + scale * (c[i][poi] / cpp) * d))
+    );
+    if (Number.isFinite(value(Float64Array.from(y)))) return y;
+  }
+  return x;
 }
 
 /** True when the free components of `init` are pyhf's suggested init. */

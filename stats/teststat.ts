@@ -110,7 +110,7 @@ export function testStatistic(
   const free = freeFit ?? fit(data, model, fitOpts);
   const fixedFit = fixedPoiFit(poiValue, data, model, {
     ...fitOpts,
-    init: warmStart ? conditionalStart(model, free, poiValue) : fitOpts.init,
+    init: warmStart ? conditionalStart(model, free, poiValue, data) : fitOpts.init,
   });
   const llr = fixedFit.twiceNll - free.twiceNll;
   const muhat = free.bestfit[poi];
