@@ -42,10 +42,8 @@ const stdio: Io = {
  */
 export function escapeControl(s: string): string {
   // deno-lint-ignore no-control-regex
-  return s.replace(
-    /[\u0000-\u001f\u007f-\u009f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
+  const control = /[\u0000-\u001f\u007f-\u009f]/g;
+  return s.replace(control, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
 /**
