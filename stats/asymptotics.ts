@@ -26,14 +26,8 @@ import {
   sqrt,
   where,
 } from "../core/ops/elementwise.ts";
-import {
-  conditionalStart,
-  fit,
-  type FitOptions,
-  type FitResult,
-  fixedPoiFit,
-  resolveFixed,
-} from "./fit.ts";
+import { fit, type FitOptions, type FitResult, fixedPoiFit, resolveFixed } from "./fit.ts";
+import { conditionalStart } from "./fit_starts.ts";
 import type { Model } from "./model.ts";
 import { type TestStatDetail, testStatistic, type TestStatName } from "./teststat.ts";
 

@@ -53,6 +53,7 @@ export {
   type Paramset,
 } from "./modifiers/mod.ts";
 export { normalLogpdf, poissonLogpdf } from "./constraints.ts";
+export { checkPoiFree } from "./asymptotics.ts";
 export {
   type AsimovDataOptions,
   type ExpectedDataOptions,
@@ -63,11 +64,14 @@ export {
   type ModifierSettings,
   type SampleOverride,
 } from "./model.ts";
+export { conditionalStart } from "./fit_starts.ts";
 export {
   fit,
   FitError,
+  type FitMinimum,
   type FitOptions,
   type FitResult,
+  type FitStart,
   fixedPoiFit,
   type NllObjective,
   nllObjective,

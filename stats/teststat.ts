@@ -16,7 +16,8 @@
  * @module
  */
 import type { ArrayLike } from "../core/mod.ts";
-import { conditionalStart, fit, type FitOptions, type FitResult, fixedPoiFit } from "./fit.ts";
+import { fit, type FitOptions, type FitResult, fixedPoiFit } from "./fit.ts";
+import { conditionalStart } from "./fit_starts.ts";
 import type { Model } from "./model.ts";
 
 /** The test statistics of this module, by pyhf's function names. */

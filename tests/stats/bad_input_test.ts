@@ -16,7 +16,7 @@ import {
   upperLimit,
 } from "../../stats/mod.ts";
 import { escapeControl, main } from "../../stats/cli/main.ts";
-import { decodeUtf8 } from "../../stats/cli/commands.ts";
+import { decodeUtf8 } from "../../stats/cli/utf8.ts";
 
 const dataDir = new URL("./data/", import.meta.url);
 const path = (f: string) => new URL(f, dataDir).pathname;
@@ -106,7 +106,7 @@ Deno.test("bad input: encodings and control bytes", async (t) => {
     const bytes = Deno.readFileSync(new URL("latin1_workspace.bin", dataDir));
     const at = bytes.indexOf(0xe9);
     assert.throws(
-      () => decodeUtf8(bytes, "ws.json"),
+      () => decodeUtf8(bytes, 'workspace "ws.json"'),
       new RegExp(`not valid UTF-8: invalid byte sequence at byte offset ${at} \\(0xe9 `),
     );
     const r = await run(["fit", path("latin1_workspace.bin")]);
@@ -195,4 +195,18 @@ Deno.test("CLI: --strict makes a non-converged fit exit non-zero; per-command --
       assert.match(strict.err, /a fit did not converge \(--strict\): maximum number of iterations/);
     },
   );
+});
+
+Deno.test("CLI: fit --restarts reports every minimum and where the kept one started", async () => {
+  const r = await run(["fit", path("simple.json"), "--mu", "1", "--restarts", "--json"]);
+  assert.equal(r.code, 0, r.err);
+  const m = JSON.parse(r.out).metric;
+  assert.deepEqual(m.minima.map((x: { start: string }) => x.start), ["suggested init", "free fit"]);
+  assert.ok(["suggested init", "free fit"].includes(m.start));
+  assert.deepEqual(m.at_kink, []);
+  const plain = JSON.parse((await run(["fit", path("simple.json"), "--json"])).out).metric;
+  assert.equal(plain.minima, null);
+  assert.equal(plain.start, "suggested init");
+  const table = await run(["fit", path("simple.json"), "--mu", "1", "--restarts"]);
+  assert.match(table.out, /minima found \(--restarts\): .* from suggested init; .* from free fit/);
 });
