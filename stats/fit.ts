@@ -227,7 +227,11 @@ function undefinedNll(model: Model, data: ArrayLike, init: number[], f0: number)
   const where = bad.length
     ? `the expected rate is not positive in ${bad.length} bin(s): ${bad.slice(0, 5).join(", ")}${
       bad.length > 5 ? ", ..." : ""
-    } (are all samples zero there?)`
+    } (${
+      bad.some((b) => b.includes("expected NaN"))
+        ? "NaN: a normsys factor or hi/lo that is not positive?"
+        : "are all samples zero there?"
+    })`
     : "a constraint term is not finite (check auxiliary data, sigmas and bounds)";
   return `fit: the NLL is undefined (${f0}) at the initial parameters: ${where}`;
 }

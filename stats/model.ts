@@ -167,6 +167,7 @@ interface Structure {
     nllHessian?: Jitted;
     termDerivatives?: Jitted;
     additiveRates?: Jitted;
+    expectedData?: Jitted;
   };
 }
 
@@ -352,6 +353,21 @@ export class Model {
    * the main part only). `nominals` evaluates with replaced sample yields.
    */
   expectedData(pars: ArrayLike, opts: ExpectedDataOptions = {}): Array {
+    if (!opts.nominals && opts.includeAux !== false && !this.isTraced) {
+      // Concrete numbers (the Asimov data of every hypotest): one compiled program, not eager ops.
+      const p = this.#pars(pars);
+      if (p instanceof DeviceArray) {
+        const s = this.#s;
+        s.jitted.expectedData ??= jit(
+          (q: Array, inp: ModelInputs) =>
+            concatenate([expectedMain(s, q, inp), s.constraints.expected(q, inp)], 0),
+          {
+            name: "expected_data",
+          },
+        );
+        return s.jitted.expectedData(p, this.inputs) as Array;
+      }
+    }
     const m = opts.nominals ? this.withNominals(opts.nominals) : this;
     const main = m.expectedMain(pars);
     return opts.includeAux === false ? main : concatenate([main, m.expectedAux(pars)], 0);
