@@ -171,7 +171,7 @@ export function nllObjective(
   if (d.ndim !== 1 || d.shape[0] !== model.nMain + model.nAux) {
     throw new RangeError(`data: expected shape [${model.nMain + model.nAux}], got [${d.shape}]`);
   }
-  const inputs = model.inputs;
+  const inputs = model.programInputs;
   const notes: string[] = [];
   let useJit = opts.jit ?? true;
   const c = useJit ? model.compiled : null;

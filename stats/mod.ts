@@ -35,6 +35,7 @@ export {
 } from "./workspace.ts";
 export {
   type AppliedModifier,
+  code4Coefficients,
   type ConstraintKind,
   HISTOSYS_CODES,
   type HistosysCode,

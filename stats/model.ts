@@ -365,7 +365,7 @@ export class Model {
             name: "expected_data",
           },
         );
-        return s.jitted.expectedData(p, this.inputs) as Array;
+        return s.jitted.expectedData(p, this.programInputs) as Array;
       }
     }
     const m = opts.nominals ? this.withNominals(opts.nominals) : this;
@@ -662,7 +662,7 @@ export class Model {
         : (p, aux, inp) => s.constraints.logpdf(p, aux, inp),
     };
     s.jitted.termDerivatives ??= compileTermDerivatives(hs);
-    return structuredHessian(hs, s.jitted.termDerivatives, pars, data, this.inputs);
+    return structuredHessian(hs, s.jitted.termDerivatives, pars, data, this.programInputs);
   }
 
   /**
@@ -685,8 +685,9 @@ export class Model {
       for (const m of adds) r = r.add(m.apply(p, inp));
       return r;
     }, { name: "additive_rates" });
-    const r = (s.jitted.additiveRates(array(pars as number[], "float64"), this.inputs) as Array)
-      .dataSync();
+    const r =
+      (s.jitted.additiveRates(array(pars as number[], "float64"), this.programInputs) as Array)
+        .dataSync();
     const B = s.layout.nbins, out: string[] = [];
     for (const c of s.layout.channels) {
       const off = s.layout.channelOffset[c], nb = s.layout.channelNbins[c];
@@ -707,6 +708,18 @@ export class Model {
       });
     }
     return out;
+  }
+
+  #programInputs?: ModelInputs;
+  /**
+   * @internal The inputs handed to compiled programs: `inputs` plus what the modifiers derive from
+   * them alone (code4's coefficients), computed once per model rather than on every call.
+   */
+  get programInputs(): ModelInputs {
+    if (this.#programInputs) return this.#programInputs;
+    const out: Record<string, Array> = { ...this.inputs };
+    for (const m of this.#s.modifiers) if (m.derive) Object.assign(out, m.derive(this.inputs));
+    return (this.#programInputs = out);
   }
 
   /** True when some input is a tracer (the model is being differentiated). */

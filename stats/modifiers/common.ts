@@ -168,6 +168,12 @@ export interface AppliedModifier {
   readonly termParams: Int32Array;
   /** The interpolation code that ran (normsys, histosys). */
   readonly interpcode?: string;
+  /**
+   * Quantities of the inputs alone (code4's coefficients) that compiled programs receive
+   * precomputed, added to the inputs under their own keys (`Model.programInputs`); `terms` and
+   * `apply` compute them when the keys are absent (eager and differentiated evaluation).
+   */
+  derive?(inputs: ModelInputs): Record<string, Array>;
   /** Constraint quantities computed from the inputs, if any. */
   readonly dynamicConstraint?: DynamicConstraint;
 }

@@ -122,8 +122,36 @@ const CODE4_AINV = [
 let code4Ainv: Array | undefined;
 
 /**
+ * What code4 needs of `hi` and `lo` alone, stacked on a new leading axis: the polynomial's
+ * coefficients a₁..a₆ (A⁻¹·[hi − 1, lo − 1, hi ln hi, −lo ln lo, hi ln² hi, lo ln² lo]), then
+ * ln hi and ln lo. Compiled fits receive it precomputed (`AppliedModifier.derive`), since it
+ * does not depend on the parameters.
+ *
+ * @example
+ * ```ts
+ * import { array } from "../../mod.ts";
+ * import { code4Coefficients } from "./interp.ts";
+ * code4Coefficients(array([1.2], "float64"), array([0.8], "float64")).shape; // [8, 1]
+ * ```
+ */
+export function code4Coefficients(hi: Array, lo: Array): Array {
+  const shape = hi.shape;
+  const lh = log(hi), ll = log(lo);
+  const row = (t: Array) => reshape(t, [1, -1]);
+  // b = [hi − 1, lo − 1, hi·ln hi, −lo·ln lo, hi·ln² hi, lo·ln² lo] at α₀ = 1.
+  const b = concatenate(
+    [hi.sub(1), lo.sub(1), hi.mul(lh), lo.mul(ll).neg(), hi.mul(lh.square()), lo.mul(ll.square())]
+      .map(row),
+    0,
+  );
+  const a = matmul(code4Ainv ??= f64(CODE4_AINV.flat(), [6, 6]), b); // [6, n]
+  return reshape(concatenate([a, row(lh), row(ll)], 0), [8, ...shape]);
+}
+
+/**
  * code4: the factor hiᵅ for α ≥ 1, lo⁻ᵅ for α ≤ −1 and, inside, the polynomial 1 + Σᵢ₌₁⁶ aᵢαⁱ
- * matching value, first and second derivative at α = ±1; elementwise with broadcasting.
+ * matching value, first and second derivative at α = ±1; elementwise with broadcasting. `coef`
+ * is {@link code4Coefficients}(hi, lo) when already computed.
  *
  * @example
  * ```ts
@@ -132,27 +160,19 @@ let code4Ainv: Array | undefined;
  * interpCode4(array(1, "float64"), array(1.2, "float64"), array(0.8, "float64")); // 1.2
  * ```
  */
-export function interpCode4(alpha: Array, hi: Array, lo: Array): Array {
-  const shape = hi.shape;
-  const lh = log(hi), ll = log(lo);
-  // b = [hi − 1, lo − 1, hi·ln hi, −lo·ln lo, hi·ln² hi, lo·ln² lo] at α₀ = 1.
-  const b = concatenate(
-    [hi.sub(1), lo.sub(1), hi.mul(lh), lo.mul(ll).neg(), hi.mul(lh.square()), lo.mul(ll.square())]
-      .map((t) => reshape(t, [1, -1])),
-    0,
-  );
-  const a = matmul(code4Ainv ??= f64(CODE4_AINV.flat(), [6, 6]), b); // [6, n]
-  const coef = (i: number) => reshape(a.slice(i), shape);
+export function interpCode4(alpha: Array, hi: Array, lo: Array, coef?: Array): Array {
+  const c = coef ?? code4Coefficients(hi, lo);
+  const at = (i: number) => c.slice(i);
   // Horner: α(a₁ + α(a₂ + α(a₃ + α(a₄ + α(a₅ + α a₆))))).
-  let poly = coef(5);
-  for (let i = 4; i >= 0; i--) poly = coef(i).add(alpha.mul(poly));
+  let poly = at(5);
+  for (let i = 4; i >= 0; i--) poly = at(i).add(alpha.mul(poly));
   poly = poly.mul(alpha).add(1);
-  const up = exp(alpha.mul(lh)), down = exp(alpha.neg().mul(ll));
+  const up = exp(alpha.mul(at(6))), down = exp(alpha.neg().mul(at(7)));
   return where(alpha.ge(1), up, where(alpha.gt(-1), poly, down));
 }
 
 type Additive = (alpha: Array, hi: Array, nom: Array, lo: Array) => Array;
-type Multiplicative = (alpha: Array, hi: Array, lo: Array) => Array;
+type Multiplicative = (alpha: Array, hi: Array, lo: Array, coef?: Array) => Array;
 const ADDITIVE: Readonly<Record<string, Additive>> = {
   code0: interpCode0,
   code2: interpCode2,
@@ -191,7 +211,8 @@ export function kinksOf(code: InterpCode): readonly number[] {
 }
 
 /**
- * A normsys factor f(α) from the factors `hi` and `lo` (nominal 1) by any code.
+ * A normsys factor f(α) from the factors `hi` and `lo` (nominal 1) by any code (`coef`: code4's
+ * precomputed {@link code4Coefficients}, optional).
  *
  * @example
  * ```ts
@@ -201,9 +222,15 @@ export function kinksOf(code: InterpCode): readonly number[] {
  * normsysFactor("code0", f(-0.5), f(1.1), f(0.8)); // 1 − 0.5·0.2 = 0.9
  * ```
  */
-export function normsysFactor(code: NormsysCode, alpha: Array, hi: Array, lo: Array): Array {
+export function normsysFactor(
+  code: NormsysCode,
+  alpha: Array,
+  hi: Array,
+  lo: Array,
+  coef?: Array,
+): Array {
   const mul = MULTIPLICATIVE[code];
-  if (mul) return mul(alpha, hi, lo);
+  if (mul) return mul(alpha, hi, lo, code === "code4" ? coef : undefined);
   const one = hi.mul(0).add(1);
   return ADDITIVE[code](alpha, hi, one, lo).add(1);
 }

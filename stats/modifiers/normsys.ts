@@ -27,7 +27,13 @@ import {
   useMask,
 } from "./common.ts";
 import type { NormsysModifier } from "../workspace.ts";
-import { isMultiplicative, NORMSYS_CODES, type NormsysCode, normsysFactor } from "./interp.ts";
+import {
+  code4Coefficients,
+  isMultiplicative,
+  NORMSYS_CODES,
+  type NormsysCode,
+  normsysFactor,
+} from "./interp.ts";
 
 /**
  * The normsys module: a unit-Gaussian α per name; rates × f(α) by its code. With more than a
@@ -79,7 +85,14 @@ export const normsys: ModifierModule = {
     const gather = new Assembler().gather("pars", idx);
     const terms = (pars: Array, inputs: ModelInputs) => {
       const alpha = reshape(gather.build({ pars }), [M, 1, 1]);
-      return where(mask, normsysFactor(code, alpha, inputs["normsys.hi"], inputs["normsys.lo"]), 1);
+      const f = normsysFactor(
+        code,
+        alpha,
+        inputs["normsys.hi"],
+        inputs["normsys.lo"],
+        inputs["normsys.code4"],
+      );
+      return where(mask, f, 1);
     };
     return {
       type: "normsys",
@@ -93,6 +106,11 @@ export const normsys: ModifierModule = {
       terms,
       termParams: scalarTermParams(idx, B),
       interpcode: code,
+      derive: code === "code4"
+        ? (inputs: ModelInputs) => ({
+          "normsys.code4": code4Coefficients(inputs["normsys.hi"], inputs["normsys.lo"]),
+        })
+        : undefined,
     };
   },
 };

@@ -26,6 +26,7 @@ import { type Array, array } from "../../core/mod.ts";
 import { grad } from "../../ad/api.ts";
 import { checkGrads } from "../../ad/check_grads.ts";
 import {
+  code4Coefficients,
   fit,
   fromPyhf,
   type HistosysCode,
@@ -83,6 +84,16 @@ Deno.test("interpolation codes: values by hand from pyhf's formulas", async (t) 
       for (const [a, want] of cases) close(ns(code, a), want, `${code} α=${a}`);
     });
   }
+  await t.step("code4 with precomputed coefficients (compiled fits) = computed inline", () => {
+    const hi = array([1.2, 1.05, 3], "float64");
+    const lo = array([0.7, 0.98, 0.4], "float64");
+    const coef = code4Coefficients(hi, lo);
+    for (const a of [-1.7, -0.6, 0, 0.35, 1, 2.2]) {
+      const inline = normsysFactor("code4", f64(a), hi, lo).dataSync();
+      const pre = normsysFactor("code4", f64(a), hi, lo, coef).dataSync();
+      assert.deepEqual([...pre], [...inline], `α=${a}`);
+    }
+  });
   await t.step("histosys code4 with a zero nominal bin gives δ = 0, not NaN", () => {
     const d = histosysDelta("code4", f64(0.7), f64(0), f64(0), f64(0));
     assert.equal(d.item(), 0);
