@@ -282,8 +282,8 @@ function benchPyhfLike() {
     for (let i = 0; i < n; i++) op();
     return (performance.now() - t0) / n / 1000;
   };
-  const tv = per(() => (c.nll(p, dd, m.inputs) as { item(): number }).item());
-  const tg = per(() => c.nllValueAndGrad(p, dd, m.inputs));
+  const tv = per(() => (c.nll(p, dd, m.programInputs) as { item(): number }).item());
+  const tg = per(() => c.nllValueAndGrad(p, dd, m.programInputs));
   const th = per(() => m.structuredHessian(p, dd), 20);
   console.log(
     `  where a hypotest's time goes (4 of its 5 fits; the Asimov-generating fit is like them):\n` +
@@ -319,10 +319,10 @@ function benchScaling() {
     const f = timeOn(make, (m) => fit(m.observed, m), Math.min(REPS, 3));
     const m = make();
     const B = m.nMain, P = m.npars, p = m.init(), d = m.observed, comp = m.compiled;
-    comp.nllValueAndGrad(p, d, m.inputs);
+    comp.nllValueAndGrad(p, d, m.programInputs);
     m.structuredHessian(p, d);
     const t0 = performance.now();
-    for (let i = 0; i < 5; i++) comp.nllValueAndGrad(p, d, m.inputs);
+    for (let i = 0; i < 5; i++) comp.nllValueAndGrad(p, d, m.programInputs);
     const tg = (performance.now() - t0) / 5 / 1000;
     const t1 = performance.now();
     for (let i = 0; i < 3; i++) m.structuredHessian(p, d);
