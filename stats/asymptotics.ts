@@ -26,7 +26,8 @@ import {
   sqrt,
   where,
 } from "../core/ops/elementwise.ts";
-import { fit, type FitOptions, type FitResult, fixedPoiFit } from "./fit.ts";
+import { fit, type FitOptions, type FitResult, fixedPoiFit, resolveFixed } from "./fit.ts";
+import { conditionalStart } from "./fit_starts.ts";
 import type { Model } from "./model.ts";
 import { type TestStatDetail, testStatistic, type TestStatName } from "./teststat.ts";
 
@@ -114,6 +115,35 @@ export function asymptoticPvalues(
   return { ...pv(t), teststat: t, sqrtqA: sqA, expected: pv(nsigma) };
 }
 
+/**
+ * Refuses inference that a profile likelihood ratio cannot do, as pyhf does: a POI fixed (by the
+ * measurement or by `opts.fixed`), or POI bounds that leave it no room (lower ≥ upper), which would
+ * otherwise give CLs = 1 at every μ without saying why.
+ *
+ * @example
+ * ```ts
+ * import { checkPoiFree } from "./asymptotics.ts";
+ * checkPoiFree(model, {}); // throws if the POI is fixed or its bounds are [a, a]
+ * ```
+ */
+export function checkPoiFree(model: Model, opts: FitOptions): void {
+  const poi = model.poiIndex;
+  if (poi === null) throw new Error("the model has no parameter of interest");
+  if (resolveFixed(model, opts.fixed)[poi]) {
+    throw new Error(
+      `POI ${JSON.stringify(model.poiName)} at index [${poi}] is set as fixed, which makes ` +
+        "profile likelihood ratio based inference impossible. Please unfix the POI to continue.",
+    );
+  }
+  const [lo, hi] = (opts.bounds ?? model.suggestedBounds)[poi];
+  if (!(lo < hi)) {
+    throw new Error(
+      `POI ${JSON.stringify(model.poiName)} has bounds [${lo}, ${hi}]: it cannot vary, so every ` +
+        "hypothesis test would return CLs = 1; give it an interval (measurement config bounds)",
+    );
+  }
+}
+
 /** Options of {@link AsymptoticCalculator}: the fits' settings and the test statistic. */
 export interface CalculatorOptions extends FitOptions {
   /** `"qtilde"` (default), `"q"` or `"q0"`. */
@@ -189,6 +219,7 @@ export class AsymptoticCalculator {
     if (model.poiIndex === null) {
       throw new Error("AsymptoticCalculator: the model has no parameter of interest");
     }
+    checkPoiFree(model, fit);
     this.testStat = testStat;
     this.asimovPoi = testStat === "q0" ? 1 : 0;
     this.#data = data instanceof Array ? data : array(data, "float64");
@@ -206,7 +237,9 @@ export class AsymptoticCalculator {
   get asimovFit(): FitResult {
     return (this.#asimovGen ??= fixedPoiFit(this.asimovPoi, this.#data, this.#model, {
       ...this.#fit,
-      init: this.#warm ? this.freeFit.bestfit : this.#fit.init,
+      init: this.#warm
+        ? conditionalStart(this.#model, this.freeFit, this.asimovPoi, this.#data)
+        : this.#fit.init,
     }));
   }
 

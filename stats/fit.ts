@@ -17,6 +17,7 @@ import { grad, hessian, valueAndGrad } from "../ad/api.ts";
 import { invertSymmetric } from "./dense.ts";
 import type { Model } from "./model.ts";
 import { minimize, type Objective } from "./optimize.ts";
+import { fitWithRestarts } from "./fit_starts.ts";
 
 /** Options of {@link fit} and {@link fixedPoiFit}. */
 export interface FitOptions {
@@ -35,6 +36,12 @@ export interface FitOptions {
   maxIter?: number;
   /** Throw a {@link FitError} instead of returning `converged: false`. */
   strict?: boolean;
+  /**
+   * Also fit from pyhf's suggested init and, when components are fixed beyond the model's
+   * defaults (a fixed-POI fit), from the free fit's best fit; keep the lowest minimum and report
+   * every one in `minima` (for multimodal likelihoods, e.g. code0 kinks). Default false.
+   */
+  restarts?: boolean;
   /** Evaluate the NLL through `jit` (default true). */
   jit?: boolean;
 }
@@ -63,8 +70,14 @@ export interface FitResult {
   edm: number;
   /** Fixed components. */
   fixed: boolean[];
-  /** Free components held at a bound. */
+  /** Free components held at a bound, or at a kink of their interpolation (see `atKink`). */
   atBound: boolean[];
+  /**
+   * Free components held at a kink (code0/code1 at α = 0, code2 at ±1): the minimum in that
+   * parameter is where the NLL is not differentiable, so it is reported, and its uncertainty
+   * comes from the one-sided Hessian.
+   */
+  atKink: boolean[];
   /** Newton iterations. */
   iterations: number;
   /** NLL evaluations (value, gradient, Hessian). */
@@ -75,6 +88,25 @@ export interface FitResult {
   message: string;
   /** Problems worth knowing (non-convergence, non-positive-definite Hessian, ...). */
   warnings: string[];
+  /** Where the kept minimum was started: `"init"`, `"suggested init"` or `"free fit"`. */
+  start: FitStart;
+  /** With `restarts`: every minimum found, one per start, the kept one included. */
+  minima?: FitMinimum[];
+}
+
+/** Where a fit started. */
+export type FitStart = "init" | "suggested init" | "free fit";
+
+/** One minimum found by a fit with `restarts`. */
+export interface FitMinimum {
+  /** Where it was started. */
+  start: FitStart;
+  /** −2 log L there. */
+  twiceNll: number;
+  /** Whether that fit converged. */
+  converged: boolean;
+  /** Its best fit. */
+  bestfit: number[];
 }
 
 /**
@@ -139,7 +171,7 @@ export function nllObjective(
   if (d.ndim !== 1 || d.shape[0] !== model.nMain + model.nAux) {
     throw new RangeError(`data: expected shape [${model.nMain + model.nAux}], got [${d.shape}]`);
   }
-  const inputs = model.inputs;
+  const inputs = model.programInputs;
   const notes: string[] = [];
   let useJit = opts.jit ?? true;
   const c = useJit ? model.compiled : null;
@@ -167,11 +199,41 @@ export function nllObjective(
       );
       return [v.item(), Float64Array.from(g.dataSync())];
     },
+    // The structured Hessian (exact, O(terms²) instead of forward-over-reverse autodiff over
+    // every intermediate; stats/structured_hessian.ts); autodiff when jit is off or failed.
     hessian: (x) =>
-      Float64Array.from(
-        run(() => c!.nllHessian(p(x), d, inputs) as Array, () => eager.h(p(x)) as Array).dataSync(),
+      run(
+        () => model.structuredHessian(p(x), d),
+        () => Float64Array.from((eager.h(p(x)) as Array).dataSync()),
       ),
   };
+}
+
+/** Why the NLL is not finite at `init`: the bins whose expected rate is not positive. */
+function undefinedNll(model: Model, data: ArrayLike, init: number[], f0: number): string {
+  const lam = model.expectedMain(array(init, "float64")).dataSync();
+  const obs = toF64(data).dataSync();
+  const bad: string[] = [];
+  let b0 = 0;
+  for (const c of model.channels) {
+    for (let j = 0; j < model.channelNbins[c]; j++) {
+      const l = lam[b0 + j];
+      if (!(l > 0)) {
+        bad.push(`${JSON.stringify(c)} bin ${j} (expected ${l}, observed ${obs[b0 + j]})`);
+      }
+    }
+    b0 += model.channelNbins[c];
+  }
+  const where = bad.length
+    ? `the expected rate is not positive in ${bad.length} bin(s): ${bad.slice(0, 5).join(", ")}${
+      bad.length > 5 ? ", ..." : ""
+    } (${
+      bad.some((b) => b.includes("expected NaN"))
+        ? "NaN: a normsys factor or hi/lo that is not positive?"
+        : "are all samples zero there?"
+    })`
+    : "a constraint term is not finite (check auxiliary data, sigmas and bounds)";
+  return `fit: the NLL is undefined (${f0}) at the initial parameters: ${where}`;
 }
 
 function toF64(x: ArrayLike): Array {
@@ -179,7 +241,17 @@ function toF64(x: ArrayLike): Array {
   return a.dtype === "float64" ? a : a.astype("float64");
 }
 
-function resolveFixed(model: Model, f: FitOptions["fixed"]): boolean[] {
+/**
+ * The fixed components of a fit: the model's defaults, an explicit boolean per component, or the
+ * defaults plus `{name: true}` by parameter name.
+ *
+ * @example
+ * ```ts
+ * import { resolveFixed } from "./fit.ts";
+ * resolveFixed(model, { mu: true }); // the model's fixed components and mu
+ * ```
+ */
+export function resolveFixed(model: Model, f: FitOptions["fixed"]): boolean[] {
   if (f === undefined) return [...model.fixedParams];
   if (globalThis.Array.isArray(f)) {
     if (f.length !== model.npars) {
@@ -197,7 +269,8 @@ function resolveFixed(model: Model, f: FitOptions["fixed"]): boolean[] {
   return out;
 }
 
-function numbers(x: ArrayLike | readonly number[], n: number, what: string): number[] {
+/** `x` as `n` plain numbers, or a RangeError naming `what`. */
+export function numbers(x: ArrayLike | readonly number[], n: number, what: string): number[] {
   const v = x instanceof Array
     ? globalThis.Array.from(x.dataSync())
     : (x as number[]).flat() as number[];
@@ -219,6 +292,7 @@ function numbers(x: ArrayLike | readonly number[], n: number, what: string): num
  * ```
  */
 export function fit(data: ArrayLike, model: Model, opts: FitOptions = {}): FitResult {
+  if (opts.restarts) return fitWithRestarts(data, model, opts);
   const n = model.npars;
   const init = numbers(opts.init ?? model.suggestedInit, n, "fit: init");
   const bounds = opts.bounds ?? model.suggestedBounds;
@@ -226,19 +300,98 @@ export function fit(data: ArrayLike, model: Model, opts: FitOptions = {}): FitRe
     throw new RangeError(`fit: bounds has ${bounds.length} entries, expected ${n}`);
   }
   const fixed = resolveFixed(model, opts.fixed);
+  const startWarnings: string[] = [];
+  init.forEach((v, i) => {
+    if (!fixed[i] && !(v >= bounds[i][0] && v <= bounds[i][1])) {
+      startWarnings.push(
+        `the initial value of ${model.parLabels[i]} (${v}) is outside its bounds [${bounds[i]}]; ` +
+          "the fit started from the nearest bound",
+      );
+    }
+  });
   const objective = nllObjective(model, data, { jit: opts.jit });
+  const f0 = objective.value(
+    Float64Array.from(
+      init,
+      (v, i) => fixed[i] ? v : Math.min(bounds[i][1], Math.max(bounds[i][0], v)),
+    ),
+  );
+  if (!Number.isFinite(f0)) throw new RangeError(undefinedNll(model, data, init, f0));
   const r = minimize(objective, init, {
     lower: bounds.map((b) => b[0]),
     upper: bounds.map((b) => b[1]),
     fixed,
     tol: opts.tol,
     maxIter: opts.maxIter,
+    kinks: model.kinks,
   });
-  const warnings = [...r.warnings, ...objective.notes];
+  const warnings = [...startWarnings, ...r.warnings, ...objective.notes];
+  warnings.push(...model.negativeYields(globalThis.Array.from(r.x)));
+  const kinked = model.parLabels.filter((_, i) => r.atKink[i]);
+  if (kinked.length) {
+    warnings.push(
+      `the minimum is at the kink of the interpolation for ${kinked.join(", ")} (not ` +
+        `differentiable there; code4/code4p are smooth)`,
+    );
+  }
+  const bestfit = globalThis.Array.from(r.x);
+  const byName: Record<string, number[]> = {};
+  for (const p of model.paramsets) byName[p.name] = bestfit.slice(p.start, p.start + p.n);
+  const result: FitResult = {
+    bestfit,
+    pars: array(bestfit, "float64"),
+    bestfitByName: byName,
+    nll: r.value,
+    twiceNll: 2 * r.value,
+    uncertainties: [],
+    covariance: [],
+    correlation: [],
+    gradient: globalThis.Array.from(r.grad),
+    edm: r.edm,
+    fixed,
+    atBound: r.active,
+    atKink: r.atKink,
+    iterations: r.iterations,
+    evaluations: r.evaluations,
+    converged: r.converged,
+    message: r.message,
+    warnings,
+    start: isSuggested(model, init, fixed) ? "suggested init" : "init",
+  };
+  // Uncertainties need the Hessian at the minimum, which Newton–chord steps may not have
+  // evaluated: computed when first read (hypotests and limits never read them). A minimum whose
+  // reduced Hessian failed its Cholesky factorisation is examined now, so that the warning is
+  // there from the start.
+  let unc: Uncertainties | null = null;
+  const get = () => (unc ??= uncertaintiesOf(r.hessian, fixed, warnings));
+  if (!(Number.isFinite(r.edm) && r.converged)) get();
+  for (const key of ["uncertainties", "covariance", "correlation"] as const) {
+    Object.defineProperty(result, key, {
+      get: () => get()[key],
+      set(v) {
+        Object.defineProperty(result, key, { value: v, writable: true, enumerable: true });
+      },
+      enumerable: true,
+      configurable: true,
+    });
+  }
+  if (!result.converged && opts.strict) throw new FitError(result);
+  return result;
+}
+
+interface Uncertainties {
+  uncertainties: number[];
+  covariance: number[][];
+  correlation: number[][];
+}
+
+/** Covariance (inverse Hessian over the free components), uncertainties and correlations. */
+function uncertaintiesOf(H: Float64Array, fixed: boolean[], warnings: string[]): Uncertainties {
+  const n = fixed.length;
   const freeIdx = fixed.flatMap((f, i) => (f ? [] : [i]));
   const m = freeIdx.length;
   const Hf = new Float64Array(m * m);
-  freeIdx.forEach((i, a) => freeIdx.forEach((j, b) => (Hf[a * m + b] = r.hessian[i * n + j])));
+  freeIdx.forEach((i, a) => freeIdx.forEach((j, b) => (Hf[a * m + b] = H[i * n + j])));
   const inv = m > 0
     ? invertSymmetric(Hf, m)
     : { inverse: new Float64Array(0), positiveDefinite: true };
@@ -256,30 +409,16 @@ export function fit(data: ArrayLike, model: Model, opts: FitOptions = {}): FitRe
   const corr = cov.map((row, i) =>
     row.map((v, j) => (i === j ? 1 : fixed[i] || fixed[j] ? 0 : v / (unc[i] * unc[j])))
   );
-  const bestfit = globalThis.Array.from(r.x);
-  const byName: Record<string, number[]> = {};
-  for (const p of model.paramsets) byName[p.name] = bestfit.slice(p.start, p.start + p.n);
-  const result: FitResult = {
-    bestfit,
-    pars: array(bestfit, "float64"),
-    bestfitByName: byName,
-    nll: r.value,
-    twiceNll: 2 * r.value,
-    uncertainties: unc,
-    covariance: cov,
-    correlation: corr,
-    gradient: globalThis.Array.from(r.grad),
-    edm: r.edm,
-    fixed,
-    atBound: r.active,
-    iterations: r.iterations,
-    evaluations: r.evaluations,
-    converged: r.converged,
-    message: r.message,
-    warnings,
-  };
-  if (!result.converged && opts.strict) throw new FitError(result);
-  return result;
+  return { uncertainties: unc, covariance: cov, correlation: corr };
+}
+
+/** True when the free components of `init` are pyhf's suggested init. */
+export function isSuggested(
+  model: Model,
+  init: readonly number[],
+  fixed: readonly boolean[],
+): boolean {
+  return init.every((v, i) => fixed[i] || v === model.suggestedInit[i]);
 }
 
 /**

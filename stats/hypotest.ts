@@ -92,6 +92,14 @@ export function hypotest(
     );
   }
   const calc = new AsymptoticCalculator(data, model, { ...fit, testStat });
+  const [lo, hi] = (fit.bounds ?? model.suggestedBounds)[model.poiIndex!];
+  if (Number.isFinite(poiValue) && !(poiValue >= lo && poiValue <= hi)) {
+    // Outside them the free fit cannot reach μ, and q̃/q would silently clip to CLs = 1.
+    throw new RangeError(
+      `hypotest: ${model.poiName} = ${poiValue} is outside the POI bounds [${lo}, ${hi}]; ` +
+        "test a value inside them or widen the bounds",
+    );
+  }
   return hypotestResult(calc.evaluate(poiValue), testStat, {
     returnTail,
     returnExpected,

@@ -37,11 +37,15 @@ export {
 export {
   type AppliedModifier,
   type BuildContext,
+  code4Coefficients,
   type ConstraintKind,
   type DynamicConstraint,
+  HISTOSYS_CODES,
   type HistosysCode,
+  histosysDelta,
   interpCode0,
   interpCode1,
+  interpCode2,
   interpCode4,
   interpCode4p,
   type Layout,
@@ -49,25 +53,32 @@ export {
   type ModifierModule,
   MODIFIERS,
   type ModifierUse,
+  NORMSYS_CODES,
   type NormsysCode,
+  normsysFactor,
   type ParamRequirement,
   type Paramset,
 } from "./modifiers/mod.ts";
 export { normalLogpdf, poissonLogpdf } from "./constraints.ts";
+export { checkPoiFree } from "./asymptotics.ts";
 export {
   type AsimovDataOptions,
   type ExpectedDataOptions,
   fromPyhf,
   type FromPyhfOptions,
+  type Interpolation,
   Model,
   type ModifierSettings,
   type SampleOverride,
 } from "./model.ts";
+export { conditionalStart } from "./fit_starts.ts";
 export {
   fit,
   FitError,
+  type FitMinimum,
   type FitOptions,
   type FitResult,
+  type FitStart,
   fixedPoiFit,
   type NllObjective,
   nllObjective,
@@ -172,6 +183,7 @@ export {
   dedupeParameters,
   type Histogram,
   HistogramError,
+  type HistogramFile,
   HistogramReader,
   interpretRootName,
   json2xml,
@@ -184,5 +196,6 @@ export {
   writeXml,
   xml2json,
   type Xml2JsonOptions,
+  type XmlElement,
   XmlImportError,
 } from "./xml/mod.ts";

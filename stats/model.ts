@@ -43,7 +43,20 @@ import {
   type Paramset,
 } from "./modifiers/common.ts";
 import { MODIFIERS } from "./modifiers/mod.ts";
+import {
+  HISTOSYS_CODES,
+  type HistosysCode,
+  type InterpCode,
+  kinksOf,
+  NORMSYS_CODES,
+  type NormsysCode,
+} from "./modifiers/interp.ts";
 import { resolveParamsets } from "./parameters.ts";
+import {
+  compileTermDerivatives,
+  type HessianStructure,
+  structuredHessian,
+} from "./structured_hessian.ts";
 import {
   type Measurement,
   type Modifier,
@@ -56,12 +69,31 @@ import {
 } from "./workspace.ts";
 import { type FitOptions, fixedPoiFit } from "./fit.ts";
 
-/** Interpolation settings per modifier type, as pyhf's `modifier_settings`. */
+/**
+ * Interpolation settings per modifier type, as pyhf's `modifier_settings`. The defaults are
+ * pyhf's (`Workspace.model()`): normsys code4, histosys code4p; ROOT's are code1 / code0.
+ */
 export interface ModifierSettings {
-  /** `{ interpcode: "code1" | "code4" }` (default code1). */
-  normsys?: { interpcode?: "code1" | "code4" };
-  /** `{ interpcode: "code0" | "code4p" }` (default code0). */
-  histosys?: { interpcode?: "code0" | "code4p" };
+  /** `{ interpcode: "code0" | "code1" | "code2" | "code4" }` (default code4). */
+  normsys?: { interpcode?: NormsysCode };
+  /** `{ interpcode: "code0" | "code2" | "code4" | "code4p" }` (default code4p). */
+  histosys?: { interpcode?: HistosysCode };
+}
+
+/**
+ * The interpolation codes a model runs (pyhf's defaults unless `modifierSettings` said otherwise).
+ *
+ * @example
+ * ```ts
+ * import type { Interpolation } from "./model.ts";
+ * const pyhf: Interpolation = { normsys: "code4", histosys: "code4p" };
+ * ```
+ */
+export interface Interpolation {
+  /** The normsys code. */
+  readonly normsys: NormsysCode;
+  /** The histosys code. */
+  readonly histosys: HistosysCode;
 }
 
 /** Options of {@link fromPyhf}. */
@@ -71,9 +103,8 @@ export interface FromPyhfOptions {
   /** Parameter of interest, overriding the measurement's (`null`: no POI). */
   poiName?: string | null;
   /**
-   * Interpolation codes. Defaults are ROOT's (normsys code1, histosys code0); note that pyhf's
-   * `Workspace.model()` defaults to code4 / code4p, so pass
-   * `{ normsys: { interpcode: "code4" }, histosys: { interpcode: "code4p" } }` to match it.
+   * Interpolation codes. Defaults are pyhf's `Workspace.model()` ones (normsys code4, histosys
+   * code4p); ROOT's are `{ normsys: { interpcode: "code1" }, histosys: { interpcode: "code0" } }`.
    */
   modifierSettings?: ModifierSettings;
   /**
@@ -129,10 +160,14 @@ interface Structure {
   readonly modifiers: readonly AppliedModifier[];
   readonly constraints: Constraints;
   readonly observedMain: readonly number[];
+  readonly interpolation: Interpolation;
   readonly jitted: {
     nll?: Jitted;
     nllValueAndGrad?: Jitted;
     nllHessian?: Jitted;
+    termDerivatives?: Jitted;
+    additiveRates?: Jitted;
+    expectedData?: Jitted;
   };
 }
 
@@ -205,6 +240,14 @@ export class Model {
   readonly measurement: string;
   /** Things accepted but worth knowing (e.g. an ignored parameter config). */
   readonly warnings: readonly string[];
+  /** The interpolation codes in use (reported by every CLI output). */
+  readonly interpolation: Interpolation;
+  /**
+   * Per component, the parameter values where the NLL is not twice differentiable (the kink of
+   * code0/code1 at α = 0, the jumps of code2 at ±1); empty for smooth parameters. The fitter
+   * treats them like bounds (see stats/optimize.ts).
+   */
+  readonly kinks: readonly (readonly number[])[];
   /** The dense inputs the rates depend on (see the module doc). */
   readonly inputs: ModelInputs;
   readonly #s: Structure;
@@ -235,6 +278,16 @@ export class Model {
     this.nAux = s.constraints.nAux;
     this.measurement = meta.measurement;
     this.warnings = meta.warnings;
+    this.interpolation = s.interpolation;
+    const kinks: number[][] = globalThis.Array.from({ length: this.npars }, () => []);
+    for (const m of s.modifiers) {
+      const k = m.interpcode ? kinksOf(m.interpcode as InterpCode) : [];
+      if (!k.length) continue;
+      for (const p of m.termParams) {
+        if (p >= 0) { for (const c of k) if (!kinks[p].includes(c)) kinks[p].push(c); }
+      }
+    }
+    this.kinks = kinks.map((k) => k.sort((a, b) => a - b));
   }
 
   /** The parameter sets (name, slice, kind, inits, bounds, constraint data), in order. */
@@ -300,6 +353,21 @@ export class Model {
    * the main part only). `nominals` evaluates with replaced sample yields.
    */
   expectedData(pars: ArrayLike, opts: ExpectedDataOptions = {}): Array {
+    if (!opts.nominals && opts.includeAux !== false && !this.isTraced) {
+      // Concrete numbers (the Asimov data of every hypotest): one compiled program, not eager ops.
+      const p = this.#pars(pars);
+      if (p instanceof DeviceArray) {
+        const s = this.#s;
+        s.jitted.expectedData ??= jit(
+          (q: Array, inp: ModelInputs) =>
+            concatenate([expectedMain(s, q, inp), s.constraints.expected(q, inp)], 0),
+          {
+            name: "expected_data",
+          },
+        );
+        return s.jitted.expectedData(p, this.programInputs) as Array;
+      }
+    }
     const m = opts.nominals ? this.withNominals(opts.nominals) : this;
     const main = m.expectedMain(pars);
     return opts.includeAux === false ? main : concatenate([main, m.expectedAux(pars)], 0);
@@ -588,6 +656,81 @@ export class Model {
     return j as { nll: Jitted; nllValueAndGrad: Jitted; nllHessian: Jitted };
   }
 
+  /**
+   * @internal The exact Hessian of the NLL (row-major `[npars, npars]`) assembled from the
+   * model's structure (stats/structured_hessian.ts): what the fitter uses, much cheaper than
+   * `hessian(model.nll)`. Concrete inputs only.
+   */
+  structuredHessian(pars: Array, data: Array): Float64Array {
+    const s = this.#s;
+    const hs: HessianStructure = {
+      modifiers: s.modifiers,
+      layout: s.layout,
+      constraintLogpdf: s.constraints.nAux === 0
+        ? null
+        : (p, aux, inp) => s.constraints.logpdf(p, aux, inp),
+    };
+    s.jitted.termDerivatives ??= compileTermDerivatives(hs);
+    return structuredHessian(hs, s.jitted.termDerivatives, pars, data, this.programInputs);
+  }
+
+  /**
+   * Where the additive (histosys) interpolation drives a sample's yield negative at `pars`: one
+   * message per sample naming channel, sample and bins (empty when none). pyhf clips nothing
+   * either; a negative template usually means an extrapolation far beyond ±1σ.
+   *
+   * @example
+   * ```ts
+   * import { fromPyhf } from "./mod.ts";
+   * console.log(model.negativeYields(model.suggestedInit)); // []
+   * ```
+   */
+  negativeYields(pars: readonly number[]): string[] {
+    const s = this.#s;
+    const adds = s.modifiers.filter((m) => m.op === "addition");
+    if (adds.length === 0 || this.isTraced) return [];
+    s.jitted.additiveRates ??= jit((p: Array, inp: ModelInputs) => {
+      let r = inp.nominal;
+      for (const m of adds) r = r.add(m.apply(p, inp));
+      return r;
+    }, { name: "additive_rates" });
+    const r =
+      (s.jitted.additiveRates(array(pars as number[], "float64"), this.programInputs) as Array)
+        .dataSync();
+    const B = s.layout.nbins, out: string[] = [];
+    for (const c of s.layout.channels) {
+      const off = s.layout.channelOffset[c], nb = s.layout.channelNbins[c];
+      s.layout.samples.forEach((smp, si) => {
+        if (!s.samplesIn.get(c)!.has(smp)) return;
+        const bins: string[] = [];
+        for (let j = 0; j < nb; j++) {
+          const v = r[si * B + off + j];
+          if (v < 0) bins.push(`${j} (${v.toPrecision(4)})`);
+        }
+        if (bins.length) {
+          out.push(
+            `histosys interpolation makes sample ${JSON.stringify(smp)} negative in channel ${
+              JSON.stringify(c)
+            }, bin ${bins.join(", bin ")}`,
+          );
+        }
+      });
+    }
+    return out;
+  }
+
+  #programInputs?: ModelInputs;
+  /**
+   * @internal The inputs handed to compiled programs: `inputs` plus what the modifiers derive from
+   * them alone (code4's coefficients), computed once per model rather than on every call.
+   */
+  get programInputs(): ModelInputs {
+    if (this.#programInputs) return this.#programInputs;
+    const out: Record<string, Array> = { ...this.inputs };
+    for (const m of this.#s.modifiers) if (m.derive) Object.assign(out, m.derive(this.inputs));
+    return (this.#programInputs = out);
+  }
+
   /** True when some input is a tracer (the model is being differentiated). */
   get isTraced(): boolean {
     return Object.values(this.inputs).some((x) => !(x instanceof DeviceArray));
@@ -686,9 +829,9 @@ function pickMeasurement(ws: Workspace, name: string | undefined): [Measurement,
 }
 
 function checkSettings(settings: ModifierSettings): void {
-  const known: Record<string, string[]> = {
-    normsys: ["code1", "code4"],
-    histosys: ["code0", "code4p"],
+  const known: Record<string, readonly string[]> = {
+    normsys: NORMSYS_CODES,
+    histosys: HISTOSYS_CODES,
   };
   for (const [type, v] of Object.entries(settings)) {
     if (!(type in known)) {
@@ -727,10 +870,11 @@ function checkSettings(settings: ModifierSettings): void {
  * ```ts
  * import { fromPyhf } from "./mod.ts";
  * const spec = JSON.parse(Deno.readTextFileSync("workspace.json"));
- * const model = fromPyhf(spec, {
- *   modifierSettings: { normsys: { interpcode: "code4" }, histosys: { interpcode: "code4p" } },
+ * const model = fromPyhf(spec); // pyhf's interpolation: normsys code4, histosys code4p
+ * const root = fromPyhf(spec, {
+ *   modifierSettings: { normsys: { interpcode: "code1" }, histosys: { interpcode: "code0" } },
  * });
- * console.log(model.parNames, model.poiIndex);
+ * console.log(model.parNames, model.poiIndex, root.interpolation);
  * ```
  */
 export function fromPyhf(workspace: unknown, opts: FromPyhfOptions = {}): Model {
@@ -829,8 +973,17 @@ export function fromPyhf(workspace: unknown, opts: FromPyhfOptions = {}): Model 
       modifiers,
       constraints,
       observedMain,
+      interpolation: {
+        normsys: settings.normsys?.interpcode ?? "code4",
+        histosys: settings.histosys?.interpcode ?? "code4p",
+      },
       jitted: {},
     };
+    if (modifiers.some((m) => m.interpcode === "code2")) {
+      warnings.push(
+        "interpolation code2 is pyhf's: discontinuous at |alpha| = 1 (pyhf issue #2729); fits that cross it may stall",
+      );
+    }
     return new Model(structure, inputs, { poiName, measurement: meas.name, warnings });
   } catch (e) {
     if (e instanceof ModelDefinitionError) {

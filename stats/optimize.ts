@@ -43,6 +43,21 @@ export interface MinimizeOptions {
   tol?: number;
   /** Maximum Newton iterations (default 200). */
   maxIter?: number;
+  /**
+   * Per parameter, points where f is not twice differentiable (the kinks of piecewise
+   * interpolations). They are treated like bounds: a step stops at a kink, and a parameter at a
+   * kink moves to the side whose one-sided derivative descends, or stays there when neither does
+   * (a minimum at the kink, reported in `atKink`). Without this, Newton steps oscillate across
+   * the kink forever.
+   */
+  kinks?: readonly (readonly number[])[];
+  /**
+   * Newton–chord steps (default true): near the minimum (EDM < 1e-3 after a full, lightly damped step)
+   * the next step reuses the Hessian instead of evaluating it again, at most 3 times in a row and
+   * never when that step fails. The gradient is always exact, so the minimum is the same; the
+   * Hessian of the result is evaluated afresh when it is first read.
+   */
+  reuseHessian?: boolean;
 }
 
 /** Result of {@link minimize}. */
@@ -53,12 +68,14 @@ export interface MinimizeResult {
   value: number;
   /** ∇f(x). */
   grad: Float64Array;
-  /** ∇²f(x), row-major. */
-  hessian: Float64Array;
+  /** ∇²f(x), row-major (evaluated when first read if the last steps reused an older one). */
+  readonly hessian: Float64Array;
   /** Estimated distance to the minimum, ½ gᵀH⁻¹g on free inactive parameters (NaN if H is not PD). */
   edm: number;
-  /** Free parameters held at a bound at the end. */
+  /** Free parameters held at a bound (or at a kink) at the end. */
   active: boolean[];
+  /** Free parameters held at a kink at the end (a minimum where f is not differentiable). */
+  atKink: boolean[];
   /** Newton iterations done. */
   iterations: number;
   /** Function evaluations (value only, value and gradient, Hessian). */
@@ -99,9 +116,17 @@ export function minimize(
   const maxIter = opts.maxIter ?? 200;
   const evals = { value: 0, gradient: 0, hessian: 0 };
   const warnings: string[] = [];
-  const clip = (v: number, i: number) => Math.min(upper[i], Math.max(lower[i], v));
+  const clip0 = (v: number, i: number) => Math.min(upper[i], Math.max(lower[i], v));
+  // The box of the current iteration: the bounds, narrowed to the piece between kinks.
+  const lo = Float64Array.from(lower), hi = Float64Array.from(upper);
+  const clip = (v: number, i: number) => Math.min(hi[i], Math.max(lo[i], v));
+  const kinks = opts.kinks ?? [];
+  const hasKinks = kinks.some((k) => k && k.length > 0);
+  let atKink: boolean[] = fixed.map(() => false);
 
-  const x = Float64Array.from(x0, (v, i) => (fixed[i] ? v : clip(v, i)));
+  const reuse = opts.reuseHessian ?? true;
+  let stale = 0; // consecutive chord steps since H was evaluated
+  const x = Float64Array.from(x0, (v, i) => (fixed[i] ? v : clip0(v, i)));
   let [f, g] = objective.valueAndGrad(x);
   evals.gradient++;
   let H = objective.hessian(x);
@@ -118,15 +143,16 @@ export function minimize(
   let message = `maximum number of iterations (${maxIter}) reached`;
 
   for (; iter < maxIter; iter++) {
+    if (hasKinks) atKink = kinkBoxes();
     active = fixed.map((fx, i) =>
-      !fx && ((x[i] <= lower[i] && g[i] > 0) || (x[i] >= upper[i] && g[i] < 0))
+      !fx && (atKink[i] || (x[i] <= lo[i] && g[i] > 0) || (x[i] >= hi[i] && g[i] < 0))
     );
     const free = [] as number[];
     for (let i = 0; i < n; i++) if (!fixed[i] && !active[i]) free.push(i);
     const m = free.length;
     if (m === 0) {
       converged = true;
-      message = "every free parameter is at a bound";
+      message = "every free parameter is at a bound or kink";
       edm = 0;
       break;
     }
@@ -147,6 +173,7 @@ export function minimize(
       if (edm < tol) {
         converged = true;
         message = "converged (EDM below tolerance)";
+        if (stale > 0) polish(p0, free, L0);
         break;
       }
     } else {
@@ -184,8 +211,16 @@ export function minimize(
         [f, g] = [fn, gn];
         H = objective.hessian(x);
         evals.hessian++;
+        stale = 0;
         continue;
       }
+    }
+    if (!accepted && stale > 0) {
+      // The reused Hessian may be what failed: evaluate it here and try again.
+      H = objective.hessian(x);
+      evals.hessian++;
+      stale = 0;
+      continue;
     }
     if (!accepted) {
       // Nothing decreases f: at a minimum up to rounding, or stuck on a kink / bad region.
@@ -209,8 +244,12 @@ export function minimize(
     x.set(accepted.xn);
     [f, g] = objective.valueAndGrad(x);
     evals.gradient++;
-    H = objective.hessian(x);
-    evals.hessian++;
+    if (reuse && accepted.t === 1 && lambda < 1e-2 && edm < 1e-3 && stale < 3) stale++;
+    else {
+      H = objective.hessian(x);
+      evals.hessian++;
+      stale = 0;
+    }
     if (!L0 && df <= 1e-15 * (1 + Math.abs(f)) && maxStep < 1e-12) {
       // A flat direction makes H singular, so the EDM is undefined; the iterates have stopped.
       converged = true;
@@ -221,6 +260,66 @@ export function minimize(
     }
   }
   return finish(converged, message, iter, edm, active);
+
+  /**
+   * After convergence on a reused Hessian, one more chord step (a gradient evaluation): the EDM
+   * criterion read off an older Hessian is looser than Newton's quadratic finish, and this step
+   * restores that accuracy. Kept only if f does not rise beyond rounding.
+   */
+  function polish(p: Float64Array, free: number[], L: Float64Array) {
+    const xn = Float64Array.from(x);
+    free.forEach((i, a) => (xn[i] = clip(x[i] + p[a], i)));
+    const [fn, gn] = objective.valueAndGrad(xn);
+    evals.gradient++;
+    if (!(Number.isFinite(fn) && fn <= f + 1e-13 * (1 + Math.abs(f)))) return;
+    x.set(xn);
+    [f, g] = [fn, gn];
+    const gI = Float64Array.from(free, (i) => g[i]);
+    edm = 0.5 * dot(gI, choleskySolveNumbers(L, gI, free.length));
+  }
+
+  /**
+   * Narrows [lo, hi] to the piece between kinks holding each free parameter; a parameter sitting
+   * on a kink gets the side whose one-sided derivative descends (and that derivative in g), or is
+   * held there when neither side descends. Returns which parameters are held at a kink.
+   */
+  function kinkBoxes(): boolean[] {
+    const held = fixed.map(() => false);
+    const on: number[] = [];
+    for (let i = 0; i < n; i++) {
+      lo[i] = lower[i], hi[i] = upper[i];
+      if (fixed[i] || !kinks[i]?.length) continue;
+      for (const c of kinks[i]) {
+        if (x[i] === c) on.push(i);
+        else if (c < x[i]) lo[i] = Math.max(lo[i], c);
+        else hi[i] = Math.min(hi[i], c);
+      }
+    }
+    if (on.length === 0) return held;
+    // One-sided derivatives: the gradient just right and just left of every kink at once (the
+    // partial derivative in α_i depends on the side of α_i only, up to O(δ)).
+    const side = (sign: number) => {
+      const xs = Float64Array.from(x);
+      for (const i of on) xs[i] = x[i] + sign * 1e-9 * Math.max(1, Math.abs(x[i]));
+      evals.gradient++;
+      return objective.valueAndGrad(xs)[1];
+    };
+    const gR = side(1), gL = side(-1);
+    for (const i of on) {
+      const c = x[i];
+      const next = kinks[i].find((k) => k > c) ?? Infinity;
+      const prev = [...kinks[i]].reverse().find((k) => k < c) ?? -Infinity;
+      if (gR[i] < 0 && c < upper[i]) {
+        lo[i] = c, hi[i] = Math.min(upper[i], next), g[i] = gR[i];
+      } else if (gL[i] > 0 && c > lower[i]) {
+        lo[i] = Math.max(lower[i], prev), hi[i] = c, g[i] = gL[i];
+      } else {
+        held[i] = true; // a minimum in α_i at the kink (or a bound there)
+        lo[i] = hi[i] = c;
+      }
+    }
+    return held;
+  }
 
   function lineSearch(p: Float64Array, free: number[]) {
     let t = 1;
@@ -250,13 +349,21 @@ export function minimize(
     act: boolean[],
   ): MinimizeResult {
     if (!ok) warnings.push(msg);
+    let hFinal: Float64Array | null = stale > 0 ? null : H;
     return {
       x,
       value: f,
       grad: g,
-      hessian: H,
+      get hessian() {
+        if (hFinal === null) {
+          hFinal = objective.hessian(x);
+          evals.hessian++;
+        }
+        return hFinal;
+      },
       edm: e,
       active: act.length ? act : fixed.map(() => false),
+      atKink,
       iterations,
       evaluations: evals,
       converged: ok,

@@ -17,6 +17,7 @@
  */
 import type { ArrayLike } from "../core/mod.ts";
 import { fit, type FitOptions, type FitResult, fixedPoiFit } from "./fit.ts";
+import { conditionalStart } from "./fit_starts.ts";
 import type { Model } from "./model.ts";
 
 /** The test statistics of this module, by pyhf's function names. */
@@ -110,7 +111,7 @@ export function testStatistic(
   const free = freeFit ?? fit(data, model, fitOpts);
   const fixedFit = fixedPoiFit(poiValue, data, model, {
     ...fitOpts,
-    init: warmStart ? free.bestfit : fitOpts.init,
+    init: warmStart ? conditionalStart(model, free, poiValue, data) : fitOpts.init,
   });
   const llr = fixedFit.twiceNll - free.twiceNll;
   const muhat = free.bestfit[poi];

@@ -7,6 +7,14 @@
  * @module
  */
 
+import type { Interpolation } from "../model.ts";
+import {
+  HISTOSYS_CODES,
+  type HistosysCode,
+  NORMSYS_CODES,
+  type NormsysCode,
+} from "../modifiers/interp.ts";
+
 /**
  * The subcommands.
  *
@@ -50,25 +58,18 @@ export const TEST_STATS = ["qtilde", "q", "q0"] as const;
 export type TestStatName = (typeof TEST_STATS)[number];
 
 /**
- * Interpolation presets accepted by `--interp`.
+ * Interpolation presets accepted by `--interp` (besides an explicit `NORMSYS,HISTOSYS` pair).
  *
  * @example
  * ```ts
  * import { INTERP_PRESETS } from "./args.ts";
- * console.log(INTERP_PRESETS); // ["root", "pyhf"]
+ * console.log(Object.keys(INTERP_PRESETS)); // ["pyhf", "root"]
  * ```
  */
-export const INTERP_PRESETS = ["root", "pyhf"] as const;
-/**
- * `root`: normsys code1, histosys code0 (zgrad's default); `pyhf`: code4 / code4p.
- *
- * @example
- * ```ts
- * import type { InterpPreset } from "./args.ts";
- * const p: InterpPreset = "pyhf"; // code4 / code4p
- * ```
- */
-export type InterpPreset = (typeof INTERP_PRESETS)[number];
+export const INTERP_PRESETS: Readonly<Record<string, Interpolation>> = {
+  pyhf: { normsys: "code4", histosys: "code4p" },
+  root: { normsys: "code1", histosys: "code0" },
+};
 
 /**
  * A parsed command line.
@@ -76,8 +77,8 @@ export type InterpPreset = (typeof INTERP_PRESETS)[number];
  * @example
  * ```ts
  * import { parseArgs } from "./args.ts";
- * const a = parseArgs(["fit", "ws.json", "--interp", "pyhf"]);
- * console.log(a.command, a.workspace, a.interp);
+ * const a = parseArgs(["fit", "ws.json", "--interp", "root"]);
+ * console.log(a.command, a.workspace, a.interp); // fit ws.json { normsys: "code1", histosys: "code0" }
  * ```
  */
 export interface CliArgs {
@@ -91,8 +92,14 @@ export interface CliArgs {
   testStat: TestStatName | null;
   /** `--measurement`. */
   measurement: string | null;
-  /** `--interp` (default `root`). */
-  interp: InterpPreset;
+  /** `--interp` (default `pyhf`: normsys code4, histosys code4p, as `pyhf.Workspace.model()`). */
+  interp: Interpolation;
+  /** `--strict`: a fit that does not converge is an error (exit 1). */
+  strict: boolean;
+  /** `--restarts`: refit from pyhf's suggested init and from the free fit; keep the best. */
+  restarts: boolean;
+  /** `--max-iter N`: Newton iterations per fit (default 200). */
+  maxIter: number | null;
   /** `--level`: the CLs level of `upper-limit` (default 0.05, a 95% CL limit). */
   level: number | null;
   /** `--json`: one JSON document on stdout instead of tables. */
@@ -129,8 +136,8 @@ const ACCEPTS: Record<Command, readonly string[]> = {
   ranking: [],
 };
 
-const VALUE_FLAGS = ["mu", "test-stat", "measurement", "interp", "level"] as const;
-const SWITCHES = ["json", "help", "version"] as const;
+const VALUE_FLAGS = ["mu", "test-stat", "measurement", "interp", "level", "max-iter"] as const;
+const SWITCHES = ["json", "help", "version", "strict", "restarts"] as const;
 
 function finite(flag: string, v: string): number {
   const x = Number(v);
@@ -168,7 +175,10 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     mu: null,
     testStat: null,
     measurement: null,
-    interp: "root",
+    interp: INTERP_PRESETS.pyhf,
+    strict: false,
+    restarts: false,
+    maxIter: null,
     level: null,
     json: false,
     help: false,
@@ -230,8 +240,16 @@ export function parseArgs(argv: readonly string[]): CliArgs {
         out.measurement = value;
         break;
       case "interp":
-        out.interp = oneOf(name, value, INTERP_PRESETS);
+        out.interp = interpolation(value);
         break;
+      case "max-iter": {
+        const k = finite(name, value);
+        if (!(Number.isInteger(k) && k >= 1)) {
+          throw new UsageError(`--max-iter must be a positive integer, got ${value}`);
+        }
+        out.maxIter = k;
+        break;
+      }
     }
   }
   if (out.help || out.version) {
@@ -246,7 +264,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   }
   out.workspace = positional[1];
   for (const f of given) {
-    if (["measurement", "interp"].includes(f)) continue;
+    if (["measurement", "interp", "max-iter"].includes(f)) continue;
     if (!ACCEPTS[out.command].includes(f)) {
       throw new UsageError(`${out.command} does not take --${f}`);
     }
@@ -266,6 +284,20 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     }
   }
   return out;
+}
+
+function interpolation(v: string): Interpolation {
+  if (Object.hasOwn(INTERP_PRESETS, v)) return INTERP_PRESETS[v];
+  const [n, h, extra] = v.split(",");
+  const ns = NORMSYS_CODES as readonly string[], hs = HISTOSYS_CODES as readonly string[];
+  if (extra !== undefined || !ns.includes(n) || !hs.includes(h)) {
+    throw new UsageError(
+      `--interp must be pyhf, root or NORMSYS,HISTOSYS (normsys ${ns.join("|")}, histosys ${
+        hs.join("|")
+      }), got ${JSON.stringify(v)}`,
+    );
+  }
+  return { normsys: n as NormsysCode, histosys: h as HistosysCode };
 }
 
 function command(c: string): Command {
@@ -307,10 +339,80 @@ options:
   --test-stat NAME       qtilde (default) or q for hypotest / upper-limit; q0 for significance
   --level A              upper-limit: CLs level (default 0.05)
   --measurement NAME     measurement in the workspace (default: the first)
-  --interp root|pyhf     interpolation codes: root = normsys code1, histosys code0 (default);
-                         pyhf = code4 / code4p, as pyhf's Workspace.model() and pyhf's CLI
+  --interp CODES         interpolation: pyhf = normsys code4, histosys code4p (default, as
+                         pyhf's Workspace.model() and CLI); root = code1 / code0; or a pair
+                         NORMSYS,HISTOSYS (normsys code0|code1|code2|code4, histosys
+                         code0|code2|code4|code4p), e.g. code2,code0
+  --strict               a fit that does not converge is an error (exit 1)
+  --max-iter N           Newton iterations per fit (default 200)
+  --restarts             refit from pyhf's suggested init and from the free fit, keep the
+                         lowest minimum, and report every minimum found (multimodal models)
   --json                 print one JSON document (metric, uncertainty, timing, status, provenance)
-  -h, --help             this text
+  -h, --help             this text (zgrad <command> --help: that command's options)
   --version              zgrad version
 
 exit codes: 0 ok (check status.converged), 1 bad input or failed computation, 2 bad command line`;
+
+const COMMAND_HELP: Record<Command, { what: string; pyhf: string; flags: string[] }> = {
+  fit: {
+    what: "maximum-likelihood fit: best-fit values, uncertainties, -2 log L, convergence",
+    pyhf: "pyhf fit (pyhf.infer.mle.fit / fixed_poi_fit)",
+    flags: ["  --mu X                 fit with the POI fixed at X (a conditional fit)"],
+  },
+  hypotest: {
+    what: "asymptotic CLs at a POI value: observed CLs, CLsb, CLb and the expected band",
+    pyhf: "pyhf cls (pyhf.infer.hypotest, return_tail_probs, return_expected_set)",
+    flags: [
+      "  --mu X                 the tested POI value (default 1; must be within the POI bounds)",
+      "  --test-stat NAME       qtilde (default) or q",
+    ],
+  },
+  "upper-limit": {
+    what: "upper limit on the POI at CL 1 - level: observed and the 5-value expected band",
+    pyhf: "pyhf.infer.intervals.upper_limits.upper_limit (toms748 root finding)",
+    flags: [
+      "  --level A              CLs level (default 0.05, a 95% CL limit)",
+      "  --test-stat NAME       qtilde (default) or q",
+    ],
+  },
+  significance: {
+    what: "discovery significance: observed and expected Z0 and p0 (q0, Asimov at mu' = 1)",
+    pyhf: 'pyhf.infer.hypotest(0, ..., test_stat="q0")',
+    flags: ["  --test-stat NAME       q0 (the only one)"],
+  },
+  ranking: {
+    what: "impacts of every nuisance parameter on the POI (pre- and post-fit), sorted",
+    pyhf: "no pyhf command (cabinetry.fit.ranking)",
+    flags: [],
+  },
+};
+
+/**
+ * The `--help` text of one command.
+ *
+ * @example
+ * ```ts
+ * import { commandUsage } from "./args.ts";
+ * console.log(commandUsage("hypotest"));
+ * ```
+ */
+export function commandUsage(c: Command): string {
+  const h = COMMAND_HELP[c];
+  return [
+    `usage: zgrad ${c} WORKSPACE.json [options]     (WORKSPACE.json "-": read stdin)`,
+    "",
+    `${h.what}`,
+    `pyhf equivalent: ${h.pyhf}`,
+    "",
+    "options:",
+    ...h.flags,
+    "  --measurement NAME     measurement in the workspace (default: the first)",
+    "  --interp CODES         pyhf (default: normsys code4, histosys code4p), root (code1 /",
+    "                         code0) or NORMSYS,HISTOSYS, e.g. code2,code0",
+    "  --strict               a fit that does not converge is an error (exit 1)",
+    "  --max-iter N           Newton iterations per fit (default 200)",
+    "  --restarts             refit from pyhf's suggested init and the free fit; keep the best",
+    "  --json                 one JSON document (metric, uncertainty, timing, status, provenance)",
+    "  -h, --help             this text",
+  ].join("\n");
+}

@@ -28,9 +28,11 @@ import {
   ranking,
   upperLimit,
 } from "../mod.ts";
-import type { CliArgs, Command, InterpPreset } from "./args.ts";
+import type { Interpolation } from "../model.ts";
+import type { CliArgs, Command } from "./args.ts";
 import { num, table } from "./format.ts";
 import { type Provenance, provenance } from "./provenance.ts";
+import { decodeUtf8 } from "./utf8.ts";
 
 /**
  * Bad input or a failed computation (exit code 1), with a one-line message.
@@ -38,7 +40,7 @@ import { type Provenance, provenance } from "./provenance.ts";
  * @example
  * ```ts
  * import { InputError, loadModel } from "./commands.ts";
- * try { await loadModel("missing.json", null, "root"); }
+ * try { await loadModel("missing.json", null); }
  * catch (e) { console.log(e instanceof InputError, (e as Error).message); }
  * ```
  */
@@ -95,11 +97,6 @@ export interface Report {
   provenance: Provenance;
 }
 
-const INTERP: Record<InterpPreset, { normsys: "code1" | "code4"; histosys: "code0" | "code4p" }> = {
-  root: { normsys: "code1", histosys: "code0" },
-  pyhf: { normsys: "code4", histosys: "code4p" },
-};
-
 function oneLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   return msg.split("\n").map((s) => s.trim()).filter(Boolean).join("; ");
@@ -112,19 +109,19 @@ function oneLine(e: unknown): string {
  * @example
  * ```ts
  * import { loadModel } from "./commands.ts";
- * const model = await loadModel("workspace.json", null, "pyhf");
+ * const model = await loadModel("workspace.json", null); // pyhf's interpolation codes
  * ```
  */
 export async function loadModel(
   path: string,
   measurement: string | null,
-  interp: InterpPreset,
+  interp?: Interpolation,
 ): Promise<Model> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = path === "-"
-      ? await new Response(Deno.stdin.readable).text()
-      : await Deno.readTextFile(resolvePath(path));
+    bytes = path === "-"
+      ? new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer())
+      : await Deno.readFile(resolvePath(path));
   } catch (e) {
     const why = e instanceof Deno.errors.NotFound
       ? "no such file"
@@ -135,13 +132,19 @@ export async function loadModel(
       : oneLine(e);
     throw new InputError(`cannot read workspace ${JSON.stringify(path)}: ${why}`);
   }
+  let text: string;
+  try {
+    text = decodeUtf8(bytes, `workspace ${JSON.stringify(path)}`);
+  } catch (e) {
+    throw new InputError((e as Error).message);
+  }
   try {
     const ws = parseWorkspace(text);
     return fromPyhf(ws, {
       measurement: measurement ?? undefined,
-      modifierSettings: {
-        normsys: { interpcode: INTERP[interp].normsys },
-        histosys: { interpcode: INTERP[interp].histosys },
+      modifierSettings: interp && {
+        normsys: { interpcode: interp.normsys },
+        histosys: { interpcode: interp.histosys },
       },
     });
   } catch (e) {
@@ -195,10 +198,18 @@ function requirePoi(model: Model, command: Command): number {
   return model.poiIndex;
 }
 
+/** The fit options the command line sets. */
+function fitOptions(args: CliArgs): { restarts: boolean; maxIter?: number } {
+  return args.maxIter === null
+    ? { restarts: args.restarts }
+    : { restarts: args.restarts, maxIter: args.maxIter };
+}
+
 function runFit(model: Model, args: CliArgs): Computed {
   const data = model.observed;
   if (args.mu !== null) requirePoi(model, "fit");
-  const r = args.mu === null ? fit(data, model) : fixedPoiFit(args.mu, data, model);
+  const o = fitOptions(args);
+  const r = args.mu === null ? fit(data, model, o) : fixedPoiFit(args.mu, data, model, o);
   const poi = model.poiIndex;
   return {
     metric: {
@@ -208,6 +219,13 @@ function runFit(model: Model, args: CliArgs): Computed {
       bestfit: byLabel(model, r.bestfit.map((v) => n(v)!)),
       iterations: r.iterations,
       edm: n(r.edm),
+      start: r.start,
+      at_kink: model.parLabels.filter((_, i) => r.atKink[i]),
+      minima: r.minima?.map((m) => ({
+        start: m.start,
+        twice_nll: n(m.twiceNll),
+        converged: m.converged,
+      })) ?? null,
     },
     uncertainty: {
       poi: poi === null || r.fixed[poi] ? null : n(r.uncertainties[poi]),
@@ -218,9 +236,9 @@ function runFit(model: Model, args: CliArgs): Computed {
   };
 }
 
-function runRanking(model: Model): Computed {
+function runRanking(model: Model, args: CliArgs): Computed {
   requirePoi(model, "ranking");
-  const r = ranking(model.observed, model);
+  const r = ranking(model.observed, model, { fitOptions: fitOptions(args) });
   return {
     metric: {
       poi_hat: n(r.poiBestfit),
@@ -261,6 +279,7 @@ function runHypotest(model: Model, args: CliArgs): Computed {
     testStat,
     returnTail: true,
     returnExpectedSet: true,
+    ...fitOptions(args),
   });
   const exp = r.clsExpectedSet!;
   return {
@@ -283,6 +302,7 @@ function runUpperLimit(model: Model, args: CliArgs): Computed {
   const r = upperLimit(model.observed, model, {
     level: args.level ?? 0.05,
     testStat: (args.testStat ?? "qtilde") as "qtilde" | "q",
+    ...fitOptions(args),
   });
   return {
     metric: {
@@ -296,9 +316,9 @@ function runUpperLimit(model: Model, args: CliArgs): Computed {
   };
 }
 
-function runSignificance(model: Model): Computed {
+function runSignificance(model: Model, args: CliArgs): Computed {
   requirePoi(model, "significance");
-  const r = discoverySignificance(model.observed, model);
+  const r = discoverySignificance(model.observed, model, fitOptions(args));
   return {
     metric: {
       q0: n(r.q0),
@@ -338,8 +358,8 @@ export async function runCommand(args: CliArgs): Promise<Report> {
       fit: () => runFit(model, args),
       hypotest: () => runHypotest(model, args),
       "upper-limit": () => runUpperLimit(model, args),
-      significance: () => runSignificance(model),
-      ranking: () => runRanking(model),
+      significance: () => runSignificance(model, args),
+      ranking: () => runRanking(model, args),
     };
     c = run[command]();
   } catch (e) {
@@ -348,7 +368,7 @@ export async function runCommand(args: CliArgs): Promise<Report> {
   }
   const t2 = performance.now();
   const settings: Report["settings"] = {
-    interpolation: { ...INTERP[args.interp] },
+    interpolation: { ...model.interpolation },
     mu: command === "hypotest" ? (args.mu ?? 1) : command === "fit" ? args.mu : null,
     test_stat: command === "hypotest" || command === "upper-limit"
       ? (args.testStat ?? "qtilde")
@@ -422,8 +442,17 @@ export function formatReport(r: Report): string {
       ));
       out.push(
         "",
-        `-2 log L = ${num(m.twice_nll)}   (${m.iterations} iterations, EDM ${num(m.edm)})`,
+        `-2 log L = ${num(m.twice_nll)}   (${m.iterations} iterations, EDM ${num(m.edm)}, ` +
+          `started from ${m.start})`,
       );
+      if (m.at_kink.length) out.push(`at an interpolation kink: ${m.at_kink.join(", ")}`);
+      if (m.minima) {
+        out.push(
+          `minima found (--restarts): ${
+            m.minima.map((x: Json) => `${num(x.twice_nll)} from ${x.start}`).join("; ")
+          }`,
+        );
+      }
       break;
     }
     case "ranking": {

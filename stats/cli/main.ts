@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { parseArgs, USAGE, UsageError } from "./args.ts";
+import { commandUsage, parseArgs, USAGE, UsageError } from "./args.ts";
 import { formatReport, InputError, runCommand } from "./commands.ts";
 import { ZGRAD_VERSION } from "./provenance.ts";
 import { runTool, TOOL_COMMANDS, TOOL_USAGE } from "./tools.ts";
@@ -31,6 +31,22 @@ const stdio: Io = {
   out: (t) => console.log(t),
   err: (t) => console.error(t),
 };
+
+/**
+ * Escapes control characters (C0, DEL, C1 — NUL included) as `\xNN`, so that an error message
+ * quoting a malformed input cannot write raw control bytes to the terminal.
+ *
+ * @example
+ * ```ts
+ * import { escapeControl } from "./main.ts";
+ * escapeControl("bad key \u0000x"); // "bad key \\x00x"
+ * ```
+ */
+export function escapeControl(s: string): string {
+  // deno-lint-ignore no-control-regex
+  const control = /[\u0000-\u001f\u007f-\u009f]/g;
+  return s.replace(control, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
 
 /**
  * Runs the CLI on `argv` (without the program name) and returns the exit code.
@@ -63,7 +79,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     }
     const args = parseArgs(argv);
     if (args.help) {
-      io.out(USAGE);
+      io.out(args.command ? commandUsage(args.command) : USAGE);
       return 0;
     }
     if (args.version) {
@@ -71,11 +87,24 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       return 0;
     }
     const report = await runCommand(args);
-    io.out(args.json ? JSON.stringify(report, null, 2) : formatReport(report));
+    io.out(
+      args.json
+        ? JSON.stringify(report, null, 2)
+        : formatReport(report).split("\n").map(escapeControl).join("\n"),
+    );
+    if (args.strict && !report.status.converged) {
+      const why = report.status.warnings.slice(0, 3).join("; ");
+      io.err(
+        escapeControl(`zgrad: error: a fit did not converge (--strict)${why ? `: ${why}` : ""}`),
+      );
+      return 1;
+    }
     return 0;
   } catch (e) {
-    const msg = (e instanceof Error ? e.message : String(e)).split("\n").map((s) => s.trim())
-      .filter(Boolean).join("; ");
+    const msg = escapeControl(
+      (e instanceof Error ? e.message : String(e)).split("\n").map((s) => s.trim())
+        .filter(Boolean).join("; "),
+    );
     if (e instanceof UsageError) {
       io.err(`zgrad: error: ${msg} (see zgrad --help)`);
       return 2;

@@ -156,6 +156,24 @@ export interface AppliedModifier {
   readonly inputs: Readonly<Record<string, Array>>;
   /** The `[S, B]` factor or delta at parameters `pars` (`[P]`). */
   apply(pars: Array, inputs: ModelInputs): Array;
+  /**
+   * The K terms `[K, S, B]` whose product (multiplication) or sum (addition) over axis 0 is
+   * `apply`'s result, such that term (k, s, b) depends on the single parameter
+   * `termParams[k·B + b]` (or on none, −1). The fitter's structured Hessian relies on this: a
+   * forward derivative along the all-ones direction then gives every term's own partial
+   * derivative at once (stats/structured_hessian.ts).
+   */
+  terms(pars: Array, inputs: ModelInputs): Array;
+  /** `[K, B]` (flattened): the parameter index each term depends on, −1 for none. */
+  readonly termParams: Int32Array;
+  /** The interpolation code that ran (normsys, histosys). */
+  readonly interpcode?: string;
+  /**
+   * Quantities of the inputs alone (code4's coefficients) that compiled programs receive
+   * precomputed, added to the inputs under their own keys (`Model.programInputs`); `terms` and
+   * `apply` compute them when the keys are absent (eager and differentiated evaluation).
+   */
+  derive?(inputs: ModelInputs): Record<string, Array>;
   /** Constraint quantities computed from the inputs, if any. */
   readonly dynamicConstraint?: DynamicConstraint;
 }
@@ -326,17 +344,28 @@ export function scalarFactor(
   if (uses.length === 0) return null;
   const names = namesInOrder(uses);
   const { mask } = useMask(uses, names, ctx.layout);
-  const gather = new Assembler().gather("pars", names.map((n) => scalarIndex(ctx, n)));
+  const idx = names.map((n) => scalarIndex(ctx, n));
+  const gather = new Assembler().gather("pars", idx);
+  const terms = (pars: Array) => {
+    const v = reshape(gather.build({ pars }), [names.length, 1, 1]);
+    return where(mask, v, 1);
+  };
   return {
     type,
     op: "multiplication",
     names,
     inputs: {},
-    apply(pars) {
-      const v = reshape(gather.build({ pars }), [names.length, 1, 1]);
-      return product0(where(mask, v, 1));
-    },
+    apply: (pars) => product0(terms(pars)),
+    terms,
+    termParams: scalarTermParams(idx, ctx.layout.nbins),
   };
+}
+
+/** `termParams` of one scalar parameter per term: `idx[k]` repeated over the B bins. */
+export function scalarTermParams(idx: readonly number[], B: number): Int32Array {
+  const out = new Int32Array(idx.length * B);
+  idx.forEach((p, k) => out.fill(p, k * B, (k + 1) * B));
+  return out;
 }
 
 /** One per-bin multiplicative modifier: its parameter index per global bin (−1: none) and samples. */
@@ -350,12 +379,13 @@ export interface PerBinSpec {
 /**
  * Multiplicative modifiers with a parameter per bin (shapefactor, shapesys, staterror). Modifiers
  * acting on disjoint bins share a "layer", so the work is `[L, S, B]` with L the largest number of
- * such modifiers on one bin, not the number of modifiers.
+ * such modifiers on one bin, not the number of modifiers. Returns the `[L, S, B]` terms (their
+ * product over axis 0 is the factor) and each term's parameter index.
  */
 export function perBinFactor(
   specs: readonly PerBinSpec[],
   layout: Layout,
-): (pars: Array) => Array {
+): { terms: (pars: Array) => Array; termParams: Int32Array } {
   const S = layout.samples.length, B = layout.nbins;
   const layers: { paramOfBin: Int32Array; mask: Uint8Array }[] = [];
   for (const spec of specs) {
@@ -378,8 +408,10 @@ export function perBinFactor(
     layers.flatMap((l) => globalThis.Array.from(l.mask)),
     [L, S, B],
   );
-  return (pars) => {
-    const v = reshape(gather.build({ pars }), [L, 1, B]);
-    return product0(where(mask, v, 1));
+  const termParams = new Int32Array(L * B);
+  layers.forEach((l, k) => termParams.set(l.paramOfBin, k * B));
+  return {
+    terms: (pars) => where(mask, reshape(gather.build({ pars }), [L, 1, B]), 1),
+    termParams,
   };
 }

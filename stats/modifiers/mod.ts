@@ -15,10 +15,11 @@ import { shapesys } from "./shapesys.ts";
 import { staterror } from "./staterror.ts";
 
 export * from "./common.ts";
-export { histosys, type HistosysCode, interpCode0, interpCode4p } from "./histosys.ts";
+export { histosys } from "./histosys.ts";
+export * from "./interp.ts";
 export { lumi } from "./lumi.ts";
 export { normfactor } from "./normfactor.ts";
-export { interpCode1, interpCode4, normsys, type NormsysCode } from "./normsys.ts";
+export { normsys } from "./normsys.ts";
 export { shapefactor } from "./shapefactor.ts";
 export { shapesys, shapesysFactors } from "./shapesys.ts";
 export { staterror } from "./staterror.ts";

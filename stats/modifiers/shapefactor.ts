@@ -12,6 +12,7 @@ import {
   type ParamRequirement,
   perBinFactor,
   type PerBinSpec,
+  product0,
 } from "./common.ts";
 
 /**
@@ -73,7 +74,9 @@ export const shapefactor: ModifierModule = {
       op: "multiplication",
       names: [...specs.keys()],
       inputs: {},
-      apply: (pars) => factor(pars),
+      apply: (pars) => product0(factor.terms(pars)),
+      terms: factor.terms,
+      termParams: factor.termParams,
     };
   },
 };

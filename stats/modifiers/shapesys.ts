@@ -26,6 +26,7 @@ import {
   type ParamRequirement,
   perBinFactor,
   type PerBinSpec,
+  product0,
 } from "./common.ts";
 import type { ShapesysModifier } from "../workspace.ts";
 
@@ -129,7 +130,9 @@ export const shapesys: ModifierModule = {
       op: "multiplication",
       names,
       inputs: { "shapesys.unc": f64(unc, [M, S, B]) },
-      apply: (pars: Array) => factor(pars),
+      apply: (pars: Array) => product0(factor.terms(pars)),
+      terms: factor.terms,
+      termParams: factor.termParams,
       dynamicConstraint: {
         field: "factors",
         params: names.map((n) => ({ name: n, n: ctx.params.get(n)!.n })),

@@ -26,6 +26,7 @@ import {
   type ParamRequirement,
   perBinFactor,
   type PerBinSpec,
+  product0,
 } from "./common.ts";
 import type { StaterrorModifier } from "../workspace.ts";
 
@@ -156,7 +157,9 @@ export const staterror: ModifierModule = {
       op: "multiplication",
       names: gs.map((g) => g.name),
       inputs: { "staterror.unc": f64(unc, [M, S, B]) },
-      apply: (pars: Array) => factor(pars),
+      apply: (pars: Array) => product0(factor.terms(pars)),
+      terms: factor.terms,
+      termParams: factor.termParams,
       dynamicConstraint: {
         field: "sigmas",
         params: gs.map((g) => ({ name: g.name, n: g.bins.length })),

@@ -9,6 +9,7 @@ export { errorMessage, parseXml, type XmlElement, XmlImportError } from "./dom.t
 export {
   type Histogram,
   HistogramError,
+  type HistogramFile,
   HistogramReader,
   JSON_HISTOGRAM_FORMAT,
   type JsonHistogramFile,

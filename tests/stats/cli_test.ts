@@ -123,19 +123,26 @@ Deno.test("parseArgs", async (t) => {
     assert.equal(a.mu, 1.5);
     assert.equal(a.testStat, "q");
     assert.equal(a.json, true);
-    assert.equal(a.interp, "root");
+    assert.deepEqual(a.interp, { normsys: "code4", histosys: "code4p" }); // pyhf's, by default
+    assert.equal(a.strict, false);
     const b = parseArgs([
       "fit",
       "ws.json",
       "--mu",
       "-0.5",
       "--interp",
-      "pyhf",
+      "root",
       "--measurement",
       "m",
+      "--strict",
     ]);
     assert.equal(b.mu, -0.5);
-    assert.equal(b.interp, "pyhf");
+    assert.deepEqual(b.interp, { normsys: "code1", histosys: "code0" });
+    assert.equal(b.strict, true);
+    assert.deepEqual(parseArgs(["fit", "ws.json", "--interp=code2,code4"]).interp, {
+      normsys: "code2",
+      histosys: "code4",
+    });
     assert.equal(b.measurement, "m");
     assert.equal(parseArgs(["upper-limit", "ws.json", "--level", "0.1"]).level, 0.1);
     assert.equal(parseArgs(["--help"]).help, true);
@@ -158,7 +165,8 @@ Deno.test("parseArgs", async (t) => {
       [["ranking", "ws.json", "--mu", "1"], /ranking does not take --mu/],
       [["fit", "ws.json", "--level", "0.05"], /fit does not take --level/],
       [["upper-limit", "ws.json", "--level", "2"], /--level must be in \(0, 1\)/],
-      [["fit", "ws.json", "--interp", "code4"], /--interp must be one of root, pyhf/],
+      [["fit", "ws.json", "--interp", "code4"], /--interp must be pyhf, root or NORMSYS,HISTOSYS/],
+      [["fit", "ws.json", "--interp", "code4p,code4p"], /normsys code0\|code1\|code2\|code4/],
       [["fit", "ws.json", "--json=yes"], /--json takes no value/],
     ];
     for (const [argv, re] of bad) {
@@ -272,7 +280,7 @@ Deno.test({
         assert.equal(r.measurement, "meas");
         assert.equal(r.poi, "mu");
         assert.deepEqual(r.settings, {
-          interpolation: { normsys: "code1", histosys: "code0" },
+          interpolation: { normsys: "code4", histosys: "code4p" },
           mu: null,
           test_stat: null,
           level: null,
@@ -319,7 +327,7 @@ Deno.test({
         assert.equal(o.code, 0, o.stderr);
         assert.match(
           o.stdout,
-          /^zgrad fit: (.*simple\.json|-) \(measurement "meas", POI "mu", normsys code1, histosys code0\)/,
+          /^zgrad fit: (.*simple\.json|-) \(measurement "meas", POI "mu", normsys code4, histosys code4p\)/,
         );
         assert.match(o.stdout, /parameter\s+best fit\s+uncertainty/);
         assert.match(o.stdout, /\nmu\s+2\s+0\.5\n/);
@@ -533,11 +541,12 @@ const { files, reason } = listFixtures();
 const fixtureSkip = !canRun ? RUN_SKIP : reason;
 if (fixtureSkip) console.log(`cli fixture tests skipped: ${fixtureSkip}`);
 
-function interpOf(fx: Json): string {
+/** `--interp` for a fixture: none for pyhf's defaults (the CLI's default), `root` for code1/code0. */
+function interpOf(fx: Json): string[] {
   const ns = fx.modifier_settings?.normsys?.interpcode,
     hs = fx.modifier_settings?.histosys?.interpcode;
-  if (ns === "code4" && hs === "code4p") return "pyhf";
-  if (ns === "code1" && hs === "code0") return "root";
+  if (ns === "code4" && hs === "code4p") return [];
+  if (ns === "code1" && hs === "code0") return ["--interp", "root"];
   throw new Error(
     `fixture settings ${JSON.stringify(fx.modifier_settings)} match no --interp preset`,
   );
@@ -553,7 +562,7 @@ Deno.test({
         f,
         fx,
         spec: JSON.stringify(fx.spec),
-        base: ["--measurement", fx.measurement, "--interp", interpOf(fx)],
+        base: ["--measurement", fx.measurement, ...interpOf(fx)],
       };
     });
 

@@ -36,9 +36,23 @@ export function readFixture(file: string): Json {
   return JSON.parse(Deno.readTextFileSync(new URL(file, fixtureDir)));
 }
 
-/** The fixture's model, built as pyhf's `Workspace.model(measurement, modifier_settings)`. */
+/** True when the fixture used pyhf's default interpolation (normsys code4, histosys code4p). */
+export function usesPyhfDefaults(fx: Json): boolean {
+  const s = fx.modifier_settings ?? {};
+  return (s.normsys?.interpcode ?? "code4") === "code4" &&
+    (s.histosys?.interpcode ?? "code4p") === "code4p";
+}
+
+/**
+ * The fixture's model, built as pyhf's `Workspace.model(measurement, modifier_settings)`. Cases
+ * computed with pyhf's defaults are loaded **without** settings, so that the parity tests prove
+ * zgrad's defaults give pyhf's numbers; the ROOT-compatible cases (code1/code0) pass theirs.
+ */
 export function fixtureModel(fx: Json): Model {
-  return fromPyhf(fx.spec, { measurement: fx.measurement, modifierSettings: fx.modifier_settings });
+  return fromPyhf(fx.spec, {
+    measurement: fx.measurement,
+    modifierSettings: usesPyhfDefaults(fx) ? undefined : fx.modifier_settings,
+  });
 }
 
 /** numpy.isclose: |a − b| ≤ atol + rtol·|b| (b is the reference). */

@@ -127,7 +127,7 @@ function code4ByHand(alpha: number, hi: number, lo: number): number {
   return 1 + a.reduce((s, ai, i) => s + ai * alpha ** (i + 1), 0);
 }
 
-Deno.test("normsys: code1 (default) and code4", async (t) => {
+Deno.test("normsys: code4 (default, as pyhf) and code1", async (t) => {
   const ws = workspace(
     [{
       name: "sr",
@@ -142,8 +142,9 @@ Deno.test("normsys: code1 (default) and code4", async (t) => {
     }],
     [{ name: "sr", data: [105] }],
   );
-  const m1 = model(ws);
-  const m4 = model(ws, { normsys: { interpcode: "code4" } });
+  const m1 = model(ws, { normsys: { interpcode: "code1" } });
+  const m4 = model(ws);
+  assert.deepEqual(m4.interpolation, { normsys: "code4", histosys: "code4p" });
   await t.step("defaults: init 0, bounds [-5, 5], unit Gaussian with auxdata 0", () => {
     assert.deepEqual(m1.parNames, ["mu", "n"]);
     assert.deepEqual(m1.suggestedInit, [1, 0]);
@@ -168,7 +169,7 @@ Deno.test("normsys: code1 (default) and code4", async (t) => {
   });
 });
 
-Deno.test("histosys: code0 (default) and code4p", async (t) => {
+Deno.test("histosys: code4p (default, as pyhf) and code0", async (t) => {
   const ws = workspace(
     [{
       name: "sr",
@@ -187,8 +188,8 @@ Deno.test("histosys: code0 (default) and code4p", async (t) => {
     }],
     [{ name: "sr", data: [100, 50] }],
   );
-  const m0 = model(ws);
-  const m4 = model(ws, { histosys: { interpcode: "code4p" } });
+  const m0 = model(ws, { histosys: { interpcode: "code0" } });
+  const m4 = model(ws);
   await t.step("code0: linear on each side", () => {
     assert.deepEqual(m0.parNames, ["h", "mu"]); // histosys parameters come first
     close(rates(m0, [0.5, 0]), [105, 54]);

@@ -293,9 +293,9 @@ Deno.test("workspace errors: measurement and parameters", async (t) => {
   await t.step("unsupported interpolation code", () => {
     rejects(
       // deno-lint-ignore no-explicit-any
-      build(base(), { modifierSettings: { histosys: { interpcode: "code2" as any } } }),
+      build(base(), { modifierSettings: { histosys: { interpcode: "code1" as any } } }),
       "modifierSettings.histosys.interpcode",
-      /unsupported interpolation code "code2" \(supported: code0, code4p\)/,
+      /unsupported interpolation code "code1" \(supported: code0, code2, code4, code4p\)/,
     );
   });
 });
