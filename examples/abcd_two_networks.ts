@@ -229,13 +229,10 @@ export async function main(argv: readonly string[] = []): Promise<AbcdResult> {
     `${args.out}/signal_region.svg`,
     stackedHistogram({
       edges: EDGES,
-      stack: [{ name: "background (ABCD prediction)", values: pred }, {
-        name: "signal",
-        values: numbers(final.signal),
-      }],
+      stack: [{ name: "ABCD prediction", values: pred }],
       uncertainty: pred.map((p, j) => Math.abs(obs[j] - p)),
       data: obs,
-      title: "Region A after training (points: true background; band: non-closure)",
+      title: "Region A after training: ABCD prediction ± non-closure vs true background",
       xLabel: "m",
     }),
   );
