@@ -81,11 +81,12 @@ export function train(opts: TrainOptions): TrainResult {
   }
   const w = opts.weights === undefined ? undefined : asArray(opts.weights);
   const opt = opts.optimizer ?? adam(lr);
-  const loss = (p: MlpParams, xs: Array, ys: Array, ws?: Array) => {
+  // `ws` is null, not undefined, inside the jitted step: jit passes an absent argument as null.
+  const loss = (p: MlpParams, xs: Array, ys: Array, ws?: Array | null) => {
     const z = opts.apply(p, xs);
-    return bceWithLogits(z.ndim === 2 ? z.reshape([-1]) : z, ys, ws);
+    return bceWithLogits(z.ndim === 2 ? z.reshape([-1]) : z, ys, ws ?? undefined);
   };
-  const step = (p: MlpParams, s: OptState, xs: Array, ys: Array, ws?: Array) => {
+  const step = (p: MlpParams, s: OptState, xs: Array, ys: Array, ws?: Array | null) => {
     const [l, g] = valueAndGrad(loss)(p, xs, ys, ws);
     const [u, s2] = opt.update(g, s, p);
     return [l, applyUpdates(p, u), s2] as [Array, MlpParams, OptState];

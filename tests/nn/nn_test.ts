@@ -48,6 +48,15 @@ Deno.test("an MLP separates two Gaussian blobs", () => {
   assert.ok(acc > 0.9, `test accuracy ${acc}`);
 });
 
+Deno.test("training without weights (jit passes the absent weights as null)", () => {
+  const { x, y } = blobs(64, 5);
+  const net = mlp([3, 8, 1], { seed: 1, dtype: "float64" });
+  for (const jit of [true, false]) {
+    const { losses } = train({ ...net, x, y, epochs: 20, lr: 0.05, jit });
+    assert.ok(losses.at(-1)! < losses[0], `jit ${jit}: loss ${losses[0]} → ${losses.at(-1)}`);
+  }
+});
+
 Deno.test("mini-batch training is seeded and learns", () => {
   const { x, y } = blobs(256, 4);
   const net = mlp([3, 8, 1], { seed: 1, dtype: "float64" });
