@@ -39,7 +39,7 @@ import {
   type KNode,
   printKernel,
   type ReduceOp,
-  SCALAR_OPS,
+  scalarOp,
 } from "./kernel_ir.ts";
 
 /**
@@ -219,7 +219,7 @@ const REDUCES: Record<string, ReduceOp> = {
  */
 export function fuseKind(e: Eqn): FuseKind | null {
   const n = e.prim.name;
-  if (n in SCALAR_OPS || n === "select" || n === "convert_element_type") return "elementwise";
+  if (scalarOp(n)) return "elementwise";
   if (n === "stop_gradient") return "identity";
   if (n === "iota") return "iota";
   if (n in REDUCES) return "reduce";
