@@ -45,7 +45,7 @@ import { type KernelFn, runSplit, type SplitCode, type SplitInfo } from "./cpu_p
 import { CPU_HELPERS } from "./cpu_math.ts";
 import { analyzeNodes } from "./schedule/analysis.ts";
 import { loopNest, planTables, type Table } from "./schedule/tables.ts";
-import { type Env, type Lang, Values } from "./schedule/values.ts";
+import { type Env, type Lang, tableEntry, Values } from "./schedule/values.ts";
 import { type Kernel, reduceInit, type ReduceOp, SCALAR_OPS, scalarOp } from "./kernel_ir.ts";
 
 export { CPU_HELPERS, erfcExact32, erfcExact32F } from "./cpu_math.ts";
@@ -187,31 +187,16 @@ export function kernelSource(
   // Tables: each a loop nest over its axes inside main scope m{p}, storing the node's value.
   const regions: { t: Table; lines: () => string[] }[] = [];
   for (const t of [...tables.values()].sort((a, b) => a.node - b.node)) {
-    const env = mainEnv.map((e) => ({ ...e }));
-    t.axes.forEach((a, j) => {
-      const name = `t${t.id}_${a}`;
-      env[a] = {
-        v: { name, scope: `t${t.id}_${j + 1}`, level: t.p + j + 1, lo: t.lo[j], hi: t.hi[j] - 1 },
-        c: 0,
-      };
-    });
-    const v = vals.op(t.node, env, { p: t.p, node: t.node });
-    vals.use(v);
-    const idx = t.axes.map((a, j) => {
-      const s = t.strides[j];
-      const term = s === 1 ? `t${t.id}_${a}` : `${s} * t${t.id}_${a}`;
-      return t.lo[j] === 0 ? term : `${term} - ${s * t.lo[j]}`;
-    }).join(" + ").replaceAll("- -", "+ ");
-    push(`t${t.id}_${t.axes.length}`, `T${t.id}[${idx}] = ${ref(v)};`);
+    const { vars, value, addr } = tableEntry(vals, t, mainEnv);
+    push(`t${t.id}_${t.axes.length}`, `T${t.id}[${addr}] = ${ref(value)};`);
     prologue.push(`const T${t.id} = new Float64Array(${t.size});`);
     regions.push({
       t,
       lines: () => {
         const emit = (j: number, indent: string): string[] => {
-          const nm = `t${t.id}_${t.axes[j]}`;
-          const scope = `t${t.id}_${j + 1}`;
+          const { name: nm, scope, lo, hi } = vars[j];
           return [
-            `${indent}for (let ${nm} = ${t.lo[j]}; ${nm} < ${t.hi[j]}; ${nm}++) {`,
+            `${indent}for (let ${nm} = ${lo}; ${nm} < ${hi + 1}; ${nm}++) {`,
             ...declared(scope).map((l) => indent + "  " + l),
             ...(j + 1 < t.axes.length ? emit(j + 1, indent + "  ") : []),
             ...(scopeLines.get(scope) ?? []).map((l) => indent + "  " + l),

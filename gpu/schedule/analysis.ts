@@ -99,3 +99,29 @@ export function shiftRange(info: NodeInfo, i: number, axis: number): [number, nu
   const all = [...info.shifts[i].values()].map((s) => s[axis]);
   return [Math.min(0, ...all), Math.max(0, ...all)];
 }
+
+/**
+ * The values worth keeping in sliding windows over a loop along `axis`: op nodes read (through
+ * `shift` nodes) at several offsets along it, with the lowest and highest offset.
+ *
+ * @example
+ * ```ts
+ * import { analyzeNodes, shiftedAlong } from "./analysis.ts";
+ * declare const k: import("../kernel_ir.ts").Kernel;
+ * for (const [node, [lo, hi]] of shiftedAlong(k, analyzeNodes(k), 1)) console.log(node, lo, hi);
+ * ```
+ */
+export function shiftedAlong(
+  k: Kernel,
+  info: NodeInfo,
+  axis: number,
+): Map<number, [number, number]> {
+  const out = new Map<number, [number, number]>();
+  k.nodes.forEach((n, i) => {
+    if (n.kind !== "op" || !info.users[i].some((u) => k.nodes[u].kind === "shift")) return;
+    const offs = [...info.shifts[i].values()].map((s) => s[axis]);
+    const lo = Math.min(...offs), hi = Math.max(...offs);
+    if (hi > lo) out.set(i, [lo, hi]);
+  });
+  return out;
+}

@@ -22,8 +22,13 @@ import { type NodeInfo, shiftRange } from "./analysis.ts";
 export interface LoopNest {
   /** Looped axes, outermost first. */
   loops: number[];
-  /** Depth of each domain axis' loop (1 = outermost), 0 for axes that are not looped. */
+  /**
+   * Depth of each domain axis' loop (1 = outermost), 0 for axes that are not looped. Several
+   * axes may share a depth (one flattened loop over them).
+   */
   depthOf: number[];
+  /** Number of loop depths. */
+  depth: number;
 }
 
 /**
@@ -39,7 +44,7 @@ export function loopNest(domain: readonly number[]): LoopNest {
   const loops = domain.map((_, d) => d).filter((d) => domain[d] > 1);
   const depthOf = new Array<number>(domain.length).fill(0);
   loops.forEach((d, i) => (depthOf[d] = i + 1));
-  return { loops, depthOf };
+  return { loops, depthOf, depth: loops.length };
 }
 
 /**
@@ -80,7 +85,9 @@ export interface Table {
  * - a value that does not depend on an outer loop (per-bin coefficients of a backward pass inside
  *   the loop over events) is tabulated before that loop — only the frontier of such values (those
  *   with a user of other axes), so a chain of them is computed once into one table.
- * Tables larger than `maxTable` entries are not made (the value is recomputed instead).
+ * Tables larger than `maxTable` entries are not made (the value is recomputed instead). With
+ * `shifts: false`, values read at shifted points get no table (a renderer keeping them in
+ * sliding windows instead).
  *
  * @example
  * ```ts
@@ -95,9 +102,9 @@ export function planTables(
   info: NodeInfo,
   nest: LoopNest,
   maxTable: number,
+  shifts = true,
 ): Map<number, Table> {
-  const { loops, depthOf } = nest;
-  const L = loops.length;
+  const { depthOf, depth: L } = nest;
   const tables = new Map<number, Table>();
   const loopAxes = info.axes.map((ax) => ax.filter((a) => depthOf[a] > 0));
   const sameAxes = (a: number[], b: number[]) =>
@@ -108,11 +115,12 @@ export function planTables(
     if (deps.length === 0) return;
     const q = Math.max(...deps.map((a) => depthOf[a]));
     let p0 = 0;
-    while (p0 < L && deps.includes(loops[p0])) p0++;
+    while (p0 < L && deps.some((a) => depthOf[a] === p0 + 1)) p0++;
     // Shift targets are tabled over their shifted axes; the nodes below them are computed in
     // that table's loop (their shifts are relative to it).
     const users = info.users[i];
     const shiftTarget = users.some((u) => k.nodes[u].kind === "shift");
+    if (shiftTarget && !shifts) return;
     const ranges = deps.map((a) => shiftRange(info, i, a));
     const shifted = shiftTarget ? deps.filter((_, j) => ranges[j][0] !== ranges[j][1]) : [];
     const p = Math.min(p0, ...shifted.map((a) => depthOf[a] - 1));

@@ -65,7 +65,7 @@ export type Env = { v: LoopVar | null; c: number }[];
  */
 export interface SValue {
   /** What produces it. */
-  kind: "const" | "index" | "load" | "op" | "round" | "table" | "hoisted";
+  kind: "const" | "index" | "load" | "op" | "round" | "table" | "hoisted" | "window";
   /** Expression in the renderer's language (for `hoisted`: set by {@link Values.hoistedSlots}). */
   code: string;
   /** Element type. */
@@ -82,6 +82,8 @@ export interface SValue {
   args: number[];
   /** Reached from an output (only used values are declared). */
   used: boolean;
+  /** The op computed (`op` and `hoisted` values). */
+  op?: ScalarOpName;
 }
 
 /**
@@ -105,8 +107,8 @@ export interface Lang {
   load(input: number, addr: string, dtype: DType): string;
   /** An op on its operands' expressions (`args` are the operand values themselves). */
   op(op: ScalarOpName, refs: string[], args: SValue[], argDtype: DType, dtype: DType): string;
-  /** Entry `addr` of table `id`. */
-  tableRead?(id: number, addr: string): string;
+  /** Entry `addr` of table `id` (holding values of `dtype`). */
+  tableRead?(id: number, addr: string, dtype: DType): string;
   /**
    * Rounding of a float32 value to float32, for renderers that evaluate float32 expressions in
    * higher precision: applied to the operands of discontinuous ops (comparisons, rounding,
@@ -148,6 +150,43 @@ export interface HoistedValue {
   dtype: DType;
 }
 
+/**
+ * Sliding windows over one loop (see {@link ValuesOptions.window}): inside the loop over `v`
+ * (domain axis `axis`), a value read at offsets `lo..hi` of the loop variable is computed once per
+ * iteration (at offset `hi`) and kept in registers for the offsets `lo..hi − 1` of the next
+ * iterations, so each point is computed once without a table: `cdf[:, 1:] − cdf[:, :-1]` over a
+ * loop over bins computes each edge's CDF once.
+ *
+ * @example
+ * ```ts
+ * import type { Window } from "./values.ts";
+ * declare const w: Window;
+ * console.log(w.node, w.lo, w.hi);
+ * ```
+ */
+export interface Window {
+  /** The node kept. */
+  node: number;
+  /** Lowest and highest offset it is read at (relative to the loop variable). */
+  lo: number;
+  /** Highest offset read (computed each iteration). */
+  hi: number;
+  /** Register names for offsets lo..hi − 1. */
+  regs: string[];
+}
+
+/** The loop windows are kept over. */
+export interface WindowLoop {
+  /** Domain axis of the loop. */
+  axis: number;
+  /** Its variable. */
+  v: LoopVar;
+  /** The loop body's environment (registers hold values at its point of the other axes). */
+  env: Env;
+  /** Windows by node. */
+  windows: Map<number, Window>;
+}
+
 /** Options of {@link Values}. */
 export interface ValuesOptions {
   /** Node analysis (needed with tables). */
@@ -160,6 +199,8 @@ export interface ValuesOptions {
   hoist?: boolean;
   /** Read `hoisted` values with this (slot, dtype) → expression. */
   hoistedRead?: (slot: number, dtype: DType) => string;
+  /** Sliding windows of shifted values over one loop. */
+  window?: WindowLoop;
 }
 
 const ROOT = { scope: "m0", level: 0 };
@@ -307,6 +348,8 @@ export class Values {
         return this.node(n.of, e2, limit);
       }
       case "op": {
+        const w = this.#windowRead(i, env);
+        if (w !== null) return w;
         const t = this.opts.tables?.get(i);
         const ready = t && (t.p < limit.p || (t.p === limit.p && i < limit.node));
         if (ready && this.#tableHolds(t, env)) return this.#tableRead(t, env);
@@ -342,6 +385,7 @@ export class Values {
           this.#hoisted.push({ id: this.vals.length, node: i, env, dtype: n.dtype });
           return {
             kind: "hoisted",
+            op,
             code: "",
             dtype: n.dtype,
             ...ROOT,
@@ -353,6 +397,7 @@ export class Values {
       } else {
         id = this.#val(key, () => ({
           kind: "op",
+          op,
           code: this.lang.op(
             op,
             args.map((a) => this.ref(a)),
@@ -382,6 +427,29 @@ export class Values {
       if (read) this.vals[h.id].code = read(slot, h.dtype);
       return { ...h, slot };
     });
+  }
+
+  /** The register holding node `i` at `env`, when a window keeps it; else null. */
+  #windowRead(i: number, env: Env): number | null {
+    const loop = this.opts.window;
+    const w = loop?.windows.get(i);
+    if (!loop || !w) return null;
+    const e = env[loop.axis];
+    if (e.v !== loop.v || e.c < w.lo || e.c >= w.hi) return null;
+    const same = this.opts.info!.axes[i].every((a) =>
+      a === loop.axis || (env[a].v === loop.env[a].v && env[a].c === loop.env[a].c)
+    );
+    if (!same) return null;
+    return this.#val(`w|${i}|${e.c}`, () => ({
+      kind: "window",
+      code: w.regs[e.c - w.lo],
+      dtype: this.k.nodes[i].dtype,
+      scope: loop.v.scope,
+      level: loop.v.level,
+      named: false,
+      args: [],
+      used: false,
+    }));
   }
 
   #deepest(args: number[]): { scope: string; level: number } {
@@ -432,7 +500,7 @@ export class Values {
     const a = this.affine(offset, coefs, env);
     return this.#val(`t|${t.id}|${a.code}`, () => ({
       kind: "table",
-      code: this.lang.tableRead!(t.id, a.code),
+      code: this.lang.tableRead!(t.id, a.code, this.k.nodes[t.node].dtype),
       dtype: this.k.nodes[t.node].dtype,
       scope: a.scope,
       level: a.level,
@@ -441,4 +509,44 @@ export class Values {
       used: false,
     }));
   }
+}
+
+/**
+ * What a renderer emits to fill table `t` (`tables.ts`): the loop variables over its axes (scope
+ * `t{id}_{j}` at nesting level `p + j`), the value stored (marked used), and the entry's address.
+ *
+ * @example
+ * ```ts
+ * import { tableEntry, Values } from "./values.ts";
+ * declare const vals: Values;
+ * declare const t: import("./tables.ts").Table;
+ * declare const mainEnv: import("./values.ts").Env;
+ * const { vars, value, addr } = tableEntry(vals, t, mainEnv);
+ * console.log(`T${t.id}[${addr}] = ${vals.ref(value)};`, vars.map((v) => v.name));
+ * ```
+ */
+export function tableEntry(
+  vals: Values,
+  t: Table,
+  mainEnv: Env,
+): { vars: LoopVar[]; value: number; addr: string } {
+  const env = mainEnv.map((e) => ({ ...e }));
+  const coefs = new Array<number>(mainEnv.length).fill(0);
+  let offset = 0;
+  const vars = t.axes.map((a, j) => {
+    const v = {
+      name: `t${t.id}_${a}`,
+      scope: `t${t.id}_${j + 1}`,
+      level: t.p + j + 1,
+      lo: t.lo[j],
+      hi: t.hi[j] - 1,
+    };
+    env[a] = { v, c: 0 };
+    coefs[a] = t.strides[j];
+    offset -= t.strides[j] * t.lo[j];
+    return v;
+  });
+  const value = vals.op(t.node, env, { p: t.p, node: t.node });
+  vals.use(value);
+  return { vars, value, addr: vals.affine(offset, coefs, env).code };
 }

@@ -19,18 +19,37 @@
  *
  * @module
  */
-import { sizeOf, stridesOf } from "../../core/shape.ts";
-import type { DType } from "../../core/dtype.ts";
-import type { Kernel, ReduceOp } from "../kernel_ir.ts";
+import { sizeOf } from "../../core/shape.ts";
+import { type Kernel, SCALAR_OPS } from "../kernel_ir.ts";
+import { analyzeNodes, type NodeInfo, shiftedAlong } from "../schedule/analysis.ts";
+import { planTables, type Table } from "../schedule/tables.ts";
 import {
   type Env,
-  type HoistedValue,
-  type Lang,
-  type LoopVar,
-  Values,
+  tableEntry,
+  type Values,
+  type Window,
+  type WindowLoop,
 } from "../schedule/values.ts";
-import { WGSL_OPS } from "./wgsl_ops.ts";
-import { INF, Prelude } from "./wgsl_prelude.ts";
+import { declared, indent, loopVar, valueAt, WGSL_TYPE, wgslValues } from "./wgsl_lang.ts";
+import {
+  accInit,
+  accStep,
+  type Binding,
+  combinePasses,
+  dispatch,
+  header,
+  hzBinding,
+  inputBindings,
+  invariantSize,
+  layout,
+  LOOP_CAP,
+  outBinding,
+  prePass,
+  RCHUNK,
+  store,
+  unravel,
+} from "./wgsl_passes.ts";
+import { Prelude } from "./wgsl_prelude.ts";
 
 /** Where a binding of a pass points. */
 export type BindingRef =
@@ -103,266 +122,6 @@ export interface WgslOptions {
   maxStorageBuffers?: number;
 }
 
-const WGSL_TYPE: Record<DType, string> = {
-  float32: "f32",
-  int32: "i32",
-  bool: "bool",
-  float64: "?",
-};
-const BUF_TYPE: Record<DType, string> = { float32: "f32", int32: "i32", bool: "u32", float64: "?" };
-
-function f32Bits(v: number): number {
-  const b = new DataView(new ArrayBuffer(4));
-  b.setFloat32(0, v);
-  return b.getUint32(0);
-}
-
-/** A WGSL literal of `dtype`. */
-export function wgslConst(v: number, dtype: DType): string {
-  if (dtype === "bool") return v ? "true" : "false";
-  if (dtype === "int32") {
-    const i = v | 0;
-    return i === -2147483648 ? "bitcast<i32>(0x80000000u)" : i < 0 ? `(${i}i)` : `${i}i`;
-  }
-  const f = Math.fround(v);
-  if (Number.isInteger(f) && Math.abs(f) <= 2 ** 24 && !Object.is(f, -0)) {
-    return f < 0 ? `(${f}.0f)` : `${f}.0f`;
-  }
-  return `bitcast<f32>(0x${f32Bits(f).toString(16).padStart(8, "0")}u)`;
-}
-
-// ---------------------------------------------------------------------------
-// Values: the shared schedule (gpu/schedule) spelled in WGSL
-// ---------------------------------------------------------------------------
-
-/** WGSL spelling of scheduled values; `use` records prelude functions. */
-function wgslLang(use: (f: string) => string): Lang {
-  return {
-    literal: wgslConst,
-    affine: (terms, off) => {
-      const parts = terms.map(({ coef, name }) => (coef === 1 ? name : `${coef}i * ${name}`));
-      if (off) parts.push(`${off}i`);
-      return parts.join(" + ").replaceAll("+ -", "- ");
-    },
-    clamp: (addr, size) => `clamp(${addr}, 0i, ${size - 1}i)`,
-    load: (input, addr, dtype) =>
-      dtype === "bool" ? `(in${input}[${addr}] != 0u)` : `in${input}[${addr}]`,
-    op(op, refs, _args, argT, dt) {
-      const render = WGSL_OPS[op];
-      if (!render) throw new Error(`wgsl: no rendering for ${op}`);
-      return render(refs, argT, dt, use);
-    },
-  };
-}
-
-/** The value numbering of a kernel's body in WGSL; `hoist`: invariant ops go to a pre-pass. */
-function wgslValues(k: Kernel, prelude: Prelude, hoist: boolean): Values {
-  return new Values(k, wgslLang(prelude.use), {
-    hoist,
-    hoistedRead: (slot, dtype) => fromBits(`hz[${slot}]`, dtype),
-  });
-}
-
-/** Declarations of a scope's used values. */
-function declared(vals: Values, scope: string): string[] {
-  return vals.declared(scope).map(([id, code]) => `let v${id} = ${code};`);
-}
-
-/** A loop variable of a WGSL shader: thread index (level 1) or reduced-points loop (level 2). */
-function loopVar(name: string, level: number, extent: number): LoopVar {
-  return { name, scope: `m${level}`, level, lo: 0, hi: extent - 1 };
-}
-
-function fromBits(u: string, dtype: DType): string {
-  if (dtype === "float32") return `bitcast<f32>(${u})`;
-  return dtype === "int32" ? `bitcast<i32>(${u})` : `(${u} != 0u)`;
-}
-function toBits(v: string, dtype: DType): string {
-  return dtype === "bool" ? `select(0u, 1u, ${v})` : `bitcast<u32>(${v})`;
-}
-
-/** The pre-pass computing hoisted invariant values into the `hz` scratch buffer. */
-function hoistPass(k: Kernel, hz: HoistedValue[], wg: number): string {
-  const pre = new Prelude();
-  const vals = wgslValues(k, pre, false);
-  const stores = hz.map((h) => {
-    const id = vals.node(h.node, h.env);
-    vals.use(id);
-    return `hz[${h.slot}] = ${toBits(vals.ref(id), h.dtype)};`;
-  });
-  const bindings = [
-    ...k.inputs.map((x, i) => ({ name: `in${i}`, type: BUF_TYPE[x.dtype], write: false })),
-    { name: "hz", type: "u32", write: true },
-  ];
-  return [
-    `// kernel ${k.name}: pre-pass computing ${hz.length} thread-invariant value(s)`,
-    pre.toString(),
-    header(bindings, wg),
-    `fn main(@builtin(global_invocation_id) gid: vec3<u32>) {`,
-    `  if (gid.x + gid.y > 0u) { return; }`,
-    ...declared(vals, "m0").map((l) => "  " + l),
-    ...stores.map((l) => "  " + l),
-    `}`,
-  ].join("\n");
-}
-
-/**
- * llvmpipe stops any loop after 65535 iterations per invocation, counted across all entries of a
- * nested loop; kernels keep every invocation's loop trips below this.
- */
-const LOOP_CAP = 60000;
-/** Reduced points per work item when a per-output reduction loops (then partials are combined). */
-const RCHUNK = 4096;
-
-/** Passes combining partials into outputs, each binding at most `maxBuffers` buffers. */
-function combinePasses(
-  k: Kernel,
-  reduceOuts: { o: Kernel["outputs"][number]; j: number }[],
-  E: number,
-  C: number,
-  wg: number,
-  maxDim: number,
-  maxBuffers: number,
-): WgslPass[] {
-  const per = Math.max(1, Math.floor(maxBuffers / 2));
-  const passes: WgslPass[] = [];
-  for (let a = 0; a < reduceOuts.length; a += per) {
-    const part = reduceOuts.slice(a, a + per);
-    const pass = combinePass(k, part, E, C, wg, maxDim);
-    // Scratch indices are positions among all reduce outputs.
-    pass.bindings = pass.bindings.map((
-      b,
-    ) => (b.kind === "scratch" ? { ...b, index: b.index + a } : b));
-    passes.push(pass);
-  }
-  return passes;
-}
-
-/** Pass combining `C` partials per element (scratch 0..S-1, [C, E] each) into the outputs. */
-function combinePass(
-  k: Kernel,
-  reduceOuts: { o: Kernel["outputs"][number]; j: number }[],
-  E: number,
-  C: number,
-  wg: number,
-  maxDim: number,
-): WgslPass {
-  const pre = new Prelude();
-  const threads = reduceOuts.length * E;
-  const d = dispatch(threads, wg, maxDim);
-  const cases = reduceOuts.map(({ o, j }, s) => {
-    const ld = o.dtype === "bool" ? `(p${s}[q * ${E}u + e] != 0u)` : `p${s}[q * ${E}u + e]`;
-    return [
-      `  if (w == ${s}u) {`,
-      `    var acc: ${WGSL_TYPE[o.dtype]} = ${accInit(o.reduce!, o.dtype)};`,
-      `    for (var q: u32 = 0u; q < ${C}u; q = q + 1u) { ${
-        accStep(o.reduce!, o.dtype, "acc", ld, pre.use)
-      } }`,
-      `    out${j}[e] = ${store(o.dtype, "acc")};`,
-      `  }`,
-    ].join("\n");
-  });
-  const bindings = [
-    ...reduceOuts.map(({ o }, s) => ({ name: `p${s}`, type: BUF_TYPE[o.dtype], write: false })),
-    ...reduceOuts.map(({ o, j }) => ({ name: `out${j}`, type: BUF_TYPE[o.dtype], write: true })),
-  ];
-  const source = [
-    `// kernel ${k.name}: combine ${C} partials per output element`,
-    pre.toString(),
-    header(bindings, wg),
-    `fn main(@builtin(global_invocation_id) gid: vec3<u32>) {`,
-    `  let t = gid.x + gid.y * ${d.nx}u;`,
-    `  if (t >= ${threads}u) { return; }`,
-    `  let w = t / ${E}u;`,
-    `  let e = t % ${E}u;`,
-    ...cases,
-    `}`,
-  ].join("\n");
-  return {
-    source,
-    threads,
-    groups: d.groups,
-    bindings: [
-      ...reduceOuts.map((_, s) => ({ kind: "scratch" as const, index: s })),
-      ...reduceOuts.map(({ j }) => ({ kind: "output" as const, index: j })),
-    ],
-  };
-}
-
-function prePass(k: Kernel, hz: HoistedValue[], wg: number, scratchIndex: number): WgslPass {
-  return {
-    source: hoistPass(k, hz, wg),
-    threads: 1,
-    groups: [1, 1],
-    bindings: [
-      ...k.inputs.map((_, i) => ({ kind: "input" as const, index: i })),
-      { kind: "scratch", index: scratchIndex },
-    ],
-  };
-}
-
-function accInit(op: ReduceOp, dtype: DType): string {
-  if (dtype === "bool") return op === "min" || op === "prod" ? "true" : "false";
-  if (dtype === "int32") {
-    return op === "sum"
-      ? "0i"
-      : op === "prod"
-      ? "1i"
-      : op === "max"
-      ? "bitcast<i32>(0x80000000u)"
-      : "2147483647i";
-  }
-  return op === "sum" ? "0.0f" : op === "prod" ? "1.0f" : op === "max" ? `(-${INF})` : INF;
-}
-
-function accStep(
-  op: ReduceOp,
-  dtype: DType,
-  acc: string,
-  v: string,
-  use: (f: string) => string,
-): string {
-  if (op === "sum") return `${acc} = ${acc} + ${v};`;
-  if (op === "prod") return `${acc} = ${acc} * ${v};`;
-  if (dtype === "float32") {
-    return `${acc} = ${use(op === "max" ? "z_max" : "z_min")}(${v}, ${acc});`;
-  }
-  if (dtype === "int32") return `${acc} = ${op}(${acc}, ${v});`;
-  return `${acc} = ${acc} ${op === "max" ? "||" : "&&"} ${v};`;
-}
-
-function store(dtype: DType, v: string): string {
-  return dtype === "bool" ? `select(0u, 1u, ${v})` : v;
-}
-
-function dispatch(
-  threads: number,
-  wg: number,
-  maxDim: number,
-): { groups: [number, number]; nx: number } {
-  const total = Math.max(1, Math.ceil(threads / wg));
-  const gx = Math.min(total, maxDim);
-  const gy = Math.ceil(total / gx);
-  return { groups: [gx, gy], nx: gx * wg };
-}
-
-function header(
-  bindings: { name: string; type: string; write: boolean }[],
-  wg: number,
-): string {
-  return bindings.map((b, i) =>
-    `@group(0) @binding(${i}) var<storage, ${
-      b.write ? "read_write" : "read"
-    }> ${b.name}: array<${b.type}>;`
-  ).join("\n") + `\n\n@compute @workgroup_size(${wg})`;
-}
-
-/** Row-major unravel of `lin` (a u32 expression) over `extents`, as i32 lets named `names`. */
-function unravel(lin: string, extents: number[], names: string[]): string[] {
-  const st = stridesOf(extents);
-  return extents.map((n, j) => `let ${names[j]} = i32((${lin} / ${st[j]}u) % ${n}u);`);
-}
-
 /**
  * Renders a kernel to WGSL compute passes (see the module docs for the thread layouts).
  *
@@ -382,178 +141,259 @@ function unravel(lin: string, extents: number[], names: string[]): string[] {
  * ```
  */
 export function renderWgsl(k: Kernel, opts: WgslOptions = {}): WgslKernel {
-  const wg = opts.workgroupSize ?? 64;
-  const maxDim = opts.maxWorkgroupsPerDimension ?? 65535;
-  const maxBuffers = opts.maxStorageBuffers ?? 8;
   for (const x of [...k.inputs, ...k.outputs]) {
     if (x.dtype === "float64") throw new Error(`wgsl: ${x.name} is float64`);
   }
-  const r = k.domain.length;
-  const red = k.reduceAxes;
-  const kept = k.domain.map((_, d) => d).filter((d) => !red.includes(d));
+  const kept = k.domain.map((_, d) => d).filter((d) => !k.reduceAxes.includes(d));
   const K = sizeOf(kept.map((d) => k.domain[d]));
-  const R = sizeOf(red.map((d) => k.domain[d]));
+  const R = sizeOf(k.reduceAxes.map((d) => k.domain[d]));
   const hasReduce = k.outputs.some((o) => o.kind === "reduce");
   const strategy: WgslKernel["strategy"] = !hasReduce
     ? "map"
     : K <= 32 && R >= 2048
     ? "chunked"
     : "per-output";
+  const render = (hoist: boolean) =>
+    strategy === "chunked" ? chunkedPasses(k, opts, hoist) : gridPasses(k, opts, strategy, hoist);
+  // Values the same in every thread are computed once per thread, before its loops; a one-thread
+  // pre-pass pays off only when they are costly and there are many threads (each pass costs
+  // compile time: ~70 ms on llvmpipe).
+  const plain = render(false);
+  const invariantCost = plain.vals.vals.reduce(
+    (t, v) => t + (v.used && v.op && v.level === 0 ? SCALAR_OPS[v.op].cost : 0),
+    0,
+  );
+  const threads = plain.passes[0].threads;
+  const built = invariantCost * threads >= HOIST_MIN_WORK ? render(true) : plain;
+  return { kernel: k, strategy, passes: built.passes, scratch: built.scratch };
+}
 
-  const pre = new Prelude();
-  const body = wgslValues(k, pre, true);
-  const inputDecls = k.inputs.map((x, i) => ({
-    name: `in${i}`,
-    type: BUF_TYPE[x.dtype],
-    write: false,
-  }));
-  const domStrides = stridesOf(k.domain);
-  const keptStrides = new globalThis.Array<number>(r).fill(0);
-  {
-    const st = stridesOf(kept.map((d) => k.domain[d]));
-    kept.forEach((d, j) => (keptStrides[d] = st[j]));
+/** Smallest (invariant op cost × threads) for which invariant values get a pre-pass. */
+const HOIST_MIN_WORK = 1 << 16;
+
+/** Passes of a rendered kernel, and the values of its main pass. */
+interface Built {
+  passes: WgslPass[];
+  scratch: number[];
+  vals: Values;
+}
+
+/** The environment of a loop body over `axes` (those of extent > 1 get variables). */
+function loopEnv(k: Kernel, base: Env, axes: number[], prefix: string, level: number): Env {
+  const env = [...base];
+  for (const d of axes) {
+    if (k.domain[d] > 1) env[d] = { v: loopVar(`${prefix}${d}`, level, k.domain[d]), c: 0 };
   }
-  const affineCode = (coefs: number[], env: Env) => body.affine(0, coefs, env).code;
-  /** The expression of node `i` at `env`, marked used. */
-  const valueAt = (i: number, env: Env) => {
-    const id = body.node(i, env);
-    body.use(id);
-    return body.ref(id);
-  };
+  return env;
+}
 
-  const reduceOuts = k.outputs.map((o, j) => ({ o, j })).filter(({ o }) => o.kind === "reduce");
+/**
+ * Sliding windows (`schedule/values.ts`) over the loop of `axes` when exactly one of them has
+ * extent > 1 (a flattened loop over several axes wraps, so shifts are not carried there).
+ */
+function windowsOver(
+  k: Kernel,
+  info: NodeInfo,
+  axes: number[],
+  env: Env,
+  prefix: string,
+): WindowLoop | undefined {
+  const looped = axes.filter((d) => k.domain[d] > 1);
+  if (looped.length !== 1) return undefined;
+  const axis = looped[0];
+  const windows = new Map<number, Window>();
+  for (const [node, [lo, hi]] of shiftedAlong(k, info, axis)) {
+    const regs = Array.from({ length: hi - lo }, (_, j) => `${prefix}${node}_${j}`);
+    windows.set(node, { node, lo, hi, regs });
+  }
+  return windows.size ? { axis, v: env[axis].v!, env, windows } : undefined;
+}
 
-  if (strategy === "map" || strategy === "per-output") {
-    // Work items: (element e, chunk c of the reduced points). Each thread takes items t, t + T,
-    // ... (grid stride). Per-invocation loop trips stay under llvmpipe's cap (LOOP_CAP).
-    const tAxes = strategy === "map" ? k.domain.map((_, d) => d) : kept;
-    const E = sizeOf(tAxes.map((d) => k.domain[d]));
-    const unrollR = strategy === "per-output" && R <= 64;
-    const looped = strategy === "per-output" && !unrollR;
-    const C = looped ? Math.ceil(R / RCHUNK) : 1; // chunks of the reduced points
-    const CH = looped ? Math.ceil(R / C) : 1; // reduced points per chunk
-    const W = E * C;
-    const threads = Math.max(
-      1,
-      Math.min(W, Math.max(opts.maxThreads ?? 4096, Math.ceil(W / Math.floor(LOOP_CAP / CH)))),
-    );
-    const { groups, nx } = dispatch(threads, wg, maxDim);
-    const env: Env = k.domain.map(() => ({ v: null, c: 0 }));
-    const tNames = tAxes.map((d) => `i${d}`);
-    tAxes.forEach((d) => {
-      if (k.domain[d] > 1) env[d] = { v: loopVar(`i${d}`, 1, k.domain[d]), c: 0 };
-    });
-    const lines: string[] = [];
-    const loopLines: string[] = [];
-    const accs: string[] = [];
-    const accFinal: string[] = [];
-    const combos: Env[] = [];
-    if (!looped) {
-      const walk = (j: number, e: Env) => {
-        if (strategy === "map" || j === red.length) return void combos.push(e);
-        for (let v = 0; v < k.domain[red[j]]; v++) {
-          const e2 = [...e];
-          e2[red[j]] = { v: null, c: v };
-          walk(j + 1, e2);
-        }
-      };
-      walk(0, env);
-    } else {
-      const e2 = [...env];
-      red.forEach((d) => {
-        if (k.domain[d] > 1) e2[d] = { v: loopVar(`r${d}`, 2, k.domain[d]), c: 0 };
-      });
-      combos.push(e2);
-    }
-    reduceOuts.forEach(({ o, j }, s) => {
-      accs.push(`var acc${j}: ${WGSL_TYPE[o.dtype]} = ${accInit(o.reduce!, o.dtype)};`);
-      accFinal.push(
-        C > 1
-          ? `p${s}[c * ${E}u + e] = ${store(o.dtype, `acc${j}`)};`
-          : `out${j}[${affineCode(keptStrides, env)}] = ${store(o.dtype, `acc${j}`)};`,
-      );
-    });
-    for (const e of combos) {
-      k.outputs.forEach((o, j) => {
-        const v = valueAt(o.node, e);
-        if (o.kind === "map") {
-          (looped ? loopLines : lines).push(
-            `out${j}[${affineCode(domStrides, e)}] = ${store(o.dtype, v)};`,
-          );
-        } else {
-          (looped ? loopLines : lines).push(accStep(o.reduce!, o.dtype, `acc${j}`, v, pre.use));
-        }
-      });
-    }
-    const hz = body.hoistedSlots();
-    const main = [
-      `fn main(@builtin(global_invocation_id) gid: vec3<u32>) {`,
-      `  let t = gid.x + gid.y * ${nx}u;`,
-      `  if (t >= ${threads}u) { return; }`,
-      ...declared(body, "m0").map((l) => "  " + l),
-      `  for (var g: u32 = t; g < ${W}u; g = g + ${threads}u) {`,
-      `    let e = g % ${E}u;`,
-      `    let c = g / ${E}u;`,
-      ...unravel("e", tAxes.map((d) => k.domain[d]), tNames).map((l) => "    " + l),
-      ...accs.map((l) => "    " + l),
-      ...declared(body, "m1").map((l) => "    " + l),
-      ...lines.map((l) => "    " + l),
-    ];
-    if (looped) {
-      main.push(
-        `    for (var rr: u32 = c * ${CH}u; rr < min(c * ${CH}u + ${CH}u, ${R}u); rr = rr + 1u) {`,
-        ...unravel("rr", red.map((d) => k.domain[d]), red.map((d) => `r${d}`)).map((l) =>
-          "      " + l
-        ),
-        ...declared(body, "m2").map((l) => "      " + l),
-        ...loopLines.map((l) => "      " + l),
-        `    }`,
-      );
-    }
-    main.push(...accFinal.map((l) => "    " + l), `  }`, `}`);
-    const split = C > 1;
-    const bindings = [
-      ...inputDecls,
-      ...k.outputs.map((o, j) => ({ o, j }))
-        .filter(({ o }) => !split || o.kind === "map")
-        .map(({ o, j }) => ({ name: `out${j}`, type: BUF_TYPE[o.dtype], write: true })),
-      ...(split
-        ? reduceOuts.map(({ o }, s) => ({ name: `p${s}`, type: BUF_TYPE[o.dtype], write: true }))
-        : []),
-    ];
-    const refs: BindingRef[] = [
-      ...k.inputs.map((_, i) => ({ kind: "input" as const, index: i })),
-      ...k.outputs.map((o, j) => ({ o, j }))
-        .filter(({ o }) => !split || o.kind === "map")
-        .map(({ j }) => ({ kind: "output" as const, index: j })),
-      ...(split ? reduceOuts.map((_, s) => ({ kind: "scratch" as const, index: s })) : []),
-    ];
-    const nPartials = split ? reduceOuts.length : 0;
-    if (hz.length) {
-      bindings.push({ name: "hz", type: "u32", write: false });
-      refs.push({ kind: "scratch", index: nPartials });
-    }
-    const source = [
-      `// kernel ${k.name}: ${strategy}, domain [${k.domain}], reduce axes [${red}], ` +
-      `${threads} threads over ${E} elements${split ? ` × ${C} chunks of ${CH} points` : ""}`,
-      pre.toString(),
-      header(bindings, wg),
-      ...main,
-    ].join("\n");
-    return {
-      kernel: k,
-      strategy,
-      scratch: [...(split ? reduceOuts.map(() => E * C) : []), ...(hz.length ? [hz.length] : [])],
-      passes: [
-        ...(hz.length ? [prePass(k, hz, wg, nPartials)] : []),
-        { source, threads, groups, bindings: refs },
-        ...(split ? combinePasses(k, reduceOuts, E, C, wg, maxDim, maxBuffers) : []),
-      ],
+/**
+ * Declarations and per-iteration updates of a window loop's registers: `init` before the loop
+ * (values at the loop's first point `start`), `update` at the end of each iteration.
+ */
+function windowCode(vals: Values, w: WindowLoop | undefined, start: Env[number]) {
+  const init: string[] = [], update: string[] = [];
+  for (const win of w?.windows.values() ?? []) {
+    const at = (c: number) => {
+      const env = [...w!.env];
+      env[w!.axis] = { v: start.v, c: start.c + c };
+      const id = vals.node(win.node, env);
+      vals.use(id);
+      return vals.ref(id);
     };
+    const t = WGSL_TYPE[vals.k.nodes[win.node].dtype];
+    win.regs.forEach((r, j) => init.push(`var ${r}: ${t} = ${at(win.lo + j)};`));
+    const next = vals.node(win.node, w!.env.map((e, d) => d === w!.axis ? { ...e, c: win.hi } : e));
+    vals.use(next);
+    win.regs.forEach((r, j) =>
+      update.push(`${r} = ${j + 1 < win.regs.length ? win.regs[j + 1] : vals.ref(next)};`)
+    );
   }
+  return { init, update };
+}
 
-  // Chunked reduction: T threads, each over a contiguous chunk of the reduced points, with the
-  // (at most 32) output elements unrolled as scalar accumulators; then a pass over the partials.
+/** Largest table (entries) of values invariant over a thread's elements. */
+const MAX_TABLE = 4096;
+/**
+ * A per-output reduction is unrolled when each element has at most UNROLL_MAX reduced points and
+ * there are at least UNROLL_MIN_ELEMENTS elements (with fewer, run time is small either way and a
+ * loop compiles faster).
+ */
+const UNROLL_MAX = 64, UNROLL_MIN_ELEMENTS = 1024;
+
+/**
+ * Map and per-output reductions: threads over the kept elements (grid stride); each computes the
+ * reduced points of its element — unrolled when there are few (values at
+ * neighbouring points are then value-numbered once; llvmpipe runs unrolled code ~2× faster than
+ * a loop with indexed loads), else in a loop keeping shifted values in sliding windows (in chunks
+ * of at most RCHUNK points, combined by a second pass). Values of the reduced points only
+ * (per-bin coefficients of a backward pass) are tabulated once by a pre-pass.
+ */
+function gridPasses(
+  k: Kernel,
+  opts: WgslOptions,
+  strategy: "map" | "per-output",
+  hoist: boolean,
+): Built {
+  const wg = opts.workgroupSize ?? 64;
+  const maxDim = opts.maxWorkgroupsPerDimension ?? 65535;
+  const red = strategy === "map" ? [] : k.reduceAxes;
+  const { keptStrides, domStrides, reduceOuts } = layout(k);
+  const tAxes = k.domain.map((_, d) => d).filter((d) => !red.includes(d));
+  const E = sizeOf(tAxes.map((d) => k.domain[d]));
+  const R = sizeOf(red.map((d) => k.domain[d]));
+  const unrolled = R <= 1 || (R <= UNROLL_MAX && E >= UNROLL_MIN_ELEMENTS);
+  const C = unrolled ? 1 : Math.ceil(R / RCHUNK); // chunks of the reduced points
+  const CH = unrolled ? 1 : Math.ceil(R / C); // loop trips per chunk
+  const W = E * C;
+  const threads = Math.max(
+    1,
+    Math.min(W, Math.max(opts.maxThreads ?? 4096, Math.ceil(W / Math.floor(LOOP_CAP / CH)))),
+  );
+  const { groups, nx } = dispatch(threads, wg, maxDim);
+  const pre = new Prelude();
+  const info = analyzeNodes(k);
+  const base = loopEnv(k, k.domain.map(() => ({ v: null, c: 0 })), tAxes, "i", 1);
+  const inner = loopEnv(k, base, red, "r", 2);
+  const window = unrolled ? undefined : windowsOver(k, info, red, inner, "w");
+  const nest = {
+    loops: [],
+    depthOf: k.domain.map((n, d) => (n <= 1 ? 0 : tAxes.includes(d) ? 1 : 2)),
+    depth: 2,
+  };
+  const tables = red.length && E > 1
+    ? planTables(k, info, nest, MAX_TABLE, false)
+    : new Map<number, Table>();
+  const vals = wgslValues(k, pre, hoist, info, window, tables, inner);
+  const split = C > 1;
+  const points: Env[] = unrolled ? unrolledPoints(k, base, red) : [inner];
+  const loop: string[] = [];
+  const accs: string[] = [];
+  const fin: string[] = [];
+  reduceOuts.forEach(({ o, j }, s) => {
+    accs.push(`var acc${j}: ${WGSL_TYPE[o.dtype]} = ${accInit(o.reduce!, o.dtype)};`);
+    fin.push(
+      split
+        ? `p${s}[c * ${E}u + e] = ${store(o.dtype, `acc${j}`)};`
+        : `out${j}[${vals.affine(0, keptStrides, base).code}] = ${store(o.dtype, `acc${j}`)};`,
+    );
+  });
+  for (const env of points) {
+    k.outputs.forEach((o, j) => {
+      const v = valueAt(vals, o.node, env);
+      loop.push(
+        o.kind === "map"
+          ? `out${j}[${vals.affine(0, domStrides, env).code}] = ${store(o.dtype, v)};`
+          : accStep(o.reduce!, o.dtype, `acc${j}`, v, pre.use),
+      );
+    });
+  }
+  const startVar = loopVar("rs", 1, R);
+  const win = windowCode(vals, window, split ? { v: startVar, c: 0 } : { v: null, c: 0 });
+  const hz = vals.hoistedSlots();
+  const body = unrolled ? [...declared(vals, "m1"), ...loop] : [
+    ...(split ? [`let rs = i32(c * ${CH}u);`] : []),
+    ...declared(vals, "m1"),
+    ...win.init,
+    `for (var rr: u32 = c * ${CH}u; rr < min(c * ${CH}u + ${CH}u, ${R}u); rr = rr + 1u) {`,
+    ...indent(unravel("rr", red.map((d) => k.domain[d]), red.map((d) => `r${d}`)), 1),
+    ...indent([...declared(vals, "m2"), ...loop, ...win.update], 1),
+    `}`,
+  ];
+  const main = [
+    `fn main(@builtin(global_invocation_id) gid: vec3<u32>) {`,
+    `  let t = gid.x + gid.y * ${nx}u;`,
+    `  if (t >= ${threads}u) { return; }`,
+    ...indent(declared(vals, "m0"), 1),
+    `  for (var g: u32 = t; g < ${W}u; g = g + ${threads}u) {`,
+    `    let e = g % ${E}u;`,
+    `    let c = g / ${E}u;`,
+    ...indent(unravel("e", tAxes.map((d) => k.domain[d]), tAxes.map((d) => `i${d}`)), 2),
+    ...indent([...accs, ...body, ...fin], 2),
+    `  }`,
+    `}`,
+  ];
+  const outs = k.outputs.map((o, j) => ({ o, j })).filter(({ o }) => !split || o.kind === "map");
+  const bindings: Binding[] = [
+    ...inputBindings(k),
+    ...outs.map(({ o, j }) => outBinding(`out${j}`, o.dtype, { kind: "output", index: j })),
+    ...(split
+      ? reduceOuts.map(({ o }, s) => outBinding(`p${s}`, o.dtype, { kind: "scratch", index: s }))
+      : []),
+  ];
+  const nPartials = split ? reduceOuts.length : 0;
+  const invariant = { hz, tables: [...tables.values()], mainEnv: inner };
+  const hzSize = invariantSize(invariant);
+  if (hzSize) bindings.push(hzBinding(nPartials));
+  const source = [
+    `// kernel ${k.name}: ${strategy}, domain [${k.domain}], reduce axes [${red}], ` +
+    `${threads} threads over ${E} elements` +
+    (unrolled ? "" : `, loop${split ? `s: ${C} chunks` : ""} of ${CH} points`),
+    pre.toString(),
+    header(bindings, wg),
+    ...main,
+  ].join("\n");
+  return {
+    vals,
+    scratch: [...(split ? reduceOuts.map(() => E * C) : []), ...(hzSize ? [hzSize] : [])],
+    passes: [
+      ...(hzSize ? [prePass(k, invariant, wg, nPartials)] : []),
+      { source, threads, groups, bindings: bindings.map((b) => b.ref) },
+      ...(split ? combinePasses(k, reduceOuts, E, C, opts) : []),
+    ],
+  };
+}
+
+/** Every point of the reduced axes, as constants over `base` (an unrolled reduction). */
+function unrolledPoints(k: Kernel, base: Env, axes: number[]): Env[] {
+  const points: Env[] = [];
+  const walk = (j: number, e: Env) => {
+    if (j === axes.length) return void points.push(e);
+    for (let v = 0; v < k.domain[axes[j]]; v++) {
+      const e2 = [...e];
+      e2[axes[j]] = { v: null, c: v };
+      walk(j + 1, e2);
+    }
+  };
+  walk(0, base);
+  return points;
+}
+
+/**
+ * Chunked reductions (at most 32 output elements, many reduced points: a histogram over events):
+ * T threads, each over a contiguous chunk of the reduced points, with the output elements
+ * unrolled as scalar accumulators (registers: an indexed accumulator array is ~2× slower on
+ * llvmpipe), values at neighbouring elements value-numbered once; then a pass over the partials.
+ */
+function chunkedPasses(k: Kernel, opts: WgslOptions, hoist: boolean): Built {
+  const wg = opts.workgroupSize ?? 64;
+  const maxDim = opts.maxWorkgroupsPerDimension ?? 65535;
+  const red = k.reduceAxes;
+  const { kept, domStrides, reduceOuts } = layout(k);
+  const K = sizeOf(kept.map((d) => k.domain[d]));
+  const R = sizeOf(red.map((d) => k.domain[d]));
   const T = Math.max(
     Math.ceil(R / LOOP_CAP),
     Math.min(opts.maxThreads ?? 4096, Math.ceil(R / 128)),
@@ -561,29 +401,19 @@ export function renderWgsl(k: Kernel, opts: WgslOptions = {}): WgslKernel {
   );
   const chunk = Math.ceil(R / T);
   const { groups, nx } = dispatch(T, wg, maxDim);
-  const env: Env = k.domain.map(() => ({ v: null, c: 0 }));
-  red.forEach((d) => {
-    if (k.domain[d] > 1) env[d] = { v: loopVar(`r${d}`, 1, k.domain[d]), c: 0 };
-  });
-  const combos: Env[] = [];
-  const walk = (j: number, e: Env) => {
-    if (j === kept.length) return void combos.push(e);
-    for (let v = 0; v < k.domain[kept[j]]; v++) {
-      const e2 = [...e];
-      e2[kept[j]] = { v: null, c: v };
-      walk(j + 1, e2);
-    }
-  };
-  walk(0, env);
+  const pre = new Prelude();
+  const vals = wgslValues(k, pre, hoist);
+  const outer = loopEnv(k, k.domain.map(() => ({ v: null, c: 0 })), red, "r", 1);
+  const combos = unrolledPoints(k, outer, kept);
   const scratchIndex = new Map(reduceOuts.map(({ j }, s) => [j, s]));
   const accs: string[] = [];
   const loop: string[] = [];
   const fin: string[] = [];
   combos.forEach((e, c) => {
     k.outputs.forEach((o, j) => {
-      const v = valueAt(o.node, e);
+      const v = valueAt(vals, o.node, e);
       if (o.kind === "map") {
-        loop.push(`out${j}[${affineCode(domStrides, e)}] = ${store(o.dtype, v)};`);
+        loop.push(`out${j}[${vals.affine(0, domStrides, e).code}] = ${store(o.dtype, v)};`);
         return;
       }
       const s = scratchIndex.get(j)!;
@@ -592,60 +422,39 @@ export function renderWgsl(k: Kernel, opts: WgslOptions = {}): WgslKernel {
       fin.push(`p${s}[t * ${K}u + ${c}u] = ${store(o.dtype, `a${s}_${c}`)};`);
     });
   });
-  const pass1Bindings = [
-    ...inputDecls,
-    ...k.outputs.map((o, j) => ({ o, j })).filter(({ o }) => o.kind === "map").map(({ o, j }) => ({
-      name: `out${j}`,
-      type: BUF_TYPE[o.dtype],
-      write: true,
-    })),
-    ...reduceOuts.map(({ o }, s) => ({ name: `p${s}`, type: BUF_TYPE[o.dtype], write: true })),
+  const hz = vals.hoistedSlots();
+  const bindings: Binding[] = [
+    ...inputBindings(k),
+    ...k.outputs.map((o, j) => ({ o, j })).filter(({ o }) => o.kind === "map")
+      .map(({ o, j }) => outBinding(`out${j}`, o.dtype, { kind: "output", index: j })),
+    ...reduceOuts.map(({ o }, s) => outBinding(`p${s}`, o.dtype, { kind: "scratch", index: s })),
   ];
-  const hz = body.hoistedSlots();
-  if (hz.length) pass1Bindings.push({ name: "hz", type: "u32", write: false });
+  if (hz.length) bindings.push(hzBinding(reduceOuts.length));
   const src1 = [
-    `// kernel ${k.name}: chunked reduction (pass 1 of 2), domain [${k.domain}], reduce axes [${red}], ` +
-    `${T} threads × ${chunk} points, ${K} outputs each`,
+    `// kernel ${k.name}: chunked reduction (pass 1 of 2), domain [${k.domain}], ` +
+    `reduce axes [${red}], ${T} threads × ${chunk} points, ${K} outputs each`,
     pre.toString(),
-    header(pass1Bindings, wg),
+    header(bindings, wg),
     `fn main(@builtin(global_invocation_id) gid: vec3<u32>) {`,
     `  let t = gid.x + gid.y * ${nx}u;`,
     `  if (t >= ${T}u) { return; }`,
-    ...declared(body, "m0").map((l) => "  " + l),
-    ...accs.map((l) => "  " + l),
+    ...indent([...declared(vals, "m0"), ...accs], 1),
     `  let c0 = t * ${chunk}u;`,
     `  let c1 = min(c0 + ${chunk}u, ${R}u);`,
     `  for (var rr: u32 = c0; rr < c1; rr = rr + 1u) {`,
-    ...unravel("rr", red.map((d) => k.domain[d]), red.map((d) => `r${d}`)).map((l) => "    " + l),
-    ...declared(body, "m1").map((l) => "    " + l),
-    ...loop.map((l) => "    " + l),
+    ...indent(unravel("rr", red.map((d) => k.domain[d]), red.map((d) => `r${d}`)), 2),
+    ...indent([...declared(vals, "m1"), ...loop], 2),
     `  }`,
-    ...fin.map((l) => "  " + l),
+    ...indent(fin, 1),
     `}`,
   ].join("\n");
   return {
-    kernel: k,
-    strategy,
+    vals,
     scratch: [...reduceOuts.map(() => T * K), ...(hz.length ? [hz.length] : [])],
     passes: [
-      ...(hz.length ? [prePass(k, hz, wg, reduceOuts.length)] : []),
-      {
-        source: src1,
-        threads: T,
-        groups,
-        bindings: [
-          ...k.inputs.map((_, i) => ({ kind: "input" as const, index: i })),
-          ...k.outputs.map((o, j) => ({ o, j })).filter(({ o }) => o.kind === "map").map((
-            { j },
-          ) => ({
-            kind: "output" as const,
-            index: j,
-          })),
-          ...reduceOuts.map((_, s) => ({ kind: "scratch" as const, index: s })),
-          ...(hz.length ? [{ kind: "scratch" as const, index: reduceOuts.length }] : []),
-        ],
-      },
-      ...combinePasses(k, reduceOuts, K, T, wg, maxDim, maxBuffers),
+      ...(hz.length ? [prePass(k, { hz, tables: [], mainEnv: outer }, wg, reduceOuts.length)] : []),
+      { source: src1, threads: T, groups, bindings: bindings.map((b) => b.ref) },
+      ...combinePasses(k, reduceOuts, K, T, opts),
     ],
   };
 }
