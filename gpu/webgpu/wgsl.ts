@@ -23,13 +23,7 @@ import { sizeOf } from "../../core/shape.ts";
 import { type Kernel, SCALAR_OPS } from "../kernel_ir.ts";
 import { analyzeNodes, type NodeInfo, shiftedAlong } from "../schedule/analysis.ts";
 import { planTables, type Table } from "../schedule/tables.ts";
-import {
-  type Env,
-  tableEntry,
-  type Values,
-  type Window,
-  type WindowLoop,
-} from "../schedule/values.ts";
+import type { Env, Values, Window, WindowLoop } from "../schedule/values.ts";
 import { declared, indent, loopVar, valueAt, WGSL_TYPE, wgslValues } from "./wgsl_lang.ts";
 import {
   accInit,
