@@ -4,7 +4,8 @@
  * A kernel becomes one loop nest over its domain in row-major order (axes of extent 1 are the
  * constant 0). Measured on W1, compact loops beat fully unrolled straight-line code by ~1.8×
  * (V8 inlines helpers into small loop bodies and keeps them in registers), so nothing is unrolled;
- * instead:
+ * instead (the scheduling is the shared `gpu/schedule/`; this module spells it in JavaScript and
+ * emits the loops):
  *
  * - **Value numbering and hoisting.** Each node is instantiated once per distinct concrete index
  *   (its loads keyed by their address), and computed in the outermost loop whose indices it
@@ -44,7 +45,7 @@ import { sizeOf, stridesOf } from "../core/shape.ts";
 import { type KernelFn, runSplit, type SplitCode, type SplitInfo } from "./cpu_parallel.ts";
 import { CPU_HELPERS } from "./cpu_math.ts";
 import { analyzeNodes } from "./schedule/analysis.ts";
-import { loopNest, planTables, type Table } from "./schedule/tables.ts";
+import { loopNest, planTables } from "./schedule/tables.ts";
 import { type Env, type Lang, tableEntry, Values } from "./schedule/values.ts";
 import { type Kernel, reduceInit, type ReduceOp, SCALAR_OPS, scalarOp } from "./kernel_ir.ts";
 
@@ -155,7 +156,6 @@ export function kernelSource(
   variant: "plain" | "terms" = "plain",
 ): string {
   const precision = opts.precision ?? "exact";
-  const r = k.domain.length;
   const nest = loopNest(k.domain);
   const { loops, depthOf } = nest;
   const L = loops.length;
@@ -170,96 +170,38 @@ export function kernelSource(
   const vals = new Values(k, jsLang(precision), { info, tables, mainEnv });
   const ref = (id: number) => vals.ref(id);
 
-  // --- Statements.
-  const scopeLines = new Map<string, string[]>(); // extra statements per scope (after values)
-  const push = (scope: string, line: string) => {
-    if (!scopeLines.has(scope)) scopeLines.set(scope, []);
-    scopeLines.get(scope)!.push(line);
-  };
-  const decls = Array.from({ length: L + 1 }, () => [] as string[]);
-  const finals = Array.from({ length: L + 1 }, () => [] as string[]);
-  const prologue: string[] = [];
-  const epilogue: string[] = [];
-  const inner: string[] = [];
   const declared = (scope: string) =>
     vals.declared(scope).map(([id, code]) => `const v${id} = ${code};`);
-
-  // Tables: each a loop nest over its axes inside main scope m{p}, storing the node's value.
-  const regions: { t: Table; lines: () => string[] }[] = [];
-  for (const t of [...tables.values()].sort((a, b) => a.node - b.node)) {
+  // Tables first (their values are computed before the outputs read them), then the outputs.
+  const regions = [...tables.values()].sort((a, b) => a.node - b.node).map((t) => {
     const { vars, value, addr } = tableEntry(vals, t, mainEnv);
-    push(`t${t.id}_${t.axes.length}`, `T${t.id}[${addr}] = ${ref(value)};`);
-    prologue.push(`const T${t.id} = new Float64Array(${t.size});`);
-    regions.push({
-      t,
-      lines: () => {
-        const emit = (j: number, indent: string): string[] => {
-          const { name: nm, scope, lo, hi } = vars[j];
-          return [
-            `${indent}for (let ${nm} = ${lo}; ${nm} < ${hi + 1}; ${nm}++) {`,
-            ...declared(scope).map((l) => indent + "  " + l),
-            ...(j + 1 < t.axes.length ? emit(j + 1, indent + "  ") : []),
-            ...(scopeLines.get(scope) ?? []).map((l) => indent + "  " + l),
-            `${indent}}`,
-          ];
-        };
-        return emit(0, "");
-      },
-    });
-  }
-
-  // Outputs.
-  const keptAxes = k.domain.map((_, d) => d).filter((d) => !k.reduceAxes.includes(d));
-  const keptStrides = new Array<number>(r).fill(0);
-  {
-    const st = stridesOf(keptAxes.map((d) => k.domain[d]));
-    keptAxes.forEach((d, j) => (keptStrides[d] = st[j]));
-  }
-  const domStrides = stridesOf(k.domain);
-  const reducedLoopDepths = loops.filter((d) => k.reduceAxes.includes(d)).map((d) => depthOf[d]);
-  k.outputs.forEach((o, j) => {
-    const v = vals.node(o.node, mainEnv);
-    vals.use(v);
-    if (o.kind === "map") {
-      inner.push(`out${j}[${vals.affine(0, domStrides, mainEnv).code}] = ${ref(v)};`);
-      return;
-    }
-    const a = vals.affine(0, keptStrides, mainEnv);
-    if (variant === "terms" && reducedLoopDepths.includes(1)) {
-      // Split run of a reduction over the outermost loop that must keep the one-thread order:
-      // store every term in loop order; the main thread replays the accumulation
-      // (replaySource).
-      prologue.push(`let tc${j} = 0;`);
-      inner.push(`out${j}[tc${j}++] = ${ref(v)};`);
-    } else if (reducedLoopDepths.every((rd) => rd > a.level)) {
-      const name = `a${j}`;
-      decls[a.level].push(`let ${name} = ${literal(reduceInit(o.reduce!))};`);
-      finals[a.level].push(`out${j}[${a.code}] = ${name};`);
-      inner.push(accUpdate(o.reduce!, name, ref(v)));
-    } else {
-      prologue.push(
-        `const acc${j} = new Float64Array(${sizeOf(o.shape)}).fill(${
-          literal(reduceInit(o.reduce!))
-        });`,
-      );
-      inner.push(accUpdate(o.reduce!, `acc${j}[${a.code}]`, ref(v)));
-      // A chunk of a split run owns only the elements of its iterations of the outermost loop
-      // (when that loop is kept, it is the first kept axis: they are contiguous); copying the
-      // whole accumulator would overwrite other chunks' results with the initial value.
-      const s = L > 0 && !k.reduceAxes.includes(loops[0]) ? keptStrides[loops[0]] : 0;
-      epilogue.push(
-        s > 0
-          ? `out${j}.set(acc${j}.subarray(${s} * lo, ${s} * hi), ${s} * lo);`
-          : `out${j}.set(acc${j});`,
-      );
-    }
+    return { t, vars, store: `T${t.id}[${addr}] = ${ref(value)};` };
   });
+  const out = outputCode(k, vals, mainEnv, variant);
+  const { decls, finals, inner } = out;
+  const prologue = [
+    ...regions.map(({ t }) => `const T${t.id} = new Float64Array(${t.size});`),
+    ...out.prologue,
+  ];
+  /** The loop nest filling one table, inside main scope m{p}. */
+  const tableLoops = ({ t, vars, store }: (typeof regions)[number]) => {
+    const emit = (j: number, indent: string): string[] => {
+      const { name: nm, scope, lo, hi } = vars[j];
+      return [
+        `${indent}for (let ${nm} = ${lo}; ${nm} < ${hi + 1}; ${nm}++) {`,
+        ...declared(scope).map((l) => indent + "  " + l),
+        ...(j + 1 < t.axes.length ? emit(j + 1, indent + "  ") : [`${indent}  ${store}`]),
+        `${indent}}`,
+      ];
+    };
+    return emit(0, "");
+  };
 
   // --- Emission.
   const block = (d: number, indent: string): string[] => {
     const lines = [...declared(`m${d}`), ...decls[d]].map((l) => indent + l);
     for (const reg of regions) {
-      if (reg.t.p === d) lines.push(...reg.lines().map((l) => indent + l));
+      if (reg.t.p === d) lines.push(...tableLoops(reg).map((l) => indent + l));
     }
     if (d < L) {
       const ax = loops[d];
@@ -295,7 +237,69 @@ export function kernelSource(
     ...k.outputs.map((_, j) => `  const out${j} = outs[${j}];`),
     ...prologue.map((l) => "  " + l),
   ];
-  return [...head, ...block(0, "  "), ...epilogue.map((l) => "  " + l), "};"].join("\n");
+  return [...head, ...block(0, "  "), ...out.epilogue.map((l) => "  " + l), "};"].join("\n");
+}
+
+/**
+ * The statements writing a kernel's outputs: map stores and accumulations in the innermost loop
+ * (`inner`), accumulator declarations and final stores per loop depth (`decls`, `finals`), and
+ * whole-call accumulators (`prologue`, `epilogue`).
+ */
+function outputCode(k: Kernel, vals: Values, mainEnv: Env, variant: "plain" | "terms") {
+  const { loops, depthOf } = loopNest(k.domain);
+  const L = loops.length;
+  const decls = Array.from({ length: L + 1 }, () => [] as string[]);
+  const finals = Array.from({ length: L + 1 }, () => [] as string[]);
+  const prologue: string[] = [];
+  const epilogue: string[] = [];
+  const inner: string[] = [];
+  const keptAxes = k.domain.map((_, d) => d).filter((d) => !k.reduceAxes.includes(d));
+  const keptStrides = new Array<number>(k.domain.length).fill(0);
+  {
+    const st = stridesOf(keptAxes.map((d) => k.domain[d]));
+    keptAxes.forEach((d, j) => (keptStrides[d] = st[j]));
+  }
+  const domStrides = stridesOf(k.domain);
+  const reducedLoopDepths = loops.filter((d) => k.reduceAxes.includes(d)).map((d) => depthOf[d]);
+  k.outputs.forEach((o, j) => {
+    const v = vals.node(o.node, mainEnv);
+    vals.use(v);
+    if (o.kind === "map") {
+      inner.push(`out${j}[${vals.affine(0, domStrides, mainEnv).code}] = ${vals.ref(v)};`);
+      return;
+    }
+    const a = vals.affine(0, keptStrides, mainEnv);
+    if (variant === "terms" && reducedLoopDepths.includes(1)) {
+      // Split run of a reduction over the outermost loop that must keep the one-thread order:
+      // store every term in loop order; the main thread replays the accumulation
+      // (replaySource).
+      prologue.push(`let tc${j} = 0;`);
+      inner.push(`out${j}[tc${j}++] = ${vals.ref(v)};`);
+    } else if (reducedLoopDepths.every((rd) => rd > a.level)) {
+      const name = `a${j}`;
+      decls[a.level].push(`let ${name} = ${literal(reduceInit(o.reduce!))};`);
+      finals[a.level].push(`out${j}[${a.code}] = ${name};`);
+      inner.push(accUpdate(o.reduce!, name, vals.ref(v)));
+    } else {
+      prologue.push(
+        `const acc${j} = new Float64Array(${sizeOf(o.shape)}).fill(${
+          literal(reduceInit(o.reduce!))
+        });`,
+      );
+      inner.push(accUpdate(o.reduce!, `acc${j}[${a.code}]`, vals.ref(v)));
+      // A chunk of a split run owns only the elements of its iterations of the outermost loop
+      // (when that loop is kept, it is the first kept axis: they are contiguous); copying the
+      // whole accumulator would overwrite other chunks' results with the initial value.
+      const s = L > 0 && !k.reduceAxes.includes(loops[0]) ? keptStrides[loops[0]] : 0;
+      epilogue.push(
+        s > 0
+          ? `out${j}.set(acc${j}.subarray(${s} * lo, ${s} * hi), ${s} * lo);`
+          : `out${j}.set(acc${j});`,
+      );
+    }
+  });
+
+  return { decls, finals, prologue, epilogue, inner };
 }
 
 /**

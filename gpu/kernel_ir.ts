@@ -15,8 +15,9 @@
  *   as in the jaxpr, with the result dtype.
  * - `shift`: the value of another node at a shifted domain point (`i_axis + by`). The planner emits
  *   it when one value is used at several offsets (`cdf[:, 1:] - cdf[:, :-1]` in a KDE histogram),
- *   so renderers can compute that value once per point and reuse it (the CPU renderer keeps a
- *   row of it in a small table; the WGSL renderer unrolls the axis and value-numbers it).
+ *   so renderers can compute that value once per point and reuse it (`gpu/schedule/`: the CPU
+ *   renderer keeps a row of it in a small table; the WGSL renderer carries it in a sliding window
+ *   over a loop, or value-numbers it over an unrolled axis).
  *
  * Each output is either a `map` output (the value at every domain point, stored row-major: the
  * output has the domain's shape) or a `reduce` output (sum/max/min/prod over the kernel's
@@ -439,7 +440,20 @@ export type ScalarOpName = keyof typeof SCALAR_OPS;
  * ```
  */
 export function scalarOp(name: string): ScalarOp | undefined {
-  return Object.hasOwn(SCALAR_OPS, name) ? SCALAR_OPS[name as ScalarOpName] : undefined;
+  return isScalarOpName(name) ? SCALAR_OPS[name] : undefined;
+}
+
+/**
+ * Whether `name` is a fusible scalar op.
+ *
+ * @example
+ * ```ts
+ * import { isScalarOpName } from "./kernel_ir.ts";
+ * isScalarOpName("erfc"); // true
+ * ```
+ */
+export function isScalarOpName(name: string): name is ScalarOpName {
+  return Object.hasOwn(SCALAR_OPS, name);
 }
 
 /**

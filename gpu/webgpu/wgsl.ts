@@ -1,13 +1,17 @@
 /**
- * The WGSL renderer: kernel IR → compute shaders (float32, int32, bool; no float64).
+ * The WGSL renderer: kernel IR → compute shaders (float32, int32, bool; no float64). Scheduling
+ * (value numbering, hoisting, tables, sliding windows) is the shared `gpu/schedule/`; this module
+ * chooses the thread layout and loop nest and emits the passes.
  *
  * Thread layout, chosen per kernel (no workgroup barriers or shared memory, which turn llvmpipe
  * shaders into slow coroutines; see `../shared/bench/W1.md`):
  *
- * - **map**: one thread per domain point.
- * - **per-output reduction** (many output elements): one thread per output element, looping over
- *   the reduced points — unrolled when there are at most 64 of them, so shifted reads of one value
- *   (the CDF at neighbouring bin edges) are value-numbered and computed once.
+ * - **map**: threads over the domain points (grid stride).
+ * - **per-output reduction** (many output elements): threads over the output elements, each
+ *   computing its reduced points — unrolled when they are few and the elements many (shifted
+ *   reads of one value, the CDF at neighbouring bin edges, are value-numbered once), else in a
+ *   loop keeping shifted values in sliding windows. Values of the reduced points only (per-bin
+ *   coefficients) are tables filled once by a looped pre-pass.
  * - **chunked reduction** (at most 32 output elements, many reduced points: a histogram over
  *   events): each thread walks a contiguous chunk of the reduced points with one scalar
  *   accumulator per output element (the output axes are unrolled) and writes its partial sums;

@@ -5,7 +5,7 @@
  * @module
  */
 import type { DType } from "../../core/dtype.ts";
-import type { ScalarOpName } from "../kernel_ir.ts";
+import { isScalarOpName, type ScalarOpName } from "../kernel_ir.ts";
 
 /** Renders an op from its operands' expressions, first operand's dtype, result dtype. */
 type Render = (a: string[], argT: DType, dt: DType, use: (f: string) => string) => string;
@@ -113,5 +113,5 @@ export const WGSL_OPS: Record<ScalarOpName, Render | null> = {
  * ```
  */
 export function wgslSupports(op: string): boolean {
-  return Object.hasOwn(WGSL_OPS, op) && WGSL_OPS[op as ScalarOpName] !== null;
+  return isScalarOpName(op) && WGSL_OPS[op] !== null;
 }
