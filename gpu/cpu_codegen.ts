@@ -45,8 +45,8 @@ import { sizeOf, stridesOf } from "../core/shape.ts";
 import { type KernelFn, runSplit, type SplitCode, type SplitInfo } from "./cpu_parallel.ts";
 import { CPU_HELPERS } from "./cpu_math.ts";
 import { analyzeNodes } from "./schedule/analysis.ts";
-import { loopNest, planTables } from "./schedule/tables.ts";
-import { type Env, type Lang, tableEntry, Values } from "./schedule/values.ts";
+import { loopNest, planTables, tableEntry } from "./schedule/tables.ts";
+import { type Env, type Lang, Values } from "./schedule/values.ts";
 import { type Kernel, reduceInit, type ReduceOp, SCALAR_OPS, scalarOp } from "./kernel_ir.ts";
 
 export { CPU_HELPERS, erfcExact32, erfcExact32F } from "./cpu_math.ts";

@@ -7,6 +7,7 @@
  */
 import { stridesOf } from "../../core/shape.ts";
 import type { Kernel } from "../kernel_ir.ts";
+import type { Env, LoopVar, Values } from "./values.ts";
 import { type NodeInfo, shiftRange } from "./analysis.ts";
 
 /**
@@ -139,4 +140,44 @@ export function planTables(
     tables.set(i, { id: tables.size, node: i, p, axes, lo, hi, strides: stridesOf(ext), size });
   });
   return tables;
+}
+
+/**
+ * What a renderer emits to fill table `t` (`tables.ts`): the loop variables over its axes (scope
+ * `t{id}_{j}` at nesting level `p + j`), the value stored (marked used), and the entry's address.
+ *
+ * @example
+ * ```ts
+ * import { tableEntry } from "./tables.ts";
+ * declare const vals: import("./values.ts").Values;
+ * declare const t: import("./tables.ts").Table;
+ * declare const mainEnv: import("./values.ts").Env;
+ * const { vars, value, addr } = tableEntry(vals, t, mainEnv);
+ * console.log(`T${t.id}[${addr}] = ${vals.ref(value)};`, vars.map((v) => v.name));
+ * ```
+ */
+export function tableEntry(
+  vals: Values,
+  t: Table,
+  mainEnv: Env,
+): { vars: LoopVar[]; value: number; addr: string } {
+  const env = mainEnv.map((e) => ({ ...e }));
+  const coefs = new Array<number>(mainEnv.length).fill(0);
+  let offset = 0;
+  const vars = t.axes.map((a, j) => {
+    const v = {
+      name: `t${t.id}_${a}`,
+      scope: `t${t.id}_${j + 1}`,
+      level: t.p + j + 1,
+      lo: t.lo[j],
+      hi: t.hi[j] - 1,
+    };
+    env[a] = { v, c: 0 };
+    coefs[a] = t.strides[j];
+    offset -= t.strides[j] * t.lo[j];
+    return v;
+  });
+  const value = vals.op(t.node, env, { p: t.p, node: t.node });
+  vals.use(value);
+  return { vars, value, addr: vals.affine(offset, coefs, env).code };
 }

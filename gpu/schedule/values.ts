@@ -7,9 +7,10 @@
  * then instantiates each node once per distinct concrete index (loads keyed by their address,
  * ops by their operands: CSE), folds constants with the eager semantics, places each value in the
  * scope of its deepest operand (the outermost loop where it varies: hoisting), reads tables
- * (`tables.ts`) where they hold the value, and optionally moves thread-invariant ops to a
- * pre-pass (`hoist`). The renderer's {@link Lang} only spells values in its language; it then
- * emits the declarations of each scope ({@link Values.declared}) inside its own loops.
+ * (`tables.ts`) and sliding-window registers (`windows.ts`) where they hold the value, and
+ * optionally moves thread-invariant ops to a pre-pass (`hoist`). The renderer's {@link Lang} only
+ * spells values in its language; it then emits the declarations of each scope
+ * ({@link Values.declared}) inside its own loops.
  *
  * @module
  */
@@ -17,6 +18,7 @@ import type { DType } from "../../core/dtype.ts";
 import { evalOp, type Kernel, type KNode, SCALAR_OPS, type ScalarOpName } from "../kernel_ir.ts";
 import type { NodeInfo } from "./analysis.ts";
 import type { Table } from "./tables.ts";
+import type { WindowLoop } from "./windows.ts";
 
 /**
  * A loop variable of generated code: its name, the scope (block) it is defined in and that scope's
@@ -148,43 +150,6 @@ export interface HoistedValue {
   env: Env;
   /** Element type. */
   dtype: DType;
-}
-
-/**
- * Sliding windows over one loop (see {@link ValuesOptions.window}): inside the loop over `v`
- * (domain axis `axis`), a value read at offsets `lo..hi` of the loop variable is computed once per
- * iteration (at offset `hi`) and kept in registers for the offsets `lo..hi − 1` of the next
- * iterations, so each point is computed once without a table: `cdf[:, 1:] − cdf[:, :-1]` over a
- * loop over bins computes each edge's CDF once.
- *
- * @example
- * ```ts
- * import type { Window } from "./values.ts";
- * declare const w: Window;
- * console.log(w.node, w.lo, w.hi);
- * ```
- */
-export interface Window {
-  /** The node kept. */
-  node: number;
-  /** Lowest and highest offset it is read at (relative to the loop variable). */
-  lo: number;
-  /** Highest offset read (computed each iteration). */
-  hi: number;
-  /** Register names for offsets lo..hi − 1. */
-  regs: string[];
-}
-
-/** The loop windows are kept over. */
-export interface WindowLoop {
-  /** Domain axis of the loop. */
-  axis: number;
-  /** Its variable. */
-  v: LoopVar;
-  /** The loop body's environment (registers hold values at its point of the other axes). */
-  env: Env;
-  /** Windows by node. */
-  windows: Map<number, Window>;
 }
 
 /** Options of {@link Values}. */
@@ -509,44 +474,4 @@ export class Values {
       used: false,
     }));
   }
-}
-
-/**
- * What a renderer emits to fill table `t` (`tables.ts`): the loop variables over its axes (scope
- * `t{id}_{j}` at nesting level `p + j`), the value stored (marked used), and the entry's address.
- *
- * @example
- * ```ts
- * import { tableEntry, Values } from "./values.ts";
- * declare const vals: Values;
- * declare const t: import("./tables.ts").Table;
- * declare const mainEnv: import("./values.ts").Env;
- * const { vars, value, addr } = tableEntry(vals, t, mainEnv);
- * console.log(`T${t.id}[${addr}] = ${vals.ref(value)};`, vars.map((v) => v.name));
- * ```
- */
-export function tableEntry(
-  vals: Values,
-  t: Table,
-  mainEnv: Env,
-): { vars: LoopVar[]; value: number; addr: string } {
-  const env = mainEnv.map((e) => ({ ...e }));
-  const coefs = new Array<number>(mainEnv.length).fill(0);
-  let offset = 0;
-  const vars = t.axes.map((a, j) => {
-    const v = {
-      name: `t${t.id}_${a}`,
-      scope: `t${t.id}_${j + 1}`,
-      level: t.p + j + 1,
-      lo: t.lo[j],
-      hi: t.hi[j] - 1,
-    };
-    env[a] = { v, c: 0 };
-    coefs[a] = t.strides[j];
-    offset -= t.strides[j] * t.lo[j];
-    return v;
-  });
-  const value = vals.op(t.node, env, { p: t.p, node: t.node });
-  vals.use(value);
-  return { vars, value, addr: vals.affine(offset, coefs, env).code };
 }

@@ -25,9 +25,10 @@
  */
 import { sizeOf } from "../../core/shape.ts";
 import { type Kernel, SCALAR_OPS } from "../kernel_ir.ts";
-import { analyzeNodes, type NodeInfo, shiftedAlong } from "../schedule/analysis.ts";
+import { analyzeNodes } from "../schedule/analysis.ts";
 import { planTables, type Table } from "../schedule/tables.ts";
-import type { Env, Values, Window, WindowLoop } from "../schedule/values.ts";
+import type { Env, Values } from "../schedule/values.ts";
+import { planWindows, type WindowLoop, windowValues } from "../schedule/windows.ts";
 import { declared, indent, loopVar, valueAt, WGSL_TYPE, wgslValues } from "./wgsl_lang.ts";
 import {
   accInit,
@@ -185,51 +186,13 @@ function loopEnv(k: Kernel, base: Env, axes: number[], prefix: string, level: nu
   return env;
 }
 
-/**
- * Sliding windows (`schedule/values.ts`) over the loop of `axes` when exactly one of them has
- * extent > 1 (a flattened loop over several axes wraps, so shifts are not carried there).
- */
-function windowsOver(
-  k: Kernel,
-  info: NodeInfo,
-  axes: number[],
-  env: Env,
-  prefix: string,
-): WindowLoop | undefined {
-  const looped = axes.filter((d) => k.domain[d] > 1);
-  if (looped.length !== 1) return undefined;
-  const axis = looped[0];
-  const windows = new Map<number, Window>();
-  for (const [node, [lo, hi]] of shiftedAlong(k, info, axis)) {
-    const regs = Array.from({ length: hi - lo }, (_, j) => `${prefix}${node}_${j}`);
-    windows.set(node, { node, lo, hi, regs });
-  }
-  return windows.size ? { axis, v: env[axis].v!, env, windows } : undefined;
-}
-
-/**
- * Declarations and per-iteration updates of a window loop's registers: `init` before the loop
- * (values at the loop's first point `start`), `update` at the end of each iteration.
- */
+/** Register declarations before a window loop and their updates at the end of each iteration. */
 function windowCode(vals: Values, w: WindowLoop | undefined, start: Env[number]) {
-  const init: string[] = [], update: string[] = [];
-  for (const win of w?.windows.values() ?? []) {
-    const at = (c: number) => {
-      const env = [...w!.env];
-      env[w!.axis] = { v: start.v, c: start.c + c };
-      const id = vals.node(win.node, env);
-      vals.use(id);
-      return vals.ref(id);
-    };
-    const t = WGSL_TYPE[vals.k.nodes[win.node].dtype];
-    win.regs.forEach((r, j) => init.push(`var ${r}: ${t} = ${at(win.lo + j)};`));
-    const next = vals.node(win.node, w!.env.map((e, d) => d === w!.axis ? { ...e, c: win.hi } : e));
-    vals.use(next);
-    win.regs.forEach((r, j) =>
-      update.push(`${r} = ${j + 1 < win.regs.length ? win.regs[j + 1] : vals.ref(next)};`)
-    );
-  }
-  return { init, update };
+  const regs = windowValues(vals, w, start);
+  return {
+    init: regs.map((r) => `var ${r.reg}: ${WGSL_TYPE[r.dtype]} = ${vals.ref(r.init)};`),
+    update: regs.map((r) => `${r.reg} = ${r.next};`),
+  };
 }
 
 /** Largest table (entries) of values invariant over a thread's elements. */
@@ -275,7 +238,7 @@ function gridPasses(
   const info = analyzeNodes(k);
   const base = loopEnv(k, k.domain.map(() => ({ v: null, c: 0 })), tAxes, "i", 1);
   const inner = loopEnv(k, base, red, "r", 2);
-  const window = unrolled ? undefined : windowsOver(k, info, red, inner, "w");
+  const window = unrolled ? undefined : planWindows(k, info, red, inner, "w");
   const nest = {
     loops: [],
     depthOf: k.domain.map((n, d) => (n <= 1 ? 0 : tAxes.includes(d) ? 1 : 2)),

@@ -8,7 +8,8 @@ import type { DType } from "../../core/dtype.ts";
 import type { Kernel } from "../kernel_ir.ts";
 import type { NodeInfo } from "../schedule/analysis.ts";
 import type { Table } from "../schedule/tables.ts";
-import { type Env, type Lang, type LoopVar, Values, type WindowLoop } from "../schedule/values.ts";
+import { type Env, type Lang, type LoopVar, Values } from "../schedule/values.ts";
+import type { WindowLoop } from "../schedule/windows.ts";
 import { WGSL_OPS } from "./wgsl_ops.ts";
 import type { Prelude } from "./wgsl_prelude.ts";
 

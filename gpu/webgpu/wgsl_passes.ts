@@ -7,8 +7,8 @@
 import type { DType } from "../../core/dtype.ts";
 import { stridesOf } from "../../core/shape.ts";
 import type { Kernel, ReduceOp } from "../kernel_ir.ts";
-import type { Table } from "../schedule/tables.ts";
-import { type Env, type HoistedValue, tableEntry } from "../schedule/values.ts";
+import { type Table, tableEntry } from "../schedule/tables.ts";
+import type { Env, HoistedValue } from "../schedule/values.ts";
 import type { BindingRef, WgslOptions, WgslPass } from "./wgsl.ts";
 import { BUF_TYPE, declared, toBits, WGSL_TYPE, wgslValues } from "./wgsl_lang.ts";
 import { INF, Prelude } from "./wgsl_prelude.ts";
