@@ -108,6 +108,24 @@ export interface Traced {
   consts: Array[];
 }
 
+let traces = 0;
+
+/**
+ * Number of jaxprs traced so far by {@link traceFlat} in this process (tests use it to check that
+ * caches of traced programs work: a repeated call traces nothing).
+ *
+ * @example
+ * ```ts
+ * import { traceCount } from "./staging.ts";
+ * const before = traceCount();
+ * // ... a call that should hit every cache ...
+ * console.log(traceCount() - before); // 0
+ * ```
+ */
+export function traceCount(): number {
+  return traces;
+}
+
 /**
  * Traces `fn` (flat arrays in, flat arrays out) at the given input types into a jaxpr, recording
  * every operation.
@@ -117,6 +135,7 @@ export function traceFlat(
   inAvals: readonly ShapedArray[],
   kind: string,
 ): Traced {
+  traces++;
   const trace = new StagingTrace(currentTrace(), kind, true);
   const ins = inAvals.map((a) => trace.newArg(a));
   let outs: Array[];

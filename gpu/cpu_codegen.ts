@@ -4,7 +4,8 @@
  * A kernel becomes one loop nest over its domain in row-major order (axes of extent 1 are the
  * constant 0). Measured on W1, compact loops beat fully unrolled straight-line code by ~1.8×
  * (V8 inlines helpers into small loop bodies and keeps them in registers), so nothing is unrolled;
- * instead:
+ * instead (the scheduling is the shared `gpu/schedule/`; this module spells it in JavaScript and
+ * emits the loops):
  *
  * - **Value numbering and hoisting.** Each node is instantiated once per distinct concrete index
  *   (its loads keyed by their address), and computed in the outermost loop whose indices it
@@ -39,134 +40,16 @@
  *
  * @module
  */
-import { allocate, type DType, type TypedArray } from "../core/dtype.ts";
+import { allocate, type TypedArray } from "../core/dtype.ts";
 import { sizeOf, stridesOf } from "../core/shape.ts";
-import { erfc } from "../core/special.ts";
 import { type KernelFn, runSplit, type SplitCode, type SplitInfo } from "./cpu_parallel.ts";
-import { ERFC_F32_TWO, ERFC_F32_ZERO, erfcF32, erfcSat32 } from "./f32math.ts";
-import {
-  evalOp,
-  HELPERS,
-  type Kernel,
-  type KNode,
-  reduceInit,
-  type ReduceOp,
-  SCALAR_OPS,
-} from "./kernel_ir.ts";
+import { CPU_HELPERS } from "./cpu_math.ts";
+import { analyzeNodes } from "./schedule/analysis.ts";
+import { loopNest, planTables, tableEntry } from "./schedule/tables.ts";
+import { type Env, type Lang, Values } from "./schedule/values.ts";
+import { type Kernel, reduceInit, type ReduceOp, SCALAR_OPS, scalarOp } from "./kernel_ir.ts";
 
-/** Relative half-width of the interval the rounding test of {@link erfcExact32} checks. */
-const ERFC_EXACT_EPS = 2 ** -36;
-
-/**
- * `erfc(x)` for float32 kernels in `exact` precision: a value whose float32 rounding is bitwise
- * `Math.fround(erfc(x))` of the eager (fdlibm, double-precision) `erfc`, with one `exp` instead
- * of two (used for arguments that may not be float32 values; see {@link erfcExact32F}).
- *
- * Why it is exact: for 1.25 ≤ |x| < 10.06 the eager `erfc` evaluates `exp(−x² − 0.5625 + R/S)/x`
- * with two `exp`s, splitting x² so that its rounding error does not reach the double result. For
- * a float32 result that accuracy is not needed: one `exp` with the same R/S is within 1.5e-14
- * relative of the eager value (measured over 3e6 points; the rounding error of x² ≤ 101 bounds it
- * by ~1e-14). If the whole interval `v·(1 ± 2⁻³⁶)` (1.5e-11, a 1000× margin) rounds to one
- * float32, the eager value rounds to it too; otherwise (about 3 calls in 10 000) this falls back
- * to the eager `erfc`. Elsewhere it is {@link erfcSat32}: the saturated constants, or the eager
- * polynomial (|x| < 1.25, already cheap). In fact, for every float32 argument in the one-`exp`
- * range (all 39 200 595 of them, checked once exhaustively) the one-`exp` value already rounds
- * like the eager one; `tests/gpu/cpu_parallel_test.ts` checks millions of them on every run.
- *
- * @example
- * ```ts
- * import { erfcExact32 } from "./cpu_codegen.ts";
- * import { erfc } from "../core/special.ts";
- * Math.fround(erfcExact32(3)) === Math.fround(erfc(3)); // true
- * ```
- */
-export function erfcExact32(x: number): number {
-  if (x >= ERFC_F32_ZERO) return 0;
-  if (x <= -ERFC_F32_TWO) return 2;
-  const ax = Math.abs(x);
-  if (!(ax >= 1.25)) return erfc(x); // also NaN
-  const v = erfcOneExp(x, ax);
-  const f = Math.fround(v);
-  if (
-    Math.fround(v * (1 - ERFC_EXACT_EPS)) === f && Math.fround(v * (1 + ERFC_EXACT_EPS)) === f
-  ) return f;
-  return erfc(x);
-}
-
-/**
- * {@link erfcExact32} for an argument that is a float32 value (what `exact` kernels pass when the
- * argument is a rounded result or a float32 load): no rounding test, since for every float32 in
- * the one-`exp` range the one-`exp` value rounds like the eager `erfc` (checked exhaustively by
- * `tests/gpu/cpu_parallel_test.ts`). The test costs a quarter of W1's forward kernel.
- *
- * @example
- * ```ts
- * import { erfcExact32F } from "./cpu_codegen.ts";
- * import { erfc } from "../core/special.ts";
- * Math.fround(erfcExact32F(Math.fround(2.5))) === Math.fround(erfc(Math.fround(2.5))); // true
- * ```
- */
-export function erfcExact32F(x: number): number {
-  if (x >= ERFC_F32_ZERO) return 0;
-  if (x <= -ERFC_F32_TWO) return 2;
-  const ax = Math.abs(x);
-  if (!(ax >= 1.25)) return erfc(x); // also NaN
-  return erfcOneExp(x, ax);
-}
-
-/** erfc(x) for 1.25 ≤ |x| = ax with one `exp` (within 1.5e-14 relative of the eager value). */
-function erfcOneExp(x: number, ax: number): number {
-  // log(x·erfc(x)) + x² + 0.5625 ≈ R(s)/S(s), s = 1/x²: fdlibm's fits (core/special.ts RA/SA
-  // below 1/0.35, RB/SB above), in Horner form.
-  const s = 1 / (ax * ax);
-  const r = ax < 1 / 0.35
-    ? (-9.86494403484714822705e-03 +
-      s * (-6.93858572707181764372e-01 +
-          s * (-1.05586262253232909814e+01 +
-              s * (-6.23753324503260060396e+01 +
-                  s * (-1.62396669462573470355e+02 +
-                      s * (-1.84605092906711035994e+02 +
-                          s *
-                            (-8.12874355063065934246e+01 + s * -9.81432934416914548592e+00))))))) /
-      (1 +
-        s * (1.96512716674392571292e+01 +
-            s * (1.37657754143519042600e+02 +
-                s * (4.34565877475229228821e+02 +
-                    s * (6.45387271733267880336e+02 +
-                        s * (4.29008140027567833386e+02 +
-                            s * (1.08635005541779435134e+02 +
-                                s *
-                                  (6.57024977031928170135e+00 +
-                                    s * -6.04244152148580987438e-02))))))))
-    : (-9.86494292470009928597e-03 +
-      s * (-7.99283237680523006574e-01 +
-          s * (-1.77579549177547519889e+01 +
-              s * (-1.60636384855821916062e+02 +
-                  s * (-6.37566443368389627722e+02 +
-                      s * (-1.02509513161107724954e+03 + s * -4.83519191608651397019e+02)))))) /
-      (1 +
-        s * (3.03380607434824582924e+01 +
-            s * (3.25792512996573918826e+02 +
-                s * (1.53672958608443695994e+03 +
-                    s * (3.19985821950859553908e+03 +
-                        s * (2.55305040643316442583e+03 +
-                            s *
-                              (4.74528541206955367215e+02 + s * -2.24409524465858183362e+01)))))));
-  const e = Math.exp(r - ax * ax - 0.5625) / ax;
-  return x > 0 ? e : 2 - e;
-}
-
-/**
- * Functions generated code calls by name (the `H` argument of its `new Function`); the pool's
- * workers compile kernel sources with the same object.
- *
- * @example
- * ```ts
- * import { CPU_HELPERS } from "./cpu_codegen.ts";
- * CPU_HELPERS.erfcSat32(20); // 0
- * ```
- */
-export const CPU_HELPERS = { ...HELPERS, erfcF32, erfcSat32, erfcExact32, erfcExact32F };
+export { CPU_HELPERS, erfcExact32, erfcExact32F } from "./cpu_math.ts";
 
 /**
  * Numeric mode of generated CPU code for float32 (see the module docs).
@@ -230,22 +113,6 @@ export interface CpuCodegenOptions {
   parallelMinWork?: number;
 }
 
-/** Ops whose result jumps (comparisons, conversions, rounding): fast mode rounds their inputs. */
-const DISCONTINUOUS = new Set([
-  "eq",
-  "ne",
-  "lt",
-  "le",
-  "gt",
-  "ge",
-  "floor",
-  "ceil",
-  "round",
-  "sign",
-  "is_finite",
-  "convert_element_type",
-]);
-
 function literal(v: number): string {
   if (Number.isNaN(v)) return "NaN";
   if (v === Infinity) return "Infinity";
@@ -266,40 +133,6 @@ function accUpdate(op: ReduceOp, acc: string, v: string): string {
     case "min":
       return `{ const t = ${v}; if (t < ${acc} || t !== t) ${acc} = t; }`;
   }
-}
-
-/** Per-axis index of an environment: `var + c`, or the constant `c` when `v` is null. */
-interface AxisEnv {
-  v: string | null;
-  c: number;
-}
-
-interface CV {
-  code: string;
-  /** Scope the value is declared in. */
-  scope: string;
-  /** Nesting level of that scope (0 = kernel prologue). */
-  level: number;
-  /** Constant value (inlined, never declared). */
-  value?: number;
-  dtype: DType;
-  /** Declared as a local (`const v12 = ...`) rather than inlined. */
-  named: boolean;
-  args: number[];
-  used: boolean;
-}
-
-interface Table {
-  id: number;
-  node: number;
-  /** Main loop depth it is computed at. */
-  p: number;
-  /** Axes it spans (loop order), with ranges [lo, hi). */
-  axes: number[];
-  lo: number[];
-  hi: number[];
-  strides: number[];
-  size: number;
 }
 
 /**
@@ -323,427 +156,52 @@ export function kernelSource(
   variant: "plain" | "terms" = "plain",
 ): string {
   const precision = opts.precision ?? "exact";
-  const maxTable = opts.maxTable ?? 65536;
-  const r = k.domain.length;
-  const nodes = k.nodes;
-  const loops = k.domain.map((_, d) => d).filter((d) => k.domain[d] > 1);
-  const depthOf = new globalThis.Array<number>(r).fill(0);
-  loops.forEach((d, i) => (depthOf[d] = i + 1));
+  const nest = loopNest(k.domain);
+  const { loops, depthOf } = nest;
   const L = loops.length;
-  const isLoop = (a: number) => depthOf[a] > 0;
+  const info = analyzeNodes(k);
+  const tables = planTables(k, info, nest, opts.maxTable ?? 65536);
+  const mainEnv: Env = k.domain.map((n, d) => ({
+    v: depthOf[d] > 0
+      ? { name: `i${d}`, scope: `m${depthOf[d]}`, level: depthOf[d], lo: 0, hi: n - 1 }
+      : null,
+    c: 0,
+  }));
+  const vals = new Values(k, jsLang(precision), { info, tables, mainEnv });
+  const ref = (id: number) => vals.ref(id);
 
-  // --- Node analysis: the axes each node depends on, its users, the shifts it is read at.
-  const axesOf: number[][] = nodes.map(() => []);
-  nodes.forEach((n, i) => {
-    const s = new Set<number>();
-    if (n.kind === "load" || n.kind === "index") {
-      n.index.coefs.forEach((c, d) => c !== 0 && s.add(d));
-    } else if (n.kind === "op") {
-      for (const a of n.args) for (const d of axesOf[a]) s.add(d);
-    } else if (n.kind === "shift") {
-      for (const d of axesOf[n.of]) s.add(d);
-    }
-    axesOf[i] = [...s].sort((a, b) => a - b);
+  const declared = (scope: string) =>
+    vals.declared(scope).map(([id, code]) => `const v${id} = ${code};`);
+  // Tables first (their values are computed before the outputs read them), then the outputs.
+  const regions = [...tables.values()].sort((a, b) => a.node - b.node).map((t) => {
+    const { vars, value, addr } = tableEntry(vals, t, mainEnv);
+    return { t, vars, store: `T${t.id}[${addr}] = ${ref(value)};` };
   });
-  const loopAxesOf = axesOf.map((ax) => ax.filter(isLoop));
-  const users: number[][] = nodes.map(() => []);
-  nodes.forEach((n, i) => {
-    if (n.kind === "op") { for (const a of n.args) users[a].push(i); }
-    if (n.kind === "shift") users[n.of].push(i);
-  });
-  const isOutput = new Set(k.outputs.map((o) => o.node));
-  // Shift vectors each node is evaluated at, relative to the current point.
-  const sigmas: Map<string, number[]>[] = nodes.map(() => new Map());
-  {
-    const stack: [number, number[]][] = k.outputs.map((
-      o,
-    ) => [o.node, new globalThis.Array(r).fill(0)]);
-    while (stack.length) {
-      const [i, s0] = stack.pop()!;
-      const s = s0.map((v, d) => (axesOf[i].includes(d) ? v : 0));
-      const key = s.join(",");
-      if (sigmas[i].has(key)) continue;
-      sigmas[i].set(key, s);
-      const n = nodes[i];
-      if (n.kind === "op") { for (const a of n.args) stack.push([a, s]); }
-      if (n.kind === "shift") {
-        const t = [...s];
-        t[n.axis] += n.by;
-        stack.push([n.of, t]);
-      }
-    }
-  }
-
-  // --- Tables.
-  const tables = new Map<number, Table>();
-  const sameAxes = (a: number[], b: number[]) =>
-    a.length === b.length && a.every((x, i) => x === b[i]);
-  nodes.forEach((n, i) => {
-    if (n.kind !== "op") return;
-    const deps = loopAxesOf[i];
-    if (deps.length === 0) return;
-    const q = Math.max(...deps.map((a) => depthOf[a]));
-    let p0 = 0;
-    while (p0 < L && deps.includes(loops[p0])) p0++;
-    // Shift targets are tabled over their shifted axes; the nodes below them are computed in
-    // that table's loop (their shifts are relative to it).
-    const shiftTarget = users[i].some((u) => nodes[u].kind === "shift");
-    const shifted = shiftTarget
-      ? deps.filter((a) => [...sigmas[i].values()].some((s) => s[a] !== 0))
-      : [];
-    const p = Math.min(p0, ...shifted.map((a) => depthOf[a] - 1));
-    if (p >= q) return;
-    if (shifted.length === 0) {
-      // Loop-invariant in an outer loop: table the frontier of such values only.
-      const frontier = isOutput.has(i) ||
-        users[i].some((u) => nodes[u].kind === "shift" || !sameAxes(loopAxesOf[u], deps));
-      if (!frontier) return;
-    }
-    const axes = deps.filter((a) => depthOf[a] > p).sort((a, b) => depthOf[a] - depthOf[b]);
-    const lo = axes.map((a) => Math.min(0, ...[...sigmas[i].values()].map((s) => s[a])));
-    const hi = axes.map((a) =>
-      k.domain[a] + Math.max(0, ...[...sigmas[i].values()].map((s) => s[a]))
-    );
-    const ext = axes.map((_, j) => hi[j] - lo[j]);
-    const size = ext.reduce((x, y) => x * y, 1);
-    if (size > maxTable) return;
-    tables.set(i, { id: tables.size, node: i, p, axes, lo, hi, strides: stridesOf(ext), size });
-  });
-
-  // --- Values.
-  const mainEnv: AxisEnv[] = k.domain.map((_, d) => ({ v: isLoop(d) ? `i${d}` : null, c: 0 }));
-  const cvs: CV[] = [];
-  const keyed = new Map<string, number>();
-  const varInfo = new Map<string, { scope: string; level: number; lo: number; hi: number }>();
-  loops.forEach((a) => {
-    varInfo.set(`i${a}`, {
-      scope: `m${depthOf[a]}`,
-      level: depthOf[a],
-      lo: 0,
-      hi: k.domain[a] - 1,
-    });
-  });
-  const cv = (key: string, make: () => CV): number => {
-    let id = keyed.get(key);
-    if (id === undefined) {
-      id = cvs.length;
-      cvs.push(make());
-      keyed.set(key, id);
-    }
-    return id;
-  };
-  const constCV = (value: number, dtype: DType) =>
-    cv(`c|${dtype}|${Object.is(value, -0) ? "-0" : value}`, () => ({
-      code: literal(value),
-      scope: "m0",
-      level: 0,
-      value,
-      dtype,
-      named: false,
-      args: [],
-      used: false,
-    }));
-  const deepest = (items: { scope: string; level: number }[]) => {
-    const m = items.reduce((m, x) => (x.level > m.level ? x : m), { scope: "m0", level: 0 });
-    return { scope: m.scope, level: m.level };
-  };
-  const ref = (id: number) => (cvs[id].named ? `v${id}` : cvs[id].code);
-
-  /** An affine index under an environment: code, range, placement. */
-  const affine = (offset: number, coefs: number[], env: AxisEnv[]) => {
-    let off = offset;
-    const terms: string[] = [];
-    const places: { scope: string; level: number }[] = [];
-    let lo = 0, hi = 0;
-    coefs.forEach((c, d) => {
-      if (c === 0) return;
-      off += c * env[d].c;
-      const v = env[d].v;
-      if (v === null) return;
-      const info = varInfo.get(v)!;
-      places.push(info);
-      terms.push(c === 1 ? v : `${c} * ${v}`);
-      const a = c * info.lo, b = c * info.hi;
-      lo += Math.min(a, b);
-      hi += Math.max(a, b);
-    });
-    const code = terms.length === 0
-      ? String(off)
-      : (off !== 0 ? [...terms, String(off)] : terms).join(" + ").replaceAll("+ -", "- ");
-    return {
-      code,
-      lo: lo + off,
-      hi: hi + off,
-      constant: terms.length === 0,
-      value: off,
-      ...deepest(places),
+  const out = outputCode(k, vals, mainEnv, variant);
+  const { decls, finals, inner } = out;
+  const prologue = [
+    ...regions.map(({ t }) => `const T${t.id} = new Float64Array(${t.size});`),
+    ...out.prologue,
+  ];
+  /** The loop nest filling one table, inside main scope m{p}. */
+  const tableLoops = ({ t, vars, store }: (typeof regions)[number]) => {
+    const emit = (j: number, indent: string): string[] => {
+      const { name: nm, scope, lo, hi } = vars[j];
+      return [
+        `${indent}for (let ${nm} = ${lo}; ${nm} < ${hi + 1}; ${nm}++) {`,
+        ...declared(scope).map((l) => indent + "  " + l),
+        ...(j + 1 < t.axes.length ? emit(j + 1, indent + "  ") : [`${indent}  ${store}`]),
+        `${indent}}`,
+      ];
     };
+    return emit(0, "");
   };
-  const envKey = (i: number, env: AxisEnv[]) =>
-    axesOf[i].map((a) => `${env[a].v ?? ""}${env[a].c}`).join(",");
-
-  const round32 = (id: number): number => {
-    const c = cvs[id];
-    if (precision === "exact" || c.dtype !== "float32" || c.value !== undefined) return id;
-    return cv(`r|${id}`, () => ({
-      code: `fr(${ref(id)})`,
-      scope: c.scope,
-      level: c.level,
-      dtype: "float32",
-      named: true,
-      args: [id],
-      used: false,
-    }));
-  };
-
-  /** Value of node `i` at `env`; `limit` bounds which tables may be read (region ordering). */
-  const value = (i: number, env: AxisEnv[], limit: { p: number; node: number }): number => {
-    const n = nodes[i];
-    switch (n.kind) {
-      case "const":
-        return constCV(n.value, n.dtype);
-      case "index": {
-        const a = affine(n.index.offset, n.index.coefs, env);
-        if (a.constant) return constCV(a.value, "int32");
-        return cv(`i|${a.code}`, () => ({
-          code: `(${a.code})`,
-          scope: a.scope,
-          level: a.level,
-          dtype: "int32",
-          named: false,
-          args: [],
-          used: false,
-        }));
-      }
-      case "load": {
-        const a = affine(n.index.offset, n.index.coefs, env);
-        const size = k.inputs[n.input].size;
-        const addr = a.lo < 0 || a.hi > size - 1
-          ? `Math.min(Math.max(${a.code}, 0), ${size - 1})`
-          : a.code;
-        return cv(`l|${n.input}|${addr}`, () => ({
-          code: `in${n.input}[${addr}]`,
-          scope: a.scope,
-          level: a.level,
-          dtype: n.dtype,
-          named: true,
-          args: [],
-          used: false,
-        }));
-      }
-      case "shift": {
-        const e2 = env.map((x, d) => (d === n.axis ? { v: x.v, c: x.c + n.by } : x));
-        return value(n.of, e2, limit);
-      }
-      case "op": {
-        const t = tables.get(i);
-        const ready = t && (t.p < limit.p || (t.p === limit.p && i < limit.node));
-        if (ready && tableHolds(t, env)) return tableRead(t, env);
-        return opValue(i, n, env, limit);
-      }
-    }
-  };
-
-  /** True when the table has the value at `env` (other axes at the table's own point). */
-  const tableHolds = (t: Table, env: AxisEnv[]): boolean =>
-    axesOf[t.node].every((a) => {
-      const j = t.axes.indexOf(a);
-      if (j >= 0) {
-        const info = env[a].v === null ? null : varInfo.get(env[a].v!)!;
-        const lo = (info ? info.lo : 0) + env[a].c, hi = (info ? info.hi : 0) + env[a].c;
-        return lo >= t.lo[j] && hi < t.hi[j];
-      }
-      return env[a].c === 0 && env[a].v === mainEnv[a].v;
-    });
-
-  const tableRead = (t: Table, env: AxisEnv[]): number => {
-    const coefs = new globalThis.Array<number>(r).fill(0);
-    let offset = 0;
-    t.axes.forEach((a, j) => {
-      coefs[a] = t.strides[j];
-      offset -= t.strides[j] * t.lo[j];
-    });
-    const a = affine(offset, coefs, env);
-    return cv(`t|${t.id}|${a.code}`, () => ({
-      code: `T${t.id}[${a.code}]`,
-      scope: a.scope,
-      level: a.level,
-      dtype: nodes[t.node].dtype,
-      named: true,
-      args: [],
-      used: false,
-    }));
-  };
-
-  const opValue = (
-    i: number,
-    n: Extract<KNode, { kind: "op" }>,
-    env: AxisEnv[],
-    limit: { p: number; node: number },
-  ): number => {
-    const key = `o|${i}|${envKey(i, env)}`;
-    const hit = keyed.get(key);
-    if (hit !== undefined) return hit;
-    let args = n.args.map((a) => value(a, env, limit));
-    const argDtype = nodes[n.args[n.op === "select" ? 1 : 0]].dtype;
-    const vals = args.map((a) => cvs[a].value);
-    let id: number;
-    if (n.op === "select" && vals[0] !== undefined) {
-      id = vals[0] ? args[1] : args[2];
-    } else if (vals.every((v) => v !== undefined)) {
-      const dts = n.args.map((a) => nodes[a].dtype);
-      id = constCV(evalOp(n.op, vals as number[], dts, n.dtype), n.dtype);
-    } else {
-      if (DISCONTINUOUS.has(n.op)) args = args.map(round32);
-      const place = deepest(args.map((a) => cvs[a]));
-      // A float32 value for certain: rounded results, float32 loads, float32 constants.
-      const a0 = cvs[args[0]];
-      const argIsF32 = a0.dtype === "float32" &&
-        (a0.value !== undefined
-          ? Math.fround(a0.value) === a0.value
-          : a0.code.startsWith("fr(") || /^in\d+\[/.test(a0.code));
-      const code = renderOp(n.op, args.map(ref), argDtype, n.dtype, precision, argIsF32);
-      id = cv(`x|${n.op}|${n.dtype}|${args.join(",")}`, () => ({
-        code,
-        scope: place.scope,
-        level: place.level,
-        dtype: n.dtype,
-        named: true,
-        args,
-        used: false,
-      }));
-    }
-    keyed.set(key, id);
-    return id;
-  };
-
-  // --- Statements.
-  const noLimit = { p: Infinity, node: Infinity };
-  const scopeLines = new Map<string, string[]>(); // extra statements per scope (after values)
-  const push = (scope: string, line: string) => {
-    if (!scopeLines.has(scope)) scopeLines.set(scope, []);
-    scopeLines.get(scope)!.push(line);
-  };
-  const decls = globalThis.Array.from({ length: L + 1 }, () => [] as string[]);
-  const finals = globalThis.Array.from({ length: L + 1 }, () => [] as string[]);
-  const prologue: string[] = [];
-  const epilogue: string[] = [];
-  const inner: string[] = [];
-  const use = (id: number) => {
-    const stack = [id];
-    while (stack.length) {
-      const c = cvs[stack.pop()!];
-      if (c.used) continue;
-      c.used = true;
-      stack.push(...c.args);
-    }
-  };
-
-  // Tables: each a loop nest over its axes inside main scope m{p}, storing the node's value.
-  const regions: { t: Table; lines: () => string[] }[] = [];
-  for (const t of [...tables.values()].sort((a, b) => a.node - b.node)) {
-    const env = mainEnv.map((e) => ({ ...e }));
-    t.axes.forEach((a, j) => {
-      const name = `t${t.id}_${a}`;
-      env[a] = { v: name, c: 0 };
-      varInfo.set(name, {
-        scope: `t${t.id}_${j + 1}`,
-        level: t.p + j + 1,
-        lo: t.lo[j],
-        hi: t.hi[j] - 1,
-      });
-    });
-    const n = nodes[t.node] as Extract<KNode, { kind: "op" }>;
-    const v = opValue(t.node, n, env, { p: t.p, node: t.node });
-    use(v);
-    const idx = t.axes.map((a, j) => {
-      const s = t.strides[j];
-      const term = s === 1 ? `t${t.id}_${a}` : `${s} * t${t.id}_${a}`;
-      return t.lo[j] === 0 ? term : `${term} - ${s * t.lo[j]}`;
-    }).join(" + ").replaceAll("- -", "+ ");
-    push(`t${t.id}_${t.axes.length}`, `T${t.id}[${idx}] = ${ref(v)};`);
-    prologue.push(`const T${t.id} = new Float64Array(${t.size});`);
-    regions.push({
-      t,
-      lines: () => {
-        const emit = (j: number, indent: string): string[] => {
-          const a = t.axes[j];
-          const nm = `t${t.id}_${a}`;
-          const scope = `t${t.id}_${j + 1}`;
-          return [
-            `${indent}for (let ${nm} = ${t.lo[j]}; ${nm} < ${t.hi[j]}; ${nm}++) {`,
-            ...declared(scope).map((l) => indent + "  " + l),
-            ...(j + 1 < t.axes.length ? emit(j + 1, indent + "  ") : []),
-            ...(scopeLines.get(scope) ?? []).map((l) => indent + "  " + l),
-            `${indent}}`,
-          ];
-        };
-        return emit(0, "");
-      },
-    });
-  }
-
-  // Outputs.
-  const keptAxes = k.domain.map((_, d) => d).filter((d) => !k.reduceAxes.includes(d));
-  const keptStrides = new globalThis.Array<number>(r).fill(0);
-  {
-    const st = stridesOf(keptAxes.map((d) => k.domain[d]));
-    keptAxes.forEach((d, j) => (keptStrides[d] = st[j]));
-  }
-  const domStrides = stridesOf(k.domain);
-  const reducedLoopDepths = loops.filter((d) => k.reduceAxes.includes(d)).map((d) => depthOf[d]);
-  k.outputs.forEach((o, j) => {
-    const v = value(o.node, mainEnv, noLimit);
-    use(v);
-    if (o.kind === "map") {
-      inner.push(`out${j}[${affine(0, domStrides, mainEnv).code}] = ${ref(v)};`);
-      return;
-    }
-    const a = affine(0, keptStrides, mainEnv);
-    if (variant === "terms" && reducedLoopDepths.includes(1)) {
-      // Split run of a reduction over the outermost loop that must keep the one-thread order:
-      // store every term in loop order; the main thread replays the accumulation
-      // (replaySource).
-      prologue.push(`let tc${j} = 0;`);
-      inner.push(`out${j}[tc${j}++] = ${ref(v)};`);
-    } else if (reducedLoopDepths.every((rd) => rd > a.level)) {
-      const name = `a${j}`;
-      decls[a.level].push(`let ${name} = ${literal(reduceInit(o.reduce!))};`);
-      finals[a.level].push(`out${j}[${a.code}] = ${name};`);
-      inner.push(accUpdate(o.reduce!, name, ref(v)));
-    } else {
-      prologue.push(
-        `const acc${j} = new Float64Array(${sizeOf(o.shape)}).fill(${
-          literal(reduceInit(o.reduce!))
-        });`,
-      );
-      inner.push(accUpdate(o.reduce!, `acc${j}[${a.code}]`, ref(v)));
-      // A chunk of a split run owns only the elements of its iterations of the outermost loop
-      // (when that loop is kept, it is the first kept axis: they are contiguous); copying the
-      // whole accumulator would overwrite other chunks' results with the initial value.
-      const s = L > 0 && !k.reduceAxes.includes(loops[0]) ? keptStrides[loops[0]] : 0;
-      epilogue.push(
-        s > 0
-          ? `out${j}.set(acc${j}.subarray(${s} * lo, ${s} * hi), ${s} * lo);`
-          : `out${j}.set(acc${j});`,
-      );
-    }
-  });
 
   // --- Emission.
-  const byScope = new Map<string, number[]>();
-  cvs.forEach((c, id) => {
-    if (!c.used || !c.named) return;
-    if (!byScope.has(c.scope)) byScope.set(c.scope, []);
-    byScope.get(c.scope)!.push(id);
-  });
-  function declared(scope: string): string[] {
-    return (byScope.get(scope) ?? []).map((id) => `const v${id} = ${cvs[id].code};`);
-  }
   const block = (d: number, indent: string): string[] => {
     const lines = [...declared(`m${d}`), ...decls[d]].map((l) => indent + l);
     for (const reg of regions) {
-      if (reg.t.p === d) lines.push(...reg.lines().map((l) => indent + l));
+      if (reg.t.p === d) lines.push(...tableLoops(reg).map((l) => indent + l));
     }
     if (d < L) {
       const ax = loops[d];
@@ -779,7 +237,69 @@ export function kernelSource(
     ...k.outputs.map((_, j) => `  const out${j} = outs[${j}];`),
     ...prologue.map((l) => "  " + l),
   ];
-  return [...head, ...block(0, "  "), ...epilogue.map((l) => "  " + l), "};"].join("\n");
+  return [...head, ...block(0, "  "), ...out.epilogue.map((l) => "  " + l), "};"].join("\n");
+}
+
+/**
+ * The statements writing a kernel's outputs: map stores and accumulations in the innermost loop
+ * (`inner`), accumulator declarations and final stores per loop depth (`decls`, `finals`), and
+ * whole-call accumulators (`prologue`, `epilogue`).
+ */
+function outputCode(k: Kernel, vals: Values, mainEnv: Env, variant: "plain" | "terms") {
+  const { loops, depthOf } = loopNest(k.domain);
+  const L = loops.length;
+  const decls = Array.from({ length: L + 1 }, () => [] as string[]);
+  const finals = Array.from({ length: L + 1 }, () => [] as string[]);
+  const prologue: string[] = [];
+  const epilogue: string[] = [];
+  const inner: string[] = [];
+  const keptAxes = k.domain.map((_, d) => d).filter((d) => !k.reduceAxes.includes(d));
+  const keptStrides = new Array<number>(k.domain.length).fill(0);
+  {
+    const st = stridesOf(keptAxes.map((d) => k.domain[d]));
+    keptAxes.forEach((d, j) => (keptStrides[d] = st[j]));
+  }
+  const domStrides = stridesOf(k.domain);
+  const reducedLoopDepths = loops.filter((d) => k.reduceAxes.includes(d)).map((d) => depthOf[d]);
+  k.outputs.forEach((o, j) => {
+    const v = vals.node(o.node, mainEnv);
+    vals.use(v);
+    if (o.kind === "map") {
+      inner.push(`out${j}[${vals.affine(0, domStrides, mainEnv).code}] = ${vals.ref(v)};`);
+      return;
+    }
+    const a = vals.affine(0, keptStrides, mainEnv);
+    if (variant === "terms" && reducedLoopDepths.includes(1)) {
+      // Split run of a reduction over the outermost loop that must keep the one-thread order:
+      // store every term in loop order; the main thread replays the accumulation
+      // (replaySource).
+      prologue.push(`let tc${j} = 0;`);
+      inner.push(`out${j}[tc${j}++] = ${vals.ref(v)};`);
+    } else if (reducedLoopDepths.every((rd) => rd > a.level)) {
+      const name = `a${j}`;
+      decls[a.level].push(`let ${name} = ${literal(reduceInit(o.reduce!))};`);
+      finals[a.level].push(`out${j}[${a.code}] = ${name};`);
+      inner.push(accUpdate(o.reduce!, name, vals.ref(v)));
+    } else {
+      prologue.push(
+        `const acc${j} = new Float64Array(${sizeOf(o.shape)}).fill(${
+          literal(reduceInit(o.reduce!))
+        });`,
+      );
+      inner.push(accUpdate(o.reduce!, `acc${j}[${a.code}]`, vals.ref(v)));
+      // A chunk of a split run owns only the elements of its iterations of the outermost loop
+      // (when that loop is kept, it is the first kept axis: they are contiguous); copying the
+      // whole accumulator would overwrite other chunks' results with the initial value.
+      const s = L > 0 && !k.reduceAxes.includes(loops[0]) ? keptStrides[loops[0]] : 0;
+      epilogue.push(
+        s > 0
+          ? `out${j}.set(acc${j}.subarray(${s} * lo, ${s} * hi), ${s} * lo);`
+          : `out${j}.set(acc${j});`,
+      );
+    }
+  });
+
+  return { decls, finals, prologue, epilogue, inner };
 }
 
 /**
@@ -826,34 +346,45 @@ export function replaySource(k: Kernel): string {
   return lines.join("\n");
 }
 
-function renderOp(
-  op: string,
-  args: string[],
-  argDtype: DType,
-  dtype: DType,
-  precision: Precision,
-  argIsF32 = false,
-): string {
-  const round = (code: string) =>
-    dtype === "int32"
-      ? `(${code} | 0)`
-      : dtype === "float32" && precision === "exact"
-      ? `fr(${code})`
-      : code;
-  if (op === "select") return `(${args[0]} ? ${args[1]} : ${args[2]})`;
-  if (op === "convert_element_type") {
-    if (dtype === "bool") return `(${args[0]} ? 1 : 0)`;
-    if (dtype === argDtype || dtype === "float64") return args[0];
-    if (dtype === "float32") return `fr(${args[0]})`;
-    return round(args[0]);
-  }
-  if (op === "erfc" && dtype === "float32") {
-    if (precision === "fast") return `erfcF32(${args[0]})`;
-    return `fr(${argIsF32 ? "erfcExact32F" : "erfcExact32"}(${args[0]}))`;
-  }
-  const s = SCALAR_OPS[op];
-  if (!s) throw new Error(`cpu codegen: unknown scalar op '${op}'`);
-  return round(s.js(args, argDtype));
+/**
+ * JavaScript spelling of scheduled values: each op is its {@link SCALAR_OPS} expression, rounded
+ * to its dtype as the precision requires (`fr` = `Math.fround`, `| 0` for int32).
+ */
+function jsLang(precision: Precision): Lang {
+  const exact = precision === "exact";
+  return {
+    literal,
+    affine: (terms, off) => {
+      const parts = terms.map(({ coef, name }) => (coef === 1 ? name : `${coef} * ${name}`));
+      if (off !== 0) parts.push(String(off));
+      return parts.join(" + ").replaceAll("+ -", "- ");
+    },
+    clamp: (addr, size) => `Math.min(Math.max(${addr}, 0), ${size - 1})`,
+    load: (input, addr) => `in${input}[${addr}]`,
+    tableRead: (id, addr) => `T${id}[${addr}]`,
+    round32: exact ? undefined : (code) => `fr(${code})`,
+    op(op, refs, args, argDtype, dtype) {
+      if (op === "erfc" && dtype === "float32") {
+        if (!exact) return `erfcF32(${refs[0]})`;
+        // A float32 value for certain (rounded results, float32 loads and constants): no
+        // rounding test needed (erfcExact32F).
+        const a = args[0];
+        const isF32 = a.dtype === "float32" &&
+          (a.value !== undefined
+            ? Math.fround(a.value) === a.value
+            : a.kind === "load" || a.code.startsWith("fr("));
+        return `fr(${isF32 ? "erfcExact32F" : "erfcExact32"}(${refs[0]}))`;
+      }
+      const s = SCALAR_OPS[op];
+      const code = s.js(refs, argDtype, dtype);
+      if (s.exact) return code;
+      return dtype === "int32"
+        ? `(${code} | 0)`
+        : dtype === "float32" && exact
+        ? `fr(${code})`
+        : code;
+    },
+  };
 }
 
 /**
@@ -928,40 +459,6 @@ export function compileKernel(k: Kernel, opts: CpuCodegenOptions = {}): Compiled
 /** Source cache key of compiled kernels in the worker pool. */
 let nextKernelId = 0;
 
-/** Rough cost of one evaluation of an op, relative to an add (special functions call helpers). */
-const OP_COST: Record<string, number> = {
-  erf: 12,
-  erfc: 12,
-  erf_inv: 20,
-  lgamma: 20,
-  digamma: 20,
-  trigamma: 20,
-  log_ndtr: 20,
-  ndtri: 20,
-  polygamma: 60,
-  logistic: 8,
-  exp: 8,
-  log: 8,
-  log1p: 8,
-  expm1: 8,
-  pow: 12,
-  sin: 8,
-  cos: 8,
-  tan: 10,
-  atan: 10,
-  asin: 10,
-  acos: 10,
-  atan2: 12,
-  sinh: 10,
-  cosh: 10,
-  log2: 8,
-  log10: 8,
-  tanh: 8,
-  sqrt: 2,
-  rsqrt: 3,
-  div: 2,
-};
-
 /**
  * Whether and how a kernel may be split across threads at its outermost loop.
  *
@@ -986,7 +483,7 @@ function splitInfo(k: Kernel, precision: Precision): SplitInfo | null {
     (precision === "fast" && o.dtype === "float32");
   const how = !reduced ? "direct" : k.outputs.every(combinable) ? "partial" : "terms";
   const perPoint = k.nodes.reduce(
-    (t, n) => t + (n.kind === "op" ? OP_COST[n.op] ?? 1 : n.kind === "load" ? 0.5 : 0),
+    (t, n) => t + (n.kind === "op" ? scalarOp(n.op)?.cost ?? 1 : n.kind === "load" ? 0.5 : 0),
     1,
   );
   return {

@@ -30,6 +30,7 @@ import type { DeviceArray } from "../core/device_array.ts";
 import type { DType } from "../core/dtype.ts";
 import { type Atom, type Eqn, Jaxpr, Literal, Var } from "../core/jaxpr.ts";
 import { fmtShape, sizeOf, stridesOf } from "../core/shape.ts";
+import { P } from "../core/primitives/mod.ts";
 import {
   type Affine,
   evalOp,
@@ -39,7 +40,7 @@ import {
   type KNode,
   printKernel,
   type ReduceOp,
-  SCALAR_OPS,
+  scalarOp,
 } from "./kernel_ir.ts";
 
 /**
@@ -198,13 +199,43 @@ export function inlineCalls(j: Jaxpr): Jaxpr {
 
 type FuseKind = "elementwise" | "identity" | "view" | "iota" | "reduce";
 
-const VIEWS = new Set(["broadcast_in_dim", "transpose", "slice", "rev", "reshape", "concatenate"]);
-const REDUCES: Record<string, ReduceOp> = {
+/**
+ * How the planner treats each fusible primitive that is not a scalar op (those are `SCALAR_OPS`),
+ * keyed by primitive name (checked against the primitive table): views are index arithmetic,
+ * reductions become `reduce` outputs. `pad` is a view without interior padding only.
+ */
+const FUSIBLE: Partial<Record<PrimName, FuseKind>> = {
+  stop_gradient: "identity",
+  iota: "iota",
+  broadcast_in_dim: "view",
+  transpose: "view",
+  slice: "view",
+  rev: "view",
+  reshape: "view",
+  concatenate: "view",
+  pad: "view",
+  reduce_sum: "reduce",
+  reduce_prod: "reduce",
+  reduce_max: "reduce",
+  reduce_min: "reduce",
+};
+/** The reduction of each reduce primitive. */
+const REDUCES: Partial<Record<PrimName, ReduceOp>> = {
   reduce_sum: "sum",
   reduce_prod: "prod",
   reduce_max: "max",
   reduce_min: "min",
 };
+type PrimName = keyof typeof P;
+const isPrimName = (n: string): n is PrimName => Object.hasOwn(P, n);
+
+/** The reduction a reduce equation performs. */
+function reduceOf(e: Eqn): ReduceOp {
+  const n = e.prim.name;
+  const r = isPrimName(n) ? REDUCES[n] : undefined;
+  if (!r) throw new Error(`fusion: ${n} is not a reduction`);
+  return r;
+}
 
 /**
  * How the planner treats an equation: a kind of fusible operation, or null for a routine.
@@ -219,15 +250,10 @@ const REDUCES: Record<string, ReduceOp> = {
  */
 export function fuseKind(e: Eqn): FuseKind | null {
   const n = e.prim.name;
-  if (n in SCALAR_OPS || n === "select" || n === "convert_element_type") return "elementwise";
-  if (n === "stop_gradient") return "identity";
-  if (n === "iota") return "iota";
-  if (n in REDUCES) return "reduce";
-  if (n === "pad") {
-    return (e.params.interior as number[]).every((v) => v === 0) ? "view" : null;
-  }
-  if (VIEWS.has(n)) return "view";
-  return null;
+  if (scalarOp(n)) return "elementwise";
+  if (!isPrimName(n)) return null;
+  if (n === "pad" && !(e.params.interior as number[]).every((v) => v === 0)) return null;
+  return FUSIBLE[n] ?? null;
 }
 
 // ---------------------------------------------------------------------------
@@ -762,7 +788,7 @@ export function planJaxpr(jaxpr0: Jaxpr, opts: PlanOptions = {}): Plan {
           eqn: e,
           order: order.get(e)!,
           domain: [...x.aval.shape],
-          reduce: REDUCES[e.prim.name],
+          reduce: reduceOf(e),
           reduceAxes: [...(e.params.axes as number[])].sort((a, b) => a - b),
           deps,
         });

@@ -26,6 +26,7 @@ import { hoistConsts, traceFlat } from "../../core/staging.ts";
 import { bind } from "../../core/trace.ts";
 import { astype, clip, equal, greater, max, reshape, where } from "../../core/ops/mod.ts";
 import { type BDim, moveBatchAxis, vmapFlat } from "../vmap.ts";
+import { JaxprMemo, maskKey } from "../memo.ts";
 
 /**
  * The batched version of a jaxpr: operands with a batch axis (flagged in `batched`) carry it at
@@ -39,6 +40,19 @@ import { type BDim, moveBatchAxis, vmapFlat } from "../vmap.ts";
  * ```
  */
 export function batchJaxpr(
+  jaxpr: Jaxpr,
+  batched: boolean[],
+  axisSize: number,
+  outBatched?: boolean[],
+): { jaxpr: Jaxpr; consts: Array[] } {
+  const key = `${maskKey(batched)}|${axisSize}|${outBatched ? maskKey(outBatched) : ""}`;
+  return batchMemo.get(jaxpr, key, () => traceBatchJaxpr(jaxpr, batched, axisSize, outBatched));
+}
+
+/** Batched programs per (jaxpr, batched mask, axis size, forced-unbatched outputs). */
+const batchMemo = new JaxprMemo<{ jaxpr: Jaxpr; consts: Array[] }>();
+
+function traceBatchJaxpr(
   jaxpr: Jaxpr,
   batched: boolean[],
   axisSize: number,

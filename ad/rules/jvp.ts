@@ -51,7 +51,26 @@ function linear(prim: keyof typeof P): JvpRule {
 }
 
 /** Outputs with zero derivative (piecewise constant functions). */
+/** Primitives declared with a zero derivative ({@link zero}). */
+const ZERO_DERIVATIVE = new Set<string>();
+
+/**
+ * Whether primitive `name` has a zero derivative (piecewise constant, or non-float outputs): its
+ * JVP rule is declared with `zero`.
+ *
+ * @example
+ * ```ts
+ * import { hasZeroDerivative } from "./jvp.ts";
+ * hasZeroDerivative("floor"); // true
+ * hasZeroDerivative("sin"); // false
+ * ```
+ */
+export function hasZeroDerivative(name: string): boolean {
+  return ZERO_DERIVATIVE.has(name);
+}
+
 function zero(prim: keyof typeof P): JvpRule {
+  ZERO_DERIVATIVE.add(prim);
   return (xs, _ts, params) => {
     const outs = bind(P[prim], xs, params);
     return [outs, outs.map(() => null)];

@@ -36,6 +36,7 @@ import { P } from "../../core/primitives/mod.ts";
 import { hoistConsts, StagingTrace, traceFlat } from "../../core/staging.ts";
 import { bind, currentTrace, type Trace } from "../../core/trace.ts";
 import { instantiate, jvpFlat } from "../jvp.ts";
+import { JaxprMemo, maskKey } from "../memo.ts";
 
 type T = Array | null;
 
@@ -66,7 +67,31 @@ export function underPartialEval(): boolean {
  * const outs = evalJaxpr(jaxpr, [], [...consts, x0, x1, t0]); // [...primals, ...tangents]
  * ```
  */
-export function jvpJaxpr(jaxpr: Jaxpr, nonzero: boolean[]): { jaxpr: Jaxpr; consts: Array[] } {
+export function jvpJaxpr(jaxpr: Jaxpr, nonzero: boolean[]): JvpProgram {
+  return jvpMemo.get(jaxpr, maskKey(nonzero), () => traceJvpJaxpr(jaxpr, nonzero));
+}
+
+/**
+ * The JVP program of a jaxpr ({@link jvpJaxpr}).
+ *
+ * @example
+ * ```ts ignore
+ * const p: JvpProgram = jvpJaxpr(body, [true]);
+ * ```
+ */
+export interface JvpProgram {
+  /** (consts, primals, nonzero tangents) → (primal outputs, tangent outputs). */
+  jaxpr: Jaxpr;
+  /** Its constants. */
+  consts: Array[];
+  /** The same computing the tangent outputs only (made on demand, under partial evaluation). */
+  tanOnly?: Jaxpr;
+}
+
+/** JVP programs per (jaxpr, nonzero mask). */
+const jvpMemo = new JaxprMemo<JvpProgram>();
+
+function traceJvpJaxpr(jaxpr: Jaxpr, nonzero: boolean[]): { jaxpr: Jaxpr; consts: Array[] } {
   const n = jaxpr.invars.length;
   const tanAvals = jaxpr.inAvals.filter((_, i) => nonzero[i]).map((a) => a.strengthen());
   const traced = traceFlat(
@@ -140,7 +165,8 @@ const nonzeroOf = (primals: Array[], tangents: T[]) =>
 
 function jitCallJvp(primals: Array[], tangents: T[], params: Params): [Array[], T[]] {
   const nz = tangents.map((t) => t !== null);
-  const { jaxpr, consts } = jvpJaxpr(params.jaxpr, nz);
+  const memo = jvpJaxpr(params.jaxpr, nz);
+  const { jaxpr, consts } = memo;
   const tanIn = tangents.filter((t): t is Array => t !== null);
   const m = jaxpr.outvars.length / 2;
   if (!underPartialEval()) {
@@ -152,7 +178,9 @@ function jitCallJvp(primals: Array[], tangents: T[], params: Params): [Array[], 
     return [outs.slice(0, m), outs.slice(m)];
   }
   const outs = bind(P.jit_call, primals, params);
-  const tanOnly = dce(new Jaxpr([], jaxpr.invars, jaxpr.eqns, jaxpr.outvars.slice(m)));
+  const tanOnly = memo.tanOnly ??= dce(
+    new Jaxpr([], jaxpr.invars, jaxpr.eqns, jaxpr.outvars.slice(m)),
+  );
   const touts = bind(
     P.jit_call,
     [...consts, ...primals, ...tanIn],

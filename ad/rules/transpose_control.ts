@@ -34,6 +34,7 @@ import { bind } from "../../core/trace.ts";
 import { add, astype, zeros } from "../../core/ops/mod.ts";
 import { backwardPass } from "../linearize.ts";
 import { type LinArg, UndefPrimal } from "../undef.ts";
+import { JaxprMemo, maskKey } from "../memo.ts";
 
 type C = Array | null;
 
@@ -64,23 +65,17 @@ function perLinear(args: LinArg[], cts: C[]): C[] {
  */
 function jitCallTranspose(cts: C[], args: LinArg[], params: Params): C[] {
   const p = params as JitCallParams;
-  // Known operands become the constants of the program; linear ones stay its inputs.
-  const reordered = knownAsConsts(p.jaxpr, args.map((a) => !isLin(a)));
+  const known = args.map((a) => !isLin(a));
+  const ctMask = cts.map((c) => c !== null);
   const knownOps = args.filter((a) => !isLin(a)) as Array[];
-  const linAvals = args.filter(isLin).map((a) => a.aval);
   const ctIn = cts.filter((c): c is Array => c !== null);
-  let nonzero: boolean[] = [];
-  const { jaxpr, consts } = hoistConsts(traceFlat(
-    (...a) => {
-      const [kv, ctv] = splitList(a, [knownOps.length]);
-      let k = 0;
-      const r = backwardPass(reordered, kv, cts.map((c) => (c !== null ? ctv[k++] : null)));
-      nonzero = r.map((c) => c !== null);
-      return r.flatMap((c, i) => (c === null ? [] : [ctLike(c, linAvals[i])]));
-    },
-    [...knownOps.map((o) => o.aval), ...ctIn.map((c) => c.aval)],
-    "transpose",
-  ));
+  const { jaxpr, consts, nonzero } = transposeMemo.get(
+    p.jaxpr,
+    [maskKey(known), maskKey(ctMask), ...[...knownOps, ...ctIn].map((x) => avalKey(x.aval))].join(
+      "|",
+    ),
+    () => traceTranspose(p.jaxpr, args, known, knownOps, ctMask, ctIn),
+  );
   const outs = jaxpr.outvars.length === 0 ? [] : bind(
     P.jit_call,
     [...consts, ...knownOps, ...ctIn],
@@ -88,6 +83,39 @@ function jitCallTranspose(cts: C[], args: LinArg[], params: Params): C[] {
   );
   let k = 0;
   return perLinear(args, nonzero.map((nz) => (nz ? outs[k++] : null)));
+}
+
+/** A type as a cache key (weak types differ: they trace differently). */
+const avalKey = (a: ShapedArray) => `${a.dtype}[${a.shape}]${a.weakType ? "w" : ""}`;
+
+/** Backward programs per (jaxpr, known operands, nonzero cotangents and their types). */
+const transposeMemo = new JaxprMemo<{ jaxpr: Jaxpr; consts: Array[]; nonzero: boolean[] }>();
+
+/** Traces the backward pass of `jaxpr`: (known operands, nonzero cotangents) → cotangents. */
+function traceTranspose(
+  source: Jaxpr,
+  args: LinArg[],
+  known: boolean[],
+  knownOps: Array[],
+  ctMask: boolean[],
+  ctIn: Array[],
+): { jaxpr: Jaxpr; consts: Array[]; nonzero: boolean[] } {
+  // Known operands become the constants of the program; linear ones stay its inputs.
+  const reordered = knownAsConsts(source, known);
+  const linAvals = args.filter(isLin).map((a) => a.aval);
+  let nonzero: boolean[] = [];
+  const { jaxpr, consts } = hoistConsts(traceFlat(
+    (...a) => {
+      const [kv, ctv] = splitList(a, [knownOps.length]);
+      let k = 0;
+      const r = backwardPass(reordered, kv, ctMask.map((m) => (m ? ctv[k++] : null)));
+      nonzero = r.map((c) => c !== null);
+      return r.flatMap((c, i) => (c === null ? [] : [ctLike(c, linAvals[i])]));
+    },
+    [...knownOps.map((o) => o.aval), ...ctIn.map((c) => c.aval)],
+    "transpose",
+  ));
+  return { jaxpr, consts, nonzero };
 }
 
 function condTranspose(cts: C[], args: LinArg[], params: Params): C[] {

@@ -33,7 +33,8 @@ import {
   WebGpuStorage,
   writeHost,
 } from "./device.ts";
-import { renderWgsl, WGSL_OPS, type WgslKernel } from "./wgsl.ts";
+import { renderWgsl, type WgslKernel } from "./wgsl.ts";
+import { wgslSupports } from "./wgsl_ops.ts";
 import { describePlan, deviceRoutine } from "./routines.ts";
 
 /**
@@ -178,7 +179,7 @@ export function compileWebGpuProgram(jaxpr: Jaxpr, names?: (i: number) => string
   const plan = planJaxpr(jaxpr, {
     fusible: (e) => {
       const k = fuseKind(e);
-      return k !== "elementwise" || WGSL_OPS.has(e.prim.name);
+      return k !== "elementwise" || wgslSupports(e.prim.name);
     },
     maxBuffersPerKernel: ctx.limits.maxStorageBuffersPerShaderStage - 1, // one for hoisted values
   });

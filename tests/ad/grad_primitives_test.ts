@@ -79,6 +79,7 @@ import {
 import { makeJaxpr } from "../../core/make_jaxpr.ts";
 import { Jaxpr } from "../../core/jaxpr.ts";
 import { P } from "../../core/primitives/mod.ts";
+import { hasZeroDerivative } from "../../ad/rules/jvp.ts";
 import * as controlFamily from "../../core/primitives/control.ts";
 import * as customFamily from "../../core/primitives/custom.ts";
 import * as linalgFamily from "../../core/primitives/linalg.ts";
@@ -479,29 +480,8 @@ const allCases = [
   ...matmulCases,
 ];
 
-/** Primitives with no derivative (piecewise constant or non-float outputs). */
-const NON_DIFFERENTIABLE = [
-  "sign",
-  "floor",
-  "ceil",
-  "round",
-  "not",
-  "is_finite",
-  "eq",
-  "ne",
-  "lt",
-  "le",
-  "gt",
-  "ge",
-  "and",
-  "or",
-  "xor",
-  "shift_left",
-  "shift_right_logical",
-  "argmax",
-  "argmin",
-  "iota",
-];
+/** Primitives with no derivative (piecewise constant or non-float outputs), as the JVP rules declare. */
+const NON_DIFFERENTIABLE = Object.keys(P).filter(hasZeroDerivative);
 
 /** Primitive names exported (inside family objects) by a primitives module. */
 function familyNames(mod: Record<string, unknown>): string[] {

@@ -9,6 +9,7 @@ import { programFor, structuralKey } from "../../gpu/program.ts";
 import { makeJaxpr } from "../../mod.ts";
 import { memoryStats } from "../../gpu/device.ts";
 import { jitCallExecutor } from "../../core/primitives/control.ts";
+import { traceCount } from "../../core/staging.ts";
 
 Deno.test("jit: trace cache", async (t) => {
   await t.step("no retrace for the same shapes and dtypes", () => {
@@ -156,4 +157,39 @@ Deno.test("jit: transforms of a jitted function run compiled, with its options",
   } finally {
     jitCallExecutor.run = run;
   }
+});
+
+Deno.test("jit: transforms of a jitted function trace once per signature", async (t) => {
+  const body = (x: Array) => np.sin(x).mul(x).sum();
+  const f = jit(body, { name: "f" });
+  const x = array([0.5, -1, 2], "float64"), y = array([1, 2, 3], "float64");
+  /** Programs traced by `run` (after a first call with the same signature). */
+  const tracesOf = (run: () => unknown) => {
+    run();
+    const before = traceCount();
+    run();
+    return traceCount() - before;
+  };
+  await t.step("grad(jit(f)): the second call traces nothing and is exact", () => {
+    assert.equal(tracesOf(() => grad(f)(x)), 0);
+    assert.deepEqual([...grad(f)(y).dataSync()], [...grad(body)(y).dataSync()]);
+    // A new grad of the same jitted function reuses the traced programs too.
+    const g2 = grad(f);
+    const before = traceCount();
+    g2(y);
+    assert.equal(traceCount() - before, 0);
+  });
+  await t.step("jvp and vmap of jit(f)", () => {
+    assert.equal(tracesOf(() => np.jvp(f, [x], [np.onesLike(x)])), 0);
+    assert.equal(tracesOf(() => np.vmap(f)(array([[1, 2], [3, 4]], "float64"))), 0);
+  });
+  await t.step("another nonzero mask is another program", () => {
+    const h = jit((a: Array, b: Array) => a.mul(b).sum());
+    grad(h, { argnums: 0 })(x, y);
+    const before = traceCount();
+    const [ga, gb] = grad(h, { argnums: [0, 1] })(x, y);
+    assert.ok(traceCount() > before, "the mask with b's tangent is traced");
+    assert.deepEqual([...ga.dataSync()], [...y.dataSync()]);
+    assert.deepEqual([...gb.dataSync()], [...x.dataSync()]);
+  });
 });

@@ -249,6 +249,28 @@ Deno.test({
         ]);
       },
     );
+    await t.step("shifted values in looped reductions (sliding windows) and tables", async () => {
+      // Per event, Σ_j c_j·(Φ(e_{j+1} − x) − Φ(e_j − x)): a per-output reduction over bins whose
+      // CDF is read at two neighbouring edges (kept in a sliding window when the bins are a loop)
+      // and whose per-bin coefficient c_j depends on the bins only (a table of the pre-pass).
+      const kde = (x: Array, edges: Array, p: Array) => {
+        const cdf = np.normalCdf(edges.reshape([1, -1]).sub(x.reshape([-1, 1])).div(0.7));
+        const c = np.log1p(np.exp(p)).reshape([1, -1]);
+        return cdf.slice(null, "1:").sub(cdf.slice(null, ":-1")).mul(c).sum(1);
+      };
+      for (const [n, bins] of [[100, 25], [2000, 25], [2000, 100], [40, 5000]]) {
+        const x = array(lin(-3, 3, n).map((v, i) => v + 0.1 * Math.sin(i)), "float32");
+        const edges = array(lin(-4, 4, bins + 1), "float32");
+        const p = array(lin(-1, 1, bins).map((v, i) => v * Math.cos(i)), "float32");
+        await check(`${n} events × ${bins} bins`, kde, [x, edges, p], SPECIAL);
+        await check(
+          `grad ${n} × ${bins}`,
+          grad((u: Array) => kde(u, edges, p).sum()),
+          [x],
+          SPECIAL,
+        );
+      }
+    });
     await t.step("more inputs than the device's storage-buffer limit", async () => {
       const xs = globalThis.Array.from(
         { length: 24 },
