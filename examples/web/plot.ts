@@ -69,7 +69,9 @@ function steps(
   y: (c: number) => number,
 ): string {
   let d = `M${x(edges[0])},${y(v[0])}`;
-  v.forEach((c, j) => (d += `H${x(edges[j + 1])}` + (j + 1 < v.length ? `V${y(v[j + 1])}` : "")));
+  for (let j = 0; j < v.length; j++) {
+    d += `H${x(edges[j + 1])}` + (j + 1 < v.length ? `V${y(v[j + 1])}` : "");
+  }
   return d;
 }
 
