@@ -26,7 +26,8 @@ import {
 const params = new URLSearchParams(location.search);
 const n = Number(params.get("n") ?? EVENTS);
 const seed = Number(params.get("seed") ?? defaultSeed(n));
-const deviceChoice = (params.get("device") ?? "auto") as DeviceChoice;
+const DEVICES: readonly DeviceChoice[] = ["auto", "cpu", "webgpu"];
+const deviceChoice = DEVICES.find((d) => d === (params.get("device") ?? "auto"));
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -189,6 +190,13 @@ function setUp(): void {
     });
   }
   optimiseButton.addEventListener("click", optimise);
+  if (deviceChoice === undefined || !(Number.isInteger(n) && n >= 10)) {
+    return setState(
+      "error",
+      `bad URL parameters: device must be auto, cpu or webgpu (got ${params.get("device")}); ` +
+        `n must be an integer ≥ 10 (got ${params.get("n")})`,
+    );
+  }
   setState("loading", "generating events and compiling …");
   worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
   worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(e.data);

@@ -19,6 +19,20 @@ export function serveFolder(dir: string, headers: Record<string, string> = {}): 
 export const CHROMIUM: string = Deno.env.get("CHROMIUM") ?? "/usr/bin/chromium";
 
 /**
+ * How the browser tests start headless Chromium (Debian's package; a fresh temporary profile per
+ * launch is Playwright's default). Add `--enable-unsafe-webgpu` for WebGPU.
+ */
+export const CHROMIUM_ARGS: readonly string[] = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--no-first-run",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/**
  * Whether Chromium is installed, for a browser test named `what`. When it is not: in CI (`CI`
  * set; .ci/run installs it) registers a failing test — a missing browser there is a failure, not
  * a skip; elsewhere warns that `what` is skipped.

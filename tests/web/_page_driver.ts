@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { CHROMIUM_ARGS } from "../packaging/_serve.ts";
 import { chromium, type Page } from "npm:playwright-core@1.65.2";
 
 interface Job {
@@ -91,16 +92,7 @@ async function settle(page: Page, done: string, timeout: number): Promise<void> 
 const browser = await chromium.launch({
   executablePath: job.chromium,
   // A fresh temporary profile (user-data dir) per launch: Playwright's default.
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-    ...(job.webgpu ? ["--enable-unsafe-webgpu"] : []),
-  ],
+  args: [...CHROMIUM_ARGS, ...(job.webgpu ? ["--enable-unsafe-webgpu"] : [])],
 });
 const result: DriverResult = { pageErrors: [] };
 try {
