@@ -150,7 +150,8 @@ function onMessage(m: FromWorker): void {
     if (pending) evaluate();
     else setState("ready", "ready");
   } else if (m.type === "step") {
-    if (m.id !== optimisingId && optimisingId !== null) return;
+    // A step that arrives after "stop" (a slider moved) must not move the sliders back.
+    if (m.id !== optimisingId) return;
     show(m);
     sliders.met.value = String(m.cuts.met);
     sliders.btag.value = String(m.cuts.btag);
@@ -159,12 +160,10 @@ function onMessage(m: FromWorker): void {
     drawClimb();
     $("climb-cuts").textContent = `MET cut ${m.cuts.met.toFixed(1)} GeV, b-tag cut ` +
       `${m.cuts.btag.toFixed(3)}: Z = ${m.evaluation.z.toFixed(5)}`;
-    if (optimisingId !== null) {
-      setState("optimising", `Adam: step ${m.step} of ${stepsInput.value}`);
-    }
+    setState("optimising", `Adam: step ${m.step} of ${stepsInput.value}`);
   } else if (m.type === "done") {
-    $("climb").dataset.steps = String(m.steps);
     if (m.id === optimisingId) {
+      $("climb").dataset.steps = String(m.steps); // finished (not stopped): tests wait for it
       optimisingId = null;
       optimiseButton.textContent = "optimise";
     }
@@ -190,12 +189,13 @@ function setUp(): void {
     });
   }
   optimiseButton.addEventListener("click", optimise);
-  if (deviceChoice === undefined || !(Number.isInteger(n) && n >= 10)) {
-    return setState(
-      "error",
-      `bad URL parameters: device must be auto, cpu or webgpu (got ${params.get("device")}); ` +
-        `n must be an integer ≥ 10 (got ${params.get("n")})`,
-    );
+  const bad = [
+    deviceChoice === undefined &&
+    `device must be auto, cpu or webgpu (got ${params.get("device")})`,
+    !(Number.isInteger(n) && n >= 10) && `n must be an integer ≥ 10 (got ${params.get("n")})`,
+  ].filter((m) => m);
+  if (deviceChoice === undefined || bad.length) {
+    return setState("error", `bad URL parameters: ${bad.join("; ")}`);
   }
   setState("loading", "generating events and compiling …");
   worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
