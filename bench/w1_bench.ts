@@ -30,7 +30,7 @@ import { erfcF32 } from "../gpu/f32math.ts";
 import { devicePut, initDevice } from "../gpu/device.ts";
 import { configureCpuParallel } from "../gpu/cpu_parallel.ts";
 import { W1Wgsl } from "./w1_wgsl_baseline.ts";
-import { B, type Columns, EDGES, w1Significance as significance } from "./w1_workload.ts";
+import { B, type Columns, EDGES, w1Data, w1Significance as significance } from "./w1_workload.ts";
 
 // ---------------------------------------------------------------------------
 // Options
@@ -50,35 +50,7 @@ const EAGER_REPS = Number(argv.get("eager-reps") ?? 5);
 // ---------------------------------------------------------------------------
 
 function makeData(n: number): { arrays: Columns<Array>; typed: Columns<Float32Array> } {
-  const key = zg.random.key(20240601 + n);
-  const keys = zg.random.split(key, 8);
-  const k = (i: number) => keys.slice(i);
-  const ns = Math.round(n / 10), nb = n - ns;
-  const { normal, exponential, uniform } = zg.random;
-  const sig = {
-    mtt: normal(k(0), [ns]).mul(150).add(2000),
-    met: exponential(k(1), [ns]).mul(120),
-    btag: uniform(k(2), [ns]).sqrt(),
-    wgt: zg.full([ns], 0.05),
-    sig: zg.ones([ns]),
-  };
-  const bkg = {
-    mtt: exponential(k(3), [nb]).mul(500).add(400),
-    met: exponential(k(4), [nb]).mul(50),
-    btag: uniform(k(5), [nb]).square(),
-    wgt: zg.ones([nb]),
-    sig: zg.zeros([nb]),
-  };
-  const perm = zg.random.permutation(k(6), n);
-  const col = (name: keyof Columns<Array>) =>
-    zg.concatenate([sig[name], bkg[name]]).take(perm).astype("float32");
-  const arrays: Columns<Array> = {
-    mtt: col("mtt"),
-    met: col("met"),
-    btag: col("btag"),
-    wgt: col("wgt"),
-    sig: col("sig"),
-  };
+  const arrays = w1Data(n);
   const typed = Object.fromEntries(
     Object.entries(arrays).map(([name, a]) => [name, a.dataSync() as Float32Array]),
   ) as unknown as Columns<Float32Array>;

@@ -7,6 +7,7 @@
  * `body` (the body of an async function). Prints one JSON line: per job `{ value }` or
  * `{ error }`, with the page's uncaught errors.
  */
+import { CHROMIUM_ARGS } from "./_serve.ts";
 import { chromium } from "npm:playwright-core@1.65.2";
 
 interface Job {
@@ -18,16 +19,7 @@ const { chromium: executablePath, jobs }: { chromium: string; jobs: Job[] } = JS
 );
 const browser = await chromium.launch({
   executablePath,
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-    "--enable-unsafe-webgpu",
-  ],
+  args: [...CHROMIUM_ARGS, "--enable-unsafe-webgpu"],
 });
 const results: { value?: unknown; error?: string; pageErrors: string[] }[] = [];
 try {

@@ -1,38 +1,59 @@
-/** Test helpers: serving a folder over HTTP on 127.0.0.1, running Deno in an empty folder. */
+/**
+ * Test helpers: serving a folder over HTTP on 127.0.0.1, running Deno in an empty folder, finding
+ * Chromium for the browser tests.
+ */
+import { serveStatic, type StaticServer } from "../../tools/serve.ts";
 
 /** Repository root. */
 export const ROOT: string = new URL("../../", import.meta.url).pathname;
-
-const TYPES: Record<string, string> = {
-  ts: "application/typescript; charset=utf-8",
-  js: "text/javascript; charset=utf-8",
-  json: "application/json",
-  html: "text/html; charset=utf-8",
-};
 
 /**
  * Serves `dir` read-only on 127.0.0.1 (a free port). `headers` are added to every response (the
  * browser test's cross-origin isolation headers).
  */
-export function serveFolder(
-  dir: string,
-  headers: Record<string, string> = {},
-): { port: number; url: string; close(): Promise<void> } {
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-    const path = decodeURIComponent(new URL(req.url).pathname);
-    if (path.split("/").includes("..")) return new Response("bad path", { status: 400 });
-    try {
-      const body = await Deno.readFile(dir + path);
-      const ext = path.slice(path.lastIndexOf(".") + 1);
-      return new Response(body, {
-        headers: { "content-type": TYPES[ext] ?? "application/octet-stream", ...headers },
-      });
-    } catch {
-      return new Response("not found", { status: 404, headers });
-    }
-  });
-  const port = server.addr.port;
-  return { port, url: `http://127.0.0.1:${port}`, close: () => server.shutdown() };
+export function serveFolder(dir: string, headers: Record<string, string> = {}): StaticServer {
+  return serveStatic({ "/": dir }, headers);
+}
+
+/** Where the browser tests find Chromium (`CHROMIUM` in the environment, else Debian's). */
+export const CHROMIUM: string = Deno.env.get("CHROMIUM") ?? "/usr/bin/chromium";
+
+/**
+ * How the browser tests start headless Chromium (Debian's package; a fresh temporary profile per
+ * launch is Playwright's default). Add `--enable-unsafe-webgpu` for WebGPU.
+ */
+export const CHROMIUM_ARGS: readonly string[] = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--no-first-run",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/**
+ * Whether Chromium is installed, for a browser test named `what`. When it is not: in CI (`CI`
+ * set; .ci/run installs it) registers a failing test — a missing browser there is a failure, not
+ * a skip; elsewhere warns that `what` is skipped.
+ */
+export function chromiumAvailable(what: string): boolean {
+  let found = false;
+  try {
+    found = Deno.statSync(CHROMIUM).isFile;
+  } catch {
+    found = false;
+  }
+  if (!found && Deno.env.get("CI")) {
+    Deno.test(`${what}: Chromium is installed in CI`, () => {
+      throw new Error(`no Chromium at ${CHROMIUM}: .ci/run should have installed it`);
+    });
+  } else if (!found) {
+    console.warn(
+      `${what} skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`,
+    );
+  }
+  return found;
 }
 
 /** The Deno running this test (the same version runs the subprocesses). */

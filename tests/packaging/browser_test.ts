@@ -11,26 +11,9 @@
  * Skips, saying so, when Chromium is absent (`apt-get install chromium`; CI installs it).
  */
 import assert from "node:assert/strict";
-import { ROOT, runDeno, serveFolder } from "./_serve.ts";
+import { CHROMIUM, chromiumAvailable, ROOT, runDeno, serveFolder } from "./_serve.ts";
 
-const CHROMIUM = Deno.env.get("CHROMIUM") ?? "/usr/bin/chromium";
-const hasChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
-if (!hasChromium && Deno.env.get("CI")) {
-  // CI installs Chromium (.ci/run): a missing browser there is a failure, not a skip.
-  Deno.test("packaging: Chromium is installed in CI", () => {
-    throw new Error(`no Chromium at ${CHROMIUM}: .ci/run should have installed it`);
-  });
-} else if (!hasChromium) {
-  console.warn(
-    `browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`,
-  );
-}
+const hasChromium = chromiumAvailable("browser tests");
 
 /** The page's helpers: `z` is the bundle, `T` reads an array's data with a time limit. */
 const PRELUDE = `
