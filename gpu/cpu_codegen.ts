@@ -155,7 +155,7 @@ export function kernelSource(
   opts: CpuCodegenOptions = {},
   variant: "plain" | "terms" = "plain",
 ): string {
-  const precision = opts.precision ?? "exact";
+  const precision = opts.precision ?? "fast";
   const nest = loopNest(k.domain);
   const { loops, depthOf } = nest;
   const L = loops.length;
@@ -427,7 +427,7 @@ export function compileKernel(k: Kernel, opts: CpuCodegenOptions = {}): Compiled
   } catch (e) {
     throw new Error(`cpu codegen: kernel ${k.name} does not compile: ${e}\n${source}`);
   }
-  const split = splitInfo(k, opts.precision ?? "exact");
+  const split = splitInfo(k, opts.precision ?? "fast");
   const par = { threads: opts.threads, minWork: opts.parallelMinWork };
   // The code split runs use: the kernel itself, or its terms variant with the replay function
   // (compiled on first use: most kernels never run split).
@@ -480,8 +480,15 @@ function splitInfo(k: Kernel, precision: Precision): SplitInfo | null {
     o.kind === "map" || o.reduce === "max" || o.reduce === "min" ||
     (o.reduce === "sum" && (o.dtype === "int32" || o.dtype === "bool") &&
       reducedPoints <= 2 ** 22) ||
-    (precision === "fast" && o.dtype === "float32");
+    (precision === "fast" && (o.dtype === "float32" || o.dtype === "float64"));
   const how = !reduced ? "direct" : k.outputs.every(combinable) ? "partial" : "terms";
+  // Partial float sums and products change bits with the chunk boundaries: such kernels always
+  // run in their fixed chunks (one thread too), so results are independent of the thread count.
+  const blocked = how === "partial" &&
+    k.outputs.some((o) =>
+      o.kind === "reduce" && (o.reduce === "sum" || o.reduce === "prod") &&
+      (o.dtype === "float32" || o.dtype === "float64")
+    );
   const perPoint = k.nodes.reduce(
     (t, n) => t + (n.kind === "op" ? scalarOp(n.op)?.cost ?? 1 : n.kind === "load" ? 0.5 : 0),
     1,
@@ -492,5 +499,6 @@ function splitInfo(k: Kernel, precision: Precision): SplitInfo | null {
     kinds: k.outputs.map((o) => (o.kind === "reduce" ? how : "direct")),
     reduce: k.outputs.map((o) => o.reduce),
     termsPerIter: points / k.domain[axis],
+    blocked,
   };
 }

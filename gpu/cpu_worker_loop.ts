@@ -38,7 +38,10 @@ export type KernelFn = (
  *   kernel id (the workers' source cache key) and bytes of source in the source area.
  * - `NIN`, `NOUT`: inputs and outputs described from `DESC` on: inputs (dtype, offset, length),
  *   outputs (dtype, offset, length, stride, kind).
- * - `FAILED`: set by a worker whose chunk threw (the job's results are discarded).
+ * - `FAILED`: set by a worker whose chunk threw (a job whose terms must all come from the arena is
+ *   discarded; other jobs redo that chunk on the main thread).
+ * - `JOB`: the job's id, which a worker writes to `CHUNK_DONE + c` once chunk `c` is in the arena
+ *   (so the main thread can tell finished chunks from chunks a descheduled worker still holds).
  * - `STARTED`: workers that have received their buffers and entered the loop.
  * - `STATS + i`: chunks worker `i` ran.
  *
@@ -63,12 +66,15 @@ export const CTL = {
   TO: 10,
   FAILED: 11,
   STARTED: 12,
+  JOB: 13,
   DESC: 16,
   STATS: 4096,
   /** Most workers (one `STATS` slot each). */
   MAX_WORKERS: 63,
+  /** Per chunk (at most 4096): id of the last job whose chunk a worker finished. */
+  CHUNK_DONE: 4096 + 64,
   /** Length of the control block. */
-  INTS: 4096 + 64,
+  INTS: 4096 + 64 + 4096,
 } as const;
 
 /**
@@ -83,7 +89,7 @@ export const CTL = {
 export const OUT_KIND = { DIRECT: 0, PARTIAL: 1, TERMS: 2 } as const;
 
 const { GEN, NEXT, DONE, ACTIVE, NCHUNKS, KID, SRCLEN, NIN, NOUT, FROM, TO, FAILED } = CTL;
-const { STARTED, DESC, STATS } = CTL;
+const { STARTED, DESC, STATS, JOB, CHUNK_DONE } = CTL;
 const { DIRECT, PARTIAL } = OUT_KIND;
 
 /**
@@ -158,14 +164,16 @@ export function workerLoop(
       let c: number;
       while ((c = Atomics.add(ctl, NEXT, 1)) < job.n) {
         // A chunk that throws must still count as done, or the main thread would wait forever;
-        // FAILED makes it discard the job and run the kernel on one thread instead.
+        // FAILED makes it discard the job or redo the chunk (it is not marked in CHUNK_DONE).
         try {
           runChunk(fn, job, c);
+          Atomics.store(ctl, CHUNK_DONE + c, job.id);
         } catch {
           Atomics.store(ctl, FAILED, 1);
         }
         ctl[STATS + index]++;
-        if (Atomics.add(ctl, DONE, 1) + 1 === job.n) Atomics.notify(ctl, DONE);
+        Atomics.add(ctl, DONE, 1);
+        Atomics.notify(ctl, DONE);
       }
     }
     Atomics.sub(ctl, ACTIVE, 1);
@@ -201,10 +209,14 @@ export interface OutDesc {
  * @example
  * ```ts
  * import type { Job } from "./cpu_worker_loop.ts";
- * const job: Job = { n: 1, from: 0, to: 0, ins: [], outs: [], buf: new SharedArrayBuffer(8) };
+ * const job: Job = {
+ *   id: 1, n: 1, from: 0, to: 0, ins: [], outs: [], buf: new SharedArrayBuffer(8),
+ * };
  * ```
  */
 export interface Job {
+  /** The job's id (`CTL.JOB`). */
+  id: number;
   n: number;
   from: number;
   to: number;
@@ -225,11 +237,19 @@ function readJob(ctl: Int32Array, buf: SharedArrayBuffer): Job {
     const view = kind === DIRECT ? sharedView(buf, code, offset, length) : null;
     outs.push({ code, offset, length, stride, kind, view });
   }
-  return { n: ctl[NCHUNKS], from: ctl[FROM], to: ctl[TO], ins, outs, buf };
+  return { id: ctl[JOB], n: ctl[NCHUNKS], from: ctl[FROM], to: ctl[TO], ins, outs, buf };
 }
 
-/** Chunk `c` of `n` over `[from, to)`. */
-function chunkRange(c: number, n: number, from: number, to: number): [number, number] {
+/**
+ * Chunk `c` of `n` over `[from, to)`: the iterations of the split loop it covers.
+ *
+ * @example
+ * ```ts
+ * import { chunkRange } from "./cpu_worker_loop.ts";
+ * console.log(chunkRange(1, 4, 0, 10)); // [2, 5]
+ * ```
+ */
+export function chunkRange(c: number, n: number, from: number, to: number): [number, number] {
   const e = to - from;
   return [from + Math.floor((c * e) / n), from + Math.floor(((c + 1) * e) / n)];
 }

@@ -117,12 +117,14 @@ export interface JitOptions {
   /** A name for printing. */
   name?: string;
   /**
-   * float32 arithmetic in compiled CPU kernels: `"exact"` (default: every operation rounded as
-   * eager execution rounds it, so results are bitwise those of eager execution — random numbers
-   * included) or `"fast"` (fused float32 expressions evaluated in double precision and rounded
-   * when stored, float32-accurate special functions: within 1e-6 relative of eager for
-   * well-conditioned computations, about 1.4× faster on W1). float64, int32 and bool are bitwise
-   * those of eager execution in both.
+   * Numerics of compiled CPU kernels (the contract is in gpu/README.md). `"fast"` (default):
+   * fused float32 expressions evaluated in double precision and rounded when stored,
+   * float32-accurate special functions, and sums over large loops added in fixed blocks (per
+   * block partial sums, combined in block order) so the threads share them: results are the same
+   * bits on every run and for every thread count, and within rounding of eager execution (1e-6
+   * relative for well-conditioned float32, reassociation of float64 sums). `"exact"`: every
+   * operation rounded and every sum added as eager execution does, so results are bitwise those
+   * of eager execution (random numbers included); slower, for debugging.
    */
   precision?: "exact" | "fast";
   /**

@@ -178,7 +178,7 @@ export class ProgramCache<P> {
 const cpuPrograms = new ProgramCache<Program>();
 
 function optionsKey(o: CompileOptions): string {
-  return `${o.precision ?? "exact"}|${o.interpret ? 1 : 0}|${o.maxTable ?? ""}|${o.threads ?? ""}|${
+  return `${o.precision ?? "fast"}|${o.interpret ? 1 : 0}|${o.maxTable ?? ""}|${o.threads ?? ""}|${
     o.parallelMinWork ?? ""
   }`;
 }

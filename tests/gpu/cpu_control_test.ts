@@ -79,7 +79,7 @@ function countRuns(programs: Program[], f: () => void): number {
 // deno-lint-ignore no-explicit-any
 function checkExact(what: string, f: (...a: any[]) => unknown, args: unknown[]): void {
   const want = f(...args);
-  const exact = jit(f);
+  const exact = jit(f, { precision: "exact" });
   forEachThreadCount((threads) => {
     assertSameBits(exact(...args), want, `${what} [exact, ${threads} thread(s)]`);
   });

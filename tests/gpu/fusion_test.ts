@@ -73,11 +73,11 @@ Deno.test("fusion: the W1 histogram pattern", async (t) => {
       if (calls) assert.match(src, /for \(let t\d+_1 = -1; t\d+_1 < 25;/); // a table over 26 edges
     }
   });
-  await t.step("the plan runs: interpreter, exact and fast agree with eager", () => {
+  await t.step("the plan runs: interpreter, exact and the default agree with eager", () => {
     const want = valueAndGrad(z)(theta, data);
     assertSameBits(jit(valueAndGrad(z), { interpret: true })(theta, data), want, "interpret");
-    assertSameBits(jit(valueAndGrad(z))(theta, data), want, "exact (default)");
-    assertClose(jit(valueAndGrad(z), { precision: "fast" })(theta, data), want, "fast", 1e-4);
+    assertSameBits(jit(valueAndGrad(z), { precision: "exact" })(theta, data), want, "exact");
+    assertClose(jit(valueAndGrad(z))(theta, data), want, "default (fast)", 1e-4);
   });
 });
 
@@ -176,7 +176,7 @@ Deno.test("fusion: random programs — interpreter, compiled code and eager agre
           y = ops[seq[k]](y);
           scale = Math.max(scale, y.abs().max().item());
         }
-        const exact = jit(f), fast = jit(f, { precision: "fast" });
+        const exact = jit(f, { precision: "exact" }), fast = jit(f);
         forEachThreadCount((threads) => {
           assertSameBits(exact(x), want, `compiled ${seq} (${threads} threads)`);
           assertSameBits(exact(x32), want32, `f32 exact ${seq} (${threads} threads)`);
