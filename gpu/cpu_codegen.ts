@@ -42,7 +42,13 @@
  */
 import { allocate, type TypedArray } from "../core/dtype.ts";
 import { sizeOf, stridesOf } from "../core/shape.ts";
-import { type KernelFn, runSplit, type SplitCode, type SplitInfo } from "./cpu_parallel.ts";
+import {
+  type KernelFn,
+  runSplit,
+  type SplitCode,
+  type SplitInfo,
+  splitTimings,
+} from "./cpu_parallel.ts";
 import { CPU_HELPERS } from "./cpu_math.ts";
 import { analyzeNodes } from "./schedule/analysis.ts";
 import { loopNest, planTables, tableEntry } from "./schedule/tables.ts";
@@ -434,22 +440,27 @@ export function compileKernel(k: Kernel, opts: CpuCodegenOptions = {}): Compiled
   let splitCode: SplitCode | null = null;
   const getSplitCode = (): SplitCode => {
     if (splitCode) return splitCode;
-    if (!split!.kinds.includes("terms")) return splitCode = { kid: nextKernelId++, source, fn };
+    const bytes = (s: string) => new TextEncoder().encode(s).length;
+    if (!split!.kinds.includes("terms")) {
+      return splitCode = { kid: nextKernelId++, source, fn, bytes: bytes(source) };
+    }
     const tsrc = kernelSource(k, opts, "terms");
     return splitCode = {
       kid: nextKernelId++,
       source: tsrc,
       fn: new Function("H", tsrc)(CPU_HELPERS),
+      bytes: bytes(tsrc),
       replay: new Function(replaySource(k))(),
     };
   };
+  const timings = splitTimings();
   return {
     kernel: k,
     source,
     split,
     run(inputs) {
       const outs = k.outputs.map((o) => allocate(o.dtype, sizeOf(o.shape)));
-      if (split && runSplit(getSplitCode, split, inputs, outs, par)) return outs;
+      if (split) return runSplit(fn, getSplitCode, split, inputs, outs, par, timings);
       fn(inputs, outs);
       return outs;
     },

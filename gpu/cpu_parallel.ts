@@ -144,6 +144,8 @@ export interface SplitCode {
   source: string;
   /** The same, compiled on the main thread. */
   fn: KernelFn;
+  /** Length of `source` in UTF-8 bytes. */
+  bytes: number;
   /** For `terms` outputs. */
   replay?: ReplayFn;
 }
@@ -158,7 +160,6 @@ const MAX_PARTIAL_BYTES = 1 << 24;
 const { NEXT, DONE, NCHUNKS, FROM, TO, DESC, STATS, CHUNK_DONE } = CTL;
 const { DIRECT, PARTIAL } = OUT_KIND;
 const MAX_DESC = STATS - DESC;
-const encoder = new TextEncoder();
 
 /**
  * Number of chunks a kernel is cut into: a function of the kernel only (never of the pool), so
@@ -184,30 +185,93 @@ export function chunkCount(s: SplitInfo, outSizes: number[]): number {
 }
 
 /**
- * Runs a kernel in chunks, split across the pool when that pays (large work, more than one
- * thread, workers available and idle) and on the calling thread otherwise; returns null when
- * the kernel should simply run whole on the calling thread (its results do not depend on
- * chunking). `code` is asked for the code to run only when the kernel does run in chunks.
+ * Timings of one compiled kernel's runs with and without the pool, for choosing between them
+ * ({@link runSplit}). Results do not depend on the choice (chunks are fixed), so it may follow
+ * timing: on a loaded machine a split run can lose badly (every hand-over to a worker is a
+ * chance for the scheduler to run something else for milliseconds), and then the kernel stops
+ * using the pool, trying it again every {@link PROBE_EVERY} calls.
+ *
+ * @example
+ * ```ts
+ * import { splitTimings } from "./cpu_parallel.ts";
+ * const t = splitTimings(); // one per compiled kernel
+ * ```
+ */
+export interface SplitTimings {
+  /** Recent times (ms) of pool runs (the first, which starts workers, is not kept)... */
+  pool: number[];
+  /** ... and of runs on the calling thread. */
+  local: number[];
+  /** Runs that qualified for the pool. */
+  calls: number;
+}
+
+/**
+ * Empty {@link SplitTimings}.
+ *
+ * @example
+ * ```ts
+ * import { splitTimings } from "./cpu_parallel.ts";
+ * console.log(splitTimings().calls); // 0
+ * ```
+ */
+export function splitTimings(): SplitTimings {
+  return { pool: [], local: [], calls: 0 };
+}
+
+/** Samples kept per mode; runs per mode before choosing; runs between probes of the other. */
+const KEEP = 5, EXPLORE = 3, PROBE_EVERY = 16;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+/** Whether the next qualifying run of a kernel should use the pool. */
+function choosePool(t: SplitTimings): boolean {
+  t.calls++;
+  // Explore: alternate until each mode has EXPLORE samples (the pool's first run is a warm-up).
+  if (t.pool.length < EXPLORE || t.local.length < EXPLORE) {
+    return t.calls === 1 || t.pool.length <= t.local.length;
+  }
+  const pool = median(t.pool) <= median(t.local);
+  return t.calls % PROBE_EVERY === 0 ? !pool : pool;
+}
+
+function record(xs: number[], ms: number): void {
+  xs.push(ms);
+  if (xs.length > KEEP) xs.shift();
+}
+
+/**
+ * Runs a kernel (`fn`, the whole loop nest) into `outputs`: in fixed chunks split across the
+ * pool when that pays (large work, more than one thread, workers available and idle, and — for
+ * kernels run repeatedly — faster than one thread, per `timings`), otherwise on the calling
+ * thread, whole or, for {@link SplitInfo.blocked} kernels, in the same chunks. `code` is asked
+ * for the code workers run only when the kernel does split. `minWork: 0` splits every kernel
+ * that can be split, whatever the timings (tests).
  *
  * @example
  * ```ts ignore
- * import { runSplit } from "./cpu_parallel.ts";
- * const outs = runSplit(() => code, split, inputs, outputs, {}) ?? runSerially();
+ * import { runSplit, splitTimings } from "./cpu_parallel.ts";
+ * const outs = runSplit(fn, () => code, split, inputs, outputs, {}, splitTimings());
  * ```
  */
 export function runSplit(
+  fn: KernelFn,
   code: () => SplitCode,
   split: SplitInfo,
   inputs: readonly TypedArray[],
   outputs: TypedArray[],
   opts: { threads?: number; minWork?: number },
-): TypedArray[] | null {
+  timings: SplitTimings,
+): TypedArray[] {
   const threads = opts.threads ?? config.threads;
   const minWork = opts.minWork ?? config.minWork;
   const nTerms = split.kinds.filter((k) => k === "terms").length;
   const n0 = nTerms ? 0 : chunkCount(split, outputs.map((o) => o.length));
-  const blocked = split.blocked && n0 >= 2;
-  const local = () => blocked ? runChunks(code().fn, split, n0, inputs, outputs, null) : null;
+  const local = () => {
+    if (split.blocked && n0 >= 2) return runChunks(fn, split, n0, inputs, outputs, null);
+    fn(inputs, outputs);
+    return outputs;
+  };
   if (threads < 2 || split.extent < 2 || split.work < minWork) return local();
   if (minWork > 0) {
     // Memory-bound kernels lose to the copies in and out of the arena (and the stored terms).
@@ -222,14 +286,26 @@ export function runSplit(
     if (split.work < MIN_WORK_PER_BYTE * bytes) return local();
   }
   if (inputs.length * 3 + outputs.length * 5 > MAX_DESC) return local();
-  if (!nTerms && n0 < 2) return null;
+  if (!nTerms && n0 < 2) return local();
   const p = getPool(threads);
-  if (!p || !idle(p)) return local();
+  if (!p) return local();
   const c = code();
-  if (encoder.encode(c.source).length > SRC_BYTES) return local();
-  return nTerms
+  if (c.bytes > SRC_BYTES) return local();
+  const adaptive = minWork > 0;
+  const t0 = performance.now();
+  if (adaptive && !choosePool(timings)) {
+    local();
+    record(timings.local, performance.now() - t0);
+    return outputs;
+  }
+  if (!idle(p)) return local();
+  const done = nTerms
     ? runTermRounds(p, c, split, inputs, outputs, threads)
-    : runChunks(c.fn, split, n0, inputs, outputs, { p, c });
+    : runChunks(fn, split, n0, inputs, outputs, { p, c });
+  if (!done) return local(); // a worker's chunk failed: outputs untouched
+  // The first pool run of a kernel compiles it in the workers: not a sample.
+  if (adaptive && timings.calls > 1) record(timings.pool, performance.now() - t0);
+  return outputs;
 }
 
 /**

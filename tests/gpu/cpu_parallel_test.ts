@@ -14,6 +14,7 @@ import { type Array, array, hessian, jacfwd, jit, valueAndGrad } from "../../mod
 import { erfc } from "../../core/special.ts";
 import {
   compileKernel,
+  CPU_HELPERS,
   type CpuCodegenOptions,
   erfcExact32,
   erfcExact32F,
@@ -23,6 +24,8 @@ import {
   configureCpuParallel,
   cpuPoolStats,
   describeCpuThreads,
+  type KernelFn,
+  runSplit,
 } from "../../gpu/cpu_parallel.ts";
 import { getPool } from "../../gpu/cpu_pool.ts";
 import { CTL } from "../../gpu/cpu_worker_loop.ts";
@@ -431,4 +434,32 @@ Deno.test("cpu parallel: a busy worker never makes a call wait", () => {
   const jobs = cpuPoolStats().jobs;
   assertBits(c.run([x, y])[0], want, "split again");
   assert.equal(cpuPoolStats().jobs, jobs + 1);
+});
+
+Deno.test("cpu parallel: a kernel stops using the pool where it runs slower, and probes it", () => {
+  // Timings are per compiled kernel; results do not depend on the choice (fixed chunks).
+  const k = kernel(200_003, 8, "float32", ["erfc"], { kind: "map" });
+  const c = compileKernel(k, { threads: 2 });
+  const fn = new Function("H", c.source)(CPU_HELPERS) as KernelFn;
+  const code = { kid: 1 << 30, source: c.source, fn, bytes: c.source.length };
+  const x = typed("float32", data(200_003, 1)), y = typed("float32", data(8, 2));
+  const want = compileKernel(k, SERIAL).run([x, y])[0];
+  const timings = { pool: [9, 9, 9], local: [1, 1, 1], calls: 7 };
+  const run = () => {
+    // A worker still leaving the previous job would make the call run on one thread: wait.
+    const ctl = getPool(2)!.ctl;
+    for (let a; (a = Atomics.load(ctl, CTL.ACTIVE)) !== 0;) Atomics.wait(ctl, CTL.ACTIVE, a, 5);
+    const jobs = cpuPoolStats().jobs;
+    const outs = [new Float32Array(200_003 * 8)];
+    runSplit(fn, () => code, c.split!, [x, y], outs, { threads: 2 }, timings);
+    assertBits(outs[0], want, `call ${timings.calls}`);
+    return cpuPoolStats().jobs - jobs;
+  };
+  assert.equal(run(), 0, "the pool lost: one thread");
+  for (let i = timings.calls; i < 15; i++) run();
+  assert.equal(run(), 1, "every 16th call probes the pool");
+  // Pool runs faster: it is used again.
+  timings.pool = [0.1, 0.1, 0.1];
+  assert.equal(run(), 1, "the pool won: split");
+  assert.equal(timings.local.length, 5, "samples kept per mode");
 });
