@@ -11,7 +11,7 @@
  *
  * Run: `MESA_SHADER_CACHE_DISABLE=true deno run --allow-read --allow-env bench/diff_step_bench.ts
  * [--sizes=1e4,1e5,1e6] [--devices=cpu,webgpu] [--steps=3] [--precision=exact|fast]` (precision of
- * the CPU programs).
+ * the CPU programs; default jit's, `fast`).
  *
  * @module
  */
@@ -27,7 +27,8 @@ const argv = new Map(
 const sizes = (argv.get("sizes") ?? "1e4,1e5,1e6").split(",").map(Number);
 const devices = (argv.get("devices") ?? "cpu,webgpu").split(",") as ("cpu" | "webgpu")[];
 const STEPS = Number(argv.get("steps") ?? 3);
-const PRECISION = (argv.get("precision") ?? "exact") as "exact" | "fast";
+/** Precision of the CPU programs (default: jit's, `fast`). */
+const PRECISION = argv.get("precision") as "exact" | "fast" | undefined;
 const PROCESSES = 5;
 
 const gpu = devices.includes("webgpu") ? await initDevice("webgpu") : null;

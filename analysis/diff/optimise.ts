@@ -72,8 +72,8 @@ export interface OptimiseOptions extends ChainOptions, DiffModelOptions {
   /** Compile the step (default true; false runs eagerly on the CPU, for tests). */
   jit?: boolean;
   /**
-   * float32 arithmetic of the CPU programs (`jit`'s `precision`): `"exact"` (default, bitwise
-   * eager) or `"fast"` (within 1e-6 relative, faster).
+   * Numerics of the CPU programs (`jit`'s `precision`): `"fast"` (default: deterministic on any
+   * thread count, within rounding of eager) or `"exact"` (bitwise eager, slower).
    */
   precision?: "exact" | "fast";
   /** Replaces the default optimiser (Adam with the settings' learning rates). */
@@ -115,7 +115,7 @@ function cpuStep(
   project: (p: DiffParams) => DiffParams,
   columns: Record<string, SampleColumns>,
   compile: boolean,
-  precision: "exact" | "fast",
+  precision: "exact" | "fast" | undefined,
 ): Step {
   const step = (p: DiffParams, s: OptState, cols: Record<string, SampleColumns>, fi: Array) => {
     const [loss, aux, g] = chain.valueAndGrad(p, cols, fi);
@@ -216,7 +216,7 @@ export async function optimise(
   const project = projectBox(lo, hi) as (p: DiffParams) => DiffParams;
   const step = device === "webgpu"
     ? webgpuStep(chain, opt, project, inputs.columns)
-    : cpuStep(chain, opt, project, inputs.columns, opts.jit ?? true, opts.precision ?? "exact");
+    : cpuStep(chain, opt, project, inputs.columns, opts.jit ?? true, opts.precision);
   let state = opt.init(params);
   let fitInit = array([...dm.model.suggestedInit], "float64");
   const history: IterationRecord[] = [];
