@@ -21,22 +21,23 @@
  *   outside the loop over bins) it accumulates into a `Float64Array` of the output's size.
  *   Accumulation is in double precision, in row-major order of the reduced axes, like the eager
  *   reductions.
- * - **Precision.** `exact` (the default): every float32 operation is rounded (`Math.fround`) and
- *   special functions are the eager ones, so results equal eager results bit for bit in every
- *   dtype (float32 `erfc` skips the evaluation where its float32 value is the constant 0 or 2,
- *   and uses one `exp` where that provably rounds to the same float32: {@link erfcExact32F}).
- *   `fast`: float32 expressions are evaluated in double precision and rounded when stored (and
- *   before comparisons, conversions and rounding functions, so discrete decisions see float32
- *   values), and float32 `erfc` uses the float32-accurate {@link erfcF32}. Results then differ
- *   from eager float32 by rounding only (usually they are more accurate); float64 and int32 are
- *   exact in both modes.
- * - **Threads.** The generated function takes optional bounds of its outermost loop, so a large
- *   kernel can be split across the worker pool of `cpu_parallel.ts`: maps and reductions over
- *   inner axes always (each element is computed exactly as on one thread), reductions over the
- *   outermost loop from per-chunk partial results where they combine to the same bits (max/min,
- *   integer sums) or where reordering is allowed (float32 in `fast` precision), and otherwise
- *   through a `terms` variant of the kernel that stores every term for {@link replaySource} to
- *   add in the one-thread order.
+ * - **Precision.** `fast` (the default): float32 expressions are evaluated in double precision
+ *   and rounded when stored (and before comparisons, conversions and rounding functions, so
+ *   discrete decisions see float32 values), and float32 `erfc` uses the float32-accurate
+ *   {@link erfcF32}; float64 and int32 elementwise arithmetic is exact. `exact`: every float32
+ *   operation is rounded (`Math.fround`) and special functions are the eager ones, so results
+ *   equal eager results bit for bit in every dtype (float32 `erfc` skips the evaluation where its
+ *   float32 value is the constant 0 or 2, and uses one `exp` where that provably rounds to the
+ *   same float32: {@link erfcExact32F}).
+ * - **Threads and blocks.** The generated function takes optional bounds of its outermost loop, so
+ *   a large kernel can run as fixed chunks (`cpu_parallel.ts`), split across the worker pool:
+ *   maps and reductions over inner axes always (each element is computed exactly as on one
+ *   thread), reductions over the outermost loop from per-chunk partial results — exact for
+ *   max/min and integer sums, and in `fast` precision for float sums too, which then always run
+ *   in those chunks (one thread included: {@link SplitInfo.blocked}) so the bits do not depend on
+ *   the thread count. In `exact`, float sums over the outermost loop split through a `terms`
+ *   variant of the kernel that stores every term for {@link replaySource} to add in the
+ *   one-thread order.
  *
  * @module
  */
@@ -103,7 +104,7 @@ export interface CompiledKernel {
  * ```
  */
 export interface CpuCodegenOptions {
-  /** float32 arithmetic: `exact` (default; bitwise equal to eager) or `fast`. */
+  /** Numerics: `fast` (default; deterministic, within rounding of eager) or `exact` (bitwise eager). */
   precision?: Precision;
   /** Largest table (elements) used to share shifted or loop-invariant values (default 65536). */
   maxTable?: number;
@@ -476,10 +477,10 @@ let nextKernelId = 0;
  * Splitting never changes a map output or a reduction over inner axes: each element is computed by
  * one chunk exactly as on one thread. A reduction over the split axis is combined from per-chunk
  * partial results when that gives the same bits (max/min: the first extreme wins either way;
- * integer sums, exact in double) or when reordering is allowed (float32 in `fast` precision).
- * Otherwise (float32 sums in `exact`, float64 sums in both modes) the chunks store their terms and
- * the main thread accumulates them in the one-thread order: the expensive part (computing the
- * terms) runs in parallel, the cheap part (one add per term) in order.
+ * integer sums, exact in double) or when blocked sums are allowed (float32 and float64 in `fast`
+ * precision: `blocked`, the chunks are then used on one thread too). Otherwise (float sums in
+ * `exact`) the chunks store their terms and the main thread accumulates them in the one-thread
+ * order: the expensive part (computing the terms) runs in parallel, the cheap part in order.
  */
 function splitInfo(k: Kernel, precision: Precision): SplitInfo | null {
   const axis = k.domain.findIndex((e) => e > 1);
