@@ -371,6 +371,11 @@ function runChunks(
       ctl[TO] = E;
       ctl[NCHUNKS] = n;
     });
+    if (id === 0) {
+      // A worker is still inside an earlier job: nothing was published, run every chunk here.
+      for (let k = 0; k < n; k++) runHere(k);
+      return combine(split, n, outputs, parts);
+    }
     const t0 = performance.now();
     let here = 0;
     for (let k; (k = Atomics.add(ctl, NEXT, 1)) < n; here++) runHere(k);

@@ -294,7 +294,10 @@ export function inputLayout(inputs: readonly TypedArray[]): { inOff: number[]; s
 
 /**
  * Publishes a job: odd generation, wait for workers to leave the previous one (only a worker that
- * joined between {@link idle} and now: it leaves at once), write, even generation.
+ * joined between {@link idle} and now, which leaves at once unless it is descheduled), write, even
+ * generation. Returns the job's id, or 0 when that worker did not leave within
+ * {@link IDLE_WAIT_MS}: then nothing is written (the previous job's descriptors stay, its chunks
+ * all taken, so a worker joining it finds nothing to do) and the caller runs the kernel itself.
  *
  * @example
  * ```ts ignore
@@ -306,7 +309,11 @@ export function publish(p: Pool, write: () => void): number {
   const ctl = p.ctl;
   const g = Atomics.load(ctl, GEN);
   Atomics.store(ctl, GEN, g + 1);
-  for (let a; (a = Atomics.load(ctl, ACTIVE)) !== 0;) Atomics.wait(ctl, ACTIVE, a, 5);
+  if (!idle(p)) {
+    Atomics.store(ctl, GEN, g + 2);
+    Atomics.notify(ctl, GEN);
+    return 0;
+  }
   write();
   const id = (p.jobs & 0x3fffffff) + 1;
   Atomics.store(ctl, JOB, id);

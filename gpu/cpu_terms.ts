@@ -120,6 +120,7 @@ export function runTermRounds(
       ctl[TO] = to;
       ctl[NCHUNKS] = n;
     });
+    if (id === 0) return null; // a worker is still inside an earlier job: run on one thread
     // While the workers start on this round, the main thread replays the previous one.
     if (r > 0) replay(r - 1);
     // The main thread's share: whatever the workers have not taken.
