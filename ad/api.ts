@@ -11,7 +11,7 @@ import { isFloat } from "../core/dtype.ts";
 import { asArray, broadcastTo } from "../core/ops/convert.ts";
 import { eye, zerosLike } from "../core/ops/creation.ts";
 import { reshape } from "../core/ops/shape.ts";
-import { moveaxis } from "../core/ops/shape.ts";
+import { moveaxis, stack } from "../core/ops/shape.ts";
 import {
   flatten,
   numLeaves,
@@ -20,6 +20,13 @@ import {
   treedefString,
   unflatten,
 } from "../core/tree.ts";
+import {
+  currentGradMode,
+  forwardGradients,
+  forwardJvps,
+  type GradMode,
+  wantsForward,
+} from "./grad_mode.ts";
 import { jvpFlat } from "./jvp.ts";
 import { backwardPass, linearizeFlat } from "./linearize.ts";
 import { type BDim, vmapFlat } from "./vmap.ts";
@@ -172,6 +179,13 @@ export interface GradOptions {
   argnums?: number | readonly number[];
   /** f returns `[value, aux]`. */
   hasAux?: boolean;
+  /**
+   * `"reverse"` (a backward pass, JAX's `grad`), `"forward"` (one JVP per input element: under
+   * `jit`, fused into the forward pass) or `"auto"` (forward for at most 4 input elements and no
+   * customVjp inside). Default: the `gradMode` of the `jit` being traced (itself `"auto"` by
+   * default), `"reverse"` outside `jit`. See `ad/grad_mode.ts`.
+   */
+  mode?: GradMode;
 }
 
 /**
@@ -207,20 +221,46 @@ export function valueAndGrad(f: Fn, opts: GradOptions = {}): (...args: any[]) =>
       nums.forEach((n, i) => (full[n] = d[i]));
       return f(...full);
     };
+    const fwd = forwardValueAndGrad(g, diffArgs, opts.mode ?? currentGradMode(), !!opts.hasAux);
+    if (fwd) return [fwd.value, typeof argnums === "number" ? fwd.grads[0] : fwd.grads];
     const [out, back, aux] = vjpImpl(g, diffArgs, { hasAux: opts.hasAux }, "grad");
-    if (!(out instanceof Array)) {
-      throw new TypeError("grad: the function must return a single scalar array, got a pytree");
-    }
-    if (out.ndim !== 0) {
-      throw new TypeError(
-        `grad: the function must return a scalar (shape []), got ${out.aval}; use vjp or jacrev for non-scalar outputs`,
-      );
-    }
-    if (!isFloat(out.dtype)) throw new TypeError(`grad: the output must be float, got ${out.aval}`);
+    checkScalarOutput(out);
     const grads = back(broadcastTo(asArray(1).astype(out.dtype), []));
     const res = typeof argnums === "number" ? grads[0] : grads;
     return [opts.hasAux ? [out, aux] : out, res];
   };
+}
+
+/** The checks of `grad`'s output: a float scalar array. */
+function checkScalarOutput(out: unknown): asserts out is Array {
+  if (!(out instanceof Array)) {
+    throw new TypeError("grad: the function must return a single scalar array, got a pytree");
+  }
+  if (out.ndim !== 0) {
+    throw new TypeError(
+      `grad: the function must return a scalar (shape []), got ${out.aval}; use vjp or jacrev for non-scalar outputs`,
+    );
+  }
+  if (!isFloat(out.dtype)) throw new TypeError(`grad: the output must be float, got ${out.aval}`);
+}
+
+/**
+ * `valueAndGrad` in forward mode (`ad/grad_mode.ts`): the value (with aux) and the gradients of
+ * the differentiated arguments `diffArgs` of `g`, or null when `mode` does not choose forward mode
+ * here (then reverse mode runs).
+ */
+function forwardValueAndGrad(g: Fn, diffArgs: unknown[], mode: GradMode, hasAux: boolean) {
+  if (mode === "reverse") return null;
+  const [xs, inDef] = flattenArgs("grad", diffArgs);
+  if (xs.length === 0 || !wantsForward(mode, xs)) return null;
+  const { flat, outDef } = flattenFun("grad", g, inDef);
+  const dirs = forwardJvps(flat, xs, mode, "grad");
+  if (!dirs) return null;
+  const full = unflatten(outDef(), dirs[0][0]);
+  const [out, aux] = hasAux ? (full as unknown[]) : [full];
+  checkScalarOutput(out);
+  const grads = unflatten(inDef, forwardGradients(dirs, xs, 0)) as unknown[];
+  return { value: hasAux ? [out, aux] : out, grads };
 }
 
 /**
@@ -370,7 +410,13 @@ export function jacfwd(f: Fn, opts: { argnums?: number } = {}): (...args: any[])
       };
       return jvp(g, xa, ts)[1];
     };
-    const jacT = vmap(pushfwd, { inAxes: 0, outAxes: -1 })(basis);
+    // Under `jit` (auto or forward mode) and for few input elements, one JVP per element traced
+    // side by side: their reductions share a domain with the value's, so they fuse into one pass
+    // (vmap's batched tangents would not). Otherwise the JVPs are batched with vmap.
+    const mode = currentGradMode();
+    const jacT = mode !== "reverse" && wantsForward(mode, xa) && total > 0
+      ? stackLast(globalThis.Array.from({ length: total }, (_, i) => pushfwd(basis.slice(i))))
+      : vmap(pushfwd, { inAxes: 0, outAxes: -1 })(basis);
     // Split the last (input) axis back into the input leaves' shapes.
     return mapTree(jacT, (j: Array) => splitLast(j, xa, xDef));
   };
@@ -435,6 +481,13 @@ export function jacrev(f: Fn, opts: { argnums?: number } = {}): (...args: any[])
  */
 export function hessian(f: Fn, opts: { argnums?: number } = {}): (...args: any[]) => any {
   return jacfwd(jacrev(f, opts), opts);
+}
+
+/** Stacks same-structured pytrees of arrays along a new last axis, leaf by leaf. */
+function stackLast(ts: unknown[]): unknown {
+  const [first, def] = flatten(ts[0]);
+  const leaves = ts.map((t) => flatten(t)[0] as Array[]);
+  return unflatten(def, first.map((_, k) => stack(leaves.map((l) => l[k]), -1)));
 }
 
 function mapTree(t: unknown, fn: (a: Array) => unknown): unknown {

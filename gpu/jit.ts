@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { type GradMode, withGradMode } from "../ad/grad_mode.ts";
 import type { Array } from "../core/array.ts";
 import { flattenArgsExact, flattenFun, withNumberArgs } from "../core/api_util.ts";
 import { type Atom, type Jaxpr, Literal } from "../core/jaxpr.ts";
@@ -136,6 +137,15 @@ export interface JitOptions {
   /** Run kernels with the slow reference interpreter of the kernel IR (debugging, tests). */
   interpret?: boolean;
   /**
+   * How `grad`/`valueAndGrad`/`jacfwd` traced inside this `jit` differentiate (unless given their
+   * own `mode`): `"auto"` (default; `"reverse"` with `precision: "exact"` or `interpret`, which
+   * reproduce eager execution) uses forward mode — one tangent per input element, fused into the
+   * forward pass — when the differentiated inputs have at most 4 elements (cut thresholds, a
+   * bandwidth), some value has at least 4096 elements (data) and no customVjp function is called;
+   * `"forward"` or `"reverse"` force one (see `ad/grad_mode.ts`).
+   */
+  gradMode?: GradMode;
+  /**
    * Check outputs for NaN after each call (CPU); when one is found, replay the program primitive
    * by primitive and throw an error naming the first primitive that produced a NaN.
    */
@@ -226,6 +236,9 @@ export function jit(f: (...args: any[]) => unknown, opts: JitOptions = {}): Jitt
   if (opts.threads !== undefined) options.threads = opts.threads;
   if (opts.interpret) options.interpret = true;
   if (opts.debugNans) options.debugNans = true;
+  // `exact` and the interpreter reproduce eager execution, whose `grad` is reverse mode.
+  const gradMode = opts.gradMode ??
+    (opts.precision === "exact" || opts.interpret ? "reverse" : "auto");
 
   const prepare = (args: unknown[]) => {
     const dyn = args.filter((_, i) => !statics.has(i));
@@ -249,7 +262,10 @@ export function jit(f: (...args: any[]) => unknown, opts: JitOptions = {}): Jitt
       };
       const { flat, outDef } = flattenFun("jit", g, inDef);
       const traced = hoistConsts(
-        traceFlat(withNumberArgs(flat, numberTypes), xs.map((x) => x.aval), "jit"),
+        withGradMode(
+          gradMode,
+          () => traceFlat(withNumberArgs(flat, numberTypes), xs.map((x) => x.aval), "jit"),
+        ),
       );
       traces++;
       entry = {
