@@ -298,10 +298,12 @@ export function runSplit(
     record(timings.local, performance.now() - t0);
     return outputs;
   }
-  if (!idle(p)) return local();
+  // Forced splitting (tests) waits for a busy worker rather than running on one thread.
+  const patient = minWork === 0;
+  if (!idle(p, patient)) return local();
   const done = nTerms
-    ? runTermRounds(p, c, split, inputs, outputs, threads)
-    : runChunks(fn, split, n0, inputs, outputs, { p, c });
+    ? runTermRounds(p, c, split, inputs, outputs, threads, patient)
+    : runChunks(fn, split, n0, inputs, outputs, { p, c, patient });
   if (!done) return local(); // a worker's chunk failed: outputs untouched
   // The first pool run of a kernel compiles it in the workers: not a sample.
   if (adaptive && timings.calls > 1) record(timings.pool, performance.now() - t0);
@@ -321,7 +323,7 @@ function runChunks(
   n: number,
   inputs: readonly TypedArray[],
   outputs: TypedArray[],
-  pool: { p: Pool; c: SplitCode } | null,
+  pool: { p: Pool; c: SplitCode; patient: boolean } | null,
 ): TypedArray[] {
   const E = split.extent;
   const parts = outputs.map((o, j) =>
@@ -340,7 +342,7 @@ function runChunks(
   if (!pool) {
     for (let k = 0; k < n; k++) runHere(k);
   } else {
-    const { p, c } = pool;
+    const { p, c, patient } = pool;
     const ctl = p.ctl;
     // Arena layout: inputs, then outputs (direct ones whole, partial ones n times).
     const { inOff, size: inBytes } = inputLayout(inputs);
@@ -370,7 +372,7 @@ function runChunks(
       ctl[FROM] = 0;
       ctl[TO] = E;
       ctl[NCHUNKS] = n;
-    });
+    }, patient);
     if (id === 0) {
       // A worker is still inside an earlier job: nothing was published, run every chunk here.
       for (let k = 0; k < n; k++) runHere(k);

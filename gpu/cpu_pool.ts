@@ -255,9 +255,9 @@ const encoder = new TextEncoder();
 export const align8 = (x: number): number => (x + 7) & ~7;
 
 /**
- * Whether no worker is inside a job (waiting up to {@link IDLE_WAIT_MS} for one to leave): a
- * descheduled worker may hold the arena's previous contents for milliseconds, and the next job
- * must not rewrite them under it.
+ * Whether no worker is inside a job (waiting up to {@link IDLE_WAIT_MS} for one to leave, or as
+ * long as it takes when `patient`: forced splitting in tests): a descheduled worker may hold the
+ * arena's previous contents for milliseconds, and the next job must not rewrite them under it.
  *
  * @example
  * ```ts ignore
@@ -265,12 +265,12 @@ export const align8 = (x: number): number => (x + 7) & ~7;
  * const ok = idle(pool); // false: run on the calling thread instead
  * ```
  */
-export function idle(p: Pool): boolean {
+export function idle(p: Pool, patient = false): boolean {
   if (Atomics.load(p.ctl, ACTIVE) === 0) return true;
-  const end = performance.now() + IDLE_WAIT_MS;
+  const end = patient ? Infinity : performance.now() + IDLE_WAIT_MS;
   for (let a, now; (a = Atomics.load(p.ctl, ACTIVE)) !== 0;) {
     if ((now = performance.now()) >= end) return false;
-    Atomics.wait(p.ctl, ACTIVE, a, end - now);
+    Atomics.wait(p.ctl, ACTIVE, a, Math.min(5, end - now));
   }
   return true;
 }
@@ -305,11 +305,11 @@ export function inputLayout(inputs: readonly TypedArray[]): { inOff: number[]; s
  * const id = publish(pool, () => writeDescriptors());
  * ```
  */
-export function publish(p: Pool, write: () => void): number {
+export function publish(p: Pool, write: () => void, patient = false): number {
   const ctl = p.ctl;
   const g = Atomics.load(ctl, GEN);
   Atomics.store(ctl, GEN, g + 1);
-  if (!idle(p)) {
+  if (!idle(p, patient)) {
     Atomics.store(ctl, GEN, g + 2);
     Atomics.notify(ctl, GEN);
     return 0;

@@ -46,6 +46,7 @@ export function runTermRounds(
   inputs: readonly TypedArray[],
   outputs: TypedArray[],
   threads: number,
+  patient = false,
 ): TypedArray[] | null {
   const ctl = p.ctl;
   const E = split.extent;
@@ -119,7 +120,7 @@ export function runTermRounds(
       ctl[FROM] = from;
       ctl[TO] = to;
       ctl[NCHUNKS] = n;
-    });
+    }, patient);
     if (id === 0) return null; // a worker is still inside an earlier job: run on one thread
     // While the workers start on this round, the main thread replays the previous one.
     if (r > 0) replay(r - 1);
