@@ -410,13 +410,14 @@ export function jacfwd(f: Fn, opts: { argnums?: number } = {}): (...args: any[])
       };
       return jvp(g, xa, ts)[1];
     };
-    // Under `jit` (auto or forward mode) and for few input elements, one JVP per element traced
+    // Under `jit` (forward mode, or auto: few input elements on data), one JVP per element traced
     // side by side: their reductions share a domain with the value's, so they fuse into one pass
     // (vmap's batched tangents would not). Otherwise the JVPs are batched with vmap.
     const mode = currentGradMode();
-    const jacT = mode !== "reverse" && wantsForward(mode, xa) && total > 0
-      ? stackLast(globalThis.Array.from({ length: total }, (_, i) => pushfwd(basis.slice(i))))
-      : vmap(pushfwd, { inAxes: 0, outAxes: -1 })(basis);
+    const unrolled = mode !== "reverse" && total > 0 && wantsForward(mode, xa)
+      ? unrolledJacobian(f, args, argnums, xa, xDef, mode)
+      : null;
+    const jacT = unrolled ?? vmap(pushfwd, { inAxes: 0, outAxes: -1 })(basis);
     // Split the last (input) axis back into the input leaves' shapes.
     return mapTree(jacT, (j: Array) => splitLast(j, xa, xDef));
   };
@@ -483,11 +484,30 @@ export function hessian(f: Fn, opts: { argnums?: number } = {}): (...args: any[]
   return jacfwd(jacrev(f, opts), opts);
 }
 
-/** Stacks same-structured pytrees of arrays along a new last axis, leaf by leaf. */
-function stackLast(ts: unknown[]): unknown {
-  const [first, def] = flatten(ts[0]);
-  const leaves = ts.map((t) => flatten(t)[0] as Array[]);
-  return unflatten(def, first.map((_, k) => stack(leaves.map((l) => l[k]), -1)));
+/**
+ * `jacfwd`'s transposed Jacobian (output shapes + [input elements]) from one JVP per input
+ * element ({@link forwardJvps}), or null when auto mode prefers vmap's batched JVPs.
+ */
+function unrolledJacobian(
+  f: Fn,
+  args: unknown[],
+  argnums: number,
+  xa: Array[],
+  xDef: TreeDef,
+  mode: GradMode,
+): unknown {
+  let outDef: TreeDef | undefined;
+  const flat = (...leaves: Array[]) => {
+    const full = [...args];
+    full[argnums] = unflatten(xDef, leaves);
+    const [outs, def] = flatten(f(...full));
+    outDef = def;
+    return leavesToArrays("jacfwd", outs);
+  };
+  const dirs = forwardJvps(flat, xa, mode, "jacfwd");
+  if (!dirs) return null;
+  const cols = dirs[0][0].map((o, k) => stack(dirs.map(([, t]) => t[k] ?? zerosLike(o)), -1));
+  return unflatten(outDef!, cols);
 }
 
 function mapTree(t: unknown, fn: (a: Array) => unknown): unknown {
