@@ -133,7 +133,7 @@ export class Progress {
       }
     };
     if (!sink.isTerminal) sink.write(`${label}...\n`);
-    let finished = false;
+    let finished: number | null = null;
     return {
       tick: (n = 1, note?: string) => {
         count += n;
@@ -145,9 +145,8 @@ export class Progress {
         draw(note);
       },
       done: (note?: string) => {
-        const e = elapsed();
-        if (finished) return e;
-        finished = true;
+        if (finished !== null) return finished;
+        const e = finished = elapsed();
         this.timings[label] = e;
         const counted = count > 0 ? `${count}${size ? `/${size}` : ""}` : "";
         const extra = [counted, note].filter(Boolean).join(", ");

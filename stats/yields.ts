@@ -58,7 +58,8 @@ function perSample(model: Model, p: Array): Float64Array {
 
 /**
  * Expected main-data yields per channel and sample at `pars`, and the total's uncertainty from
- * the covariance `cov` (linearised: `σ_b² = Σ_ik J_bi C_ik J_bk`).
+ * the covariance `cov` (linearised: `σ_b² = Σ_ik J_bi C_ik J_bk`). At an interpolation kink
+ * (code0/code1 at α = 0, e.g. pre-fit) J is the one-sided derivative `jacfwd` takes there.
  *
  * @example
  * ```ts

@@ -310,8 +310,10 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     }
   }
   if (out.scan !== null && out.bracket !== null) {
-    throw new UsageError("--scan and --bracket exclude each other (a scan interpolates, a bracket " +
-      "starts the root finding)");
+    throw new UsageError(
+      "--scan and --bracket exclude each other (a scan interpolates, a bracket " +
+        "starts the root finding)",
+    );
   }
   if (out.testStat !== null) {
     const ok: Record<Command, readonly TestStatName[]> = {
