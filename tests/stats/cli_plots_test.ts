@@ -86,6 +86,18 @@ async function runJson(argv: string[]): Promise<Json> {
   return JSON.parse(r.out);
 }
 
+/** Runs `f` with a temp dir holding the workspace as `ws.json`; removes the dir afterwards. */
+async function inTempDir(f: (dir: string, path: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "zgrad_splots_" });
+  try {
+    const path = `${dir}/ws.json`;
+    await Deno.writeTextFile(path, JSON.stringify(WS));
+    await f(dir, path);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 /** Carriage return or ESC: in-place redrawing, which has no place in a log. */
 function hasControl(text: string): boolean {
   return text.includes("\r") || text.includes("\u001b");
@@ -141,11 +153,8 @@ Deno.test("parseArgs: --scan, --bracket, --plot, --no-progress", () => {
 Deno.test({
   name: "zgrad upper-limit --scan/--bracket: limits and the CLs curve match upperLimit",
   ignore: !canWrite,
-  fn: async (t) => {
-    const dir = await Deno.makeTempDir({ prefix: "zgrad_splots_" });
-    try {
-      const path = `${dir}/ws.json`;
-      await Deno.writeTextFile(path, JSON.stringify(WS));
+  fn: (t) =>
+    inTempDir(async (dir, path) => {
       const model = fromPyhf(WS);
       const data = model.observed;
 
@@ -213,20 +222,14 @@ Deno.test({
           assert.match(rk.progress, new RegExp(`ranking: refits: done in [\\d.]+ s \\(${refits}/`));
         },
       );
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "zgrad --plot: each command writes its plots as SVG with the expected legend",
   ignore: !canWrite,
-  fn: async (t) => {
-    const dir = await Deno.makeTempDir({ prefix: "zgrad_splots_" });
-    try {
-      const path = `${dir}/ws.json`;
-      await Deno.writeTextFile(path, JSON.stringify(WS));
+  fn: (t) =>
+    inTempDir(async (dir, path) => {
       const read = (f: string) => Deno.readTextFile(f);
 
       await t.step("fit: pulls and pre-/post-fit yields per channel", async () => {
@@ -304,10 +307,7 @@ Deno.test({
         assert.equal(r.code, 1);
         assert.match(r.err, /^zgrad: error: cannot write plots to /);
       });
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+    }),
 });
 
 /** The deno binary to run, when allowed. */
@@ -318,11 +318,8 @@ const denoBin = [Deno.execPath(), "deno"].find((command) =>
 Deno.test({
   name: "zgrad subprocess: progress on a piped (non-TTY) stderr is one line per step",
   ignore: !denoBin || !canWrite,
-  fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "zgrad_splots_" });
-    try {
-      const path = `${dir}/ws.json`;
-      await Deno.writeTextFile(path, JSON.stringify(WS));
+  fn: () =>
+    inTempDir(async (_dir, path) => {
       const o = await new Deno.Command(denoBin!, {
         args: ["run", "-A", "cli.ts", "upper-limit", path, "--scan", "0:6:7", "--json"],
         cwd: new URL("../../", import.meta.url),
@@ -338,10 +335,7 @@ Deno.test({
       assert.equal(lines[0], "upper-limit: scan...");
       assert.match(lines[1], /^upper-limit: scan: done in [\d.]+ s \(7\/7\)$/);
       assert.ok(!hasControl(err), "no cursor control off a terminal");
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+    }),
 });
 
 if (!canWrite) console.warn(WRITE_SKIP);
