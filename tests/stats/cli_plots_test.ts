@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { main } from "../../stats/cli/main.ts";
-import { parseArgs, UsageError } from "../../stats/cli/args.ts";
+import { commandUsage, parseArgs, USAGE, UsageError } from "../../stats/cli/args.ts";
 import { BRAZIL_LEGEND } from "../../stats/cli/plots.ts";
 import { fromPyhf, ranking, upperLimit } from "../../stats/mod.ts";
 import type { ProgressSink } from "../../progress/mod.ts";
@@ -148,6 +148,23 @@ Deno.test("parseArgs: --scan, --bracket, --plot, --no-progress", () => {
   );
   assert.throws(() => parseArgs(["hypotest", "ws.json", "--plot", "out"]), /does not take --plot/);
   assert.throws(() => parseArgs(["fit", "ws.json", "--bracket", "0,1"]), /does not take --bracket/);
+});
+
+Deno.test("--help lists the new options where the command takes them", () => {
+  const has = (c: Parameters<typeof commandUsage>[0], flag: string) =>
+    commandUsage(c).includes(`  ${flag} `);
+  for (const f of ["--scan", "--bracket", "--plot", "--no-progress"]) {
+    assert.ok(has("upper-limit", f), f);
+    assert.ok(USAGE.includes(`  ${f} `), `zgrad --help: ${f}`);
+  }
+  assert.ok(has("fit", "--plot") && has("ranking", "--plot") && has("ranking", "--no-progress"));
+  for (const c of ["hypotest", "significance"] as const) {
+    assert.ok(!has(c, "--plot"), `${c} takes no --plot`);
+    assert.throws(() => parseArgs([c, "ws.json", "--plot", "d"]), /does not take --plot/);
+  }
+  for (const c of ["fit", "upper-limit", "ranking"] as const) {
+    parseArgs([c, "w.json", "--plot", "d"]);
+  }
 });
 
 Deno.test({
