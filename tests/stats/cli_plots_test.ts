@@ -171,7 +171,7 @@ Deno.test({
   name: "zgrad upper-limit --scan/--bracket: limits and the CLs curve match upperLimit",
   ignore: !canWrite,
   fn: (t) =>
-    inTempDir(async (dir, path) => {
+    inTempDir(async (_dir, path) => {
       const model = fromPyhf(WS);
       const data = model.observed;
 
