@@ -40,6 +40,30 @@ export interface UpperLimitOptions extends Omit<CalculatorOptions, "testStat"> {
   maxWiden?: number;
   /** Maximum root-finding iterations per limit (default 100). */
   maxRootIter?: number;
+  /**
+   * Called after each new hypothesis test with (tests done, total): the scan's length with
+   * `scan`, null while root finding (the number of tests is not known in advance).
+   */
+  onProgress?: (done: number, total: number | null) => void;
+}
+
+/**
+ * CLs against the POI over every tested value, ascending in μ (the curve of a Brazil plot).
+ *
+ * @example
+ * ```ts
+ * import { upperLimit } from "./mod.ts";
+ * const { curve } = upperLimit(model.observed, model, { scan: [0, 1, 2, 3] });
+ * console.log(curve.mu, curve.cls, curve.clsExpected.map((band) => band[2])); // median
+ * ```
+ */
+export interface ClsCurve {
+  /** Tested POI values, ascending. */
+  mu: number[];
+  /** Observed CLs at each. */
+  cls: number[];
+  /** Expected CLs at each: 5 values in pyhf's order (b-only shifts [2, 1, 0, −1, −2] σ). */
+  clsExpected: number[][];
 }
 
 /** The outcome of {@link upperLimit}. */
@@ -52,6 +76,8 @@ export interface UpperLimitResult {
   tested: number[];
   /** The hypothesis tests at `tested`. */
   results: AsymptoticResult[];
+  /** CLs (observed and expected) against μ over `tested`, sorted by μ. */
+  curve: ClsCurve;
   /** False when a fit did not converge (see `warnings`). */
   converged: boolean;
   /** Fit warnings and notes on the search (bracket widening, limits outside a scan). */
@@ -160,6 +186,7 @@ export function upperLimit(
     testStat = "qtilde",
     maxWiden = 64,
     maxRootIter = 100,
+    onProgress,
     ...fitOpts
   } = opts;
   if (!(level > 0 && level < 1)) {
@@ -188,6 +215,7 @@ export function upperLimit(
       }
       cache.set(mu, r);
       tested.push(mu);
+      onProgress?.(tested.length, scan === undefined ? null : new Set(scan).size);
     }
     return r;
   };
@@ -197,11 +225,17 @@ export function upperLimit(
     const results = tested.map((mu) => cache.get(mu)!);
     const converged = results.every((r) => r.converged);
     const fitWarnings = results.flatMap((r) => r.warnings);
+    const order = tested.map((_, i) => i).sort((i, j) => tested[i] - tested[j]);
     return {
       obsLimit,
       expLimits,
       tested,
       results,
+      curve: {
+        mu: order.map((i) => tested[i]),
+        cls: order.map((i) => results[i].cls),
+        clsExpected: order.map((i) => [...results[i].expected.cls]),
+      },
       converged,
       warnings: [...new Set([...warnings, ...fitWarnings])],
     };

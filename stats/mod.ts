@@ -130,8 +130,10 @@ export {
   N_SIGMA,
   safeSqrt,
 } from "./asymptotics.ts";
+export { type ChannelYields, prefitCovariance, prePostFitYields, yieldsAt } from "./yields.ts";
 export { hypotest, type HypotestOptions, type HypotestResult } from "./hypotest.ts";
 export {
+  type ClsCurve,
   type DiscoveryOptions,
   type DiscoveryResult,
   discoverySignificance,

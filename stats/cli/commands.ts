@@ -12,6 +12,7 @@
  * - `uncertainty`: their uncertainties where defined (fit: per parameter; ranking: σ̂ and σ₀);
  * - `timing`: `load_s` (read, validate, build the model), `compute_s`, `total_s`;
  * - `status`: `converged` (every fit involved met its criterion) and `warnings`;
+ * - `plots`: the SVG files written with `--plot DIR` (else empty);
  * - `provenance`: `zgrad_version`, `git_commit` (or null), `device` "cpu", `dtype` "float64",
  *   `runtime`.
  *
@@ -29,8 +30,10 @@ import {
   upperLimit,
 } from "../mod.ts";
 import type { Interpolation } from "../model.ts";
+import { Progress, type ProgressSink, progressTask, silentSink } from "../../progress/mod.ts";
 import type { CliArgs, Command } from "./args.ts";
 import { num, table } from "./format.ts";
+import { brazilFigure, type Figure, fitFigures, rankingFigure, writeFigures } from "./plots.ts";
 import { type Provenance, provenance } from "./provenance.ts";
 import { decodeUtf8 } from "./utf8.ts";
 
@@ -93,6 +96,8 @@ export interface Report {
   timing: { load_s: number; compute_s: number; total_s: number };
   /** Convergence and warnings. */
   status: { converged: boolean; warnings: string[] };
+  /** SVG files written with `--plot DIR` (empty without). */
+  plots: string[];
   /** Version, commit, device, dtype. */
   provenance: Provenance;
 }
@@ -187,6 +192,8 @@ interface Computed {
   uncertainty: Record<string, unknown>;
   converged: boolean;
   warnings: string[];
+  /** Plots to write (with `--plot`). */
+  figures?: Figure[];
 }
 
 function requirePoi(model: Model, command: Command): number {
@@ -233,12 +240,18 @@ function runFit(model: Model, args: CliArgs): Computed {
     },
     converged: r.converged,
     warnings: r.warnings,
+    figures: args.plot === null ? undefined : fitFigures(model, r),
   };
 }
 
-function runRanking(model: Model, args: CliArgs): Computed {
+function runRanking(model: Model, args: CliArgs, progress: Progress): Computed {
   requirePoi(model, "ranking");
-  const r = ranking(model.observed, model, { fitOptions: fitOptions(args) });
+  const task = progressTask(progress, "ranking: refits");
+  const r = ranking(model.observed, model, {
+    fitOptions: fitOptions(args),
+    onProgress: task.onProgress,
+  });
+  task.done();
   return {
     metric: {
       poi_hat: n(r.poiBestfit),
@@ -262,6 +275,7 @@ function runRanking(model: Model, args: CliArgs): Computed {
     },
     converged: r.converged,
     warnings: r.warnings,
+    figures: args.plot === null ? undefined : [rankingFigure(r)],
   };
 }
 
@@ -297,22 +311,37 @@ function runHypotest(model: Model, args: CliArgs): Computed {
   };
 }
 
-function runUpperLimit(model: Model, args: CliArgs): Computed {
+function runUpperLimit(model: Model, args: CliArgs, progress: Progress): Computed {
   requirePoi(model, "upper-limit");
+  const level = args.level ?? 0.05;
+  const task = progressTask(progress, args.scan ? "upper-limit: scan" : "upper-limit: hypotests");
   const r = upperLimit(model.observed, model, {
-    level: args.level ?? 0.05,
+    level,
     testStat: (args.testStat ?? "qtilde") as "qtilde" | "q",
+    ...(args.scan ? { scan: args.scan } : {}),
+    ...(args.bracket ? { poiRange: args.bracket } : {}),
+    onProgress: task.onProgress,
     ...fitOptions(args),
   });
+  task.done();
   return {
     metric: {
       obs_limit: n(r.obsLimit),
       exp_limits: r.expLimits.map(n),
       hypotests: r.tested.length,
+      method: args.scan ? "scan" : "root finding",
+      scan: args.scan,
+      bracket: args.bracket,
+      curve: {
+        mu: r.curve.mu,
+        cls_obs: r.curve.cls.map(n),
+        cls_exp: r.curve.clsExpected.map((v) => v.map(n)),
+      },
     },
     uncertainty: { exp_limits: band(r.expLimits) },
     converged: r.converged,
     warnings: r.warnings,
+    figures: args.plot === null ? undefined : [brazilFigure(r.curve, level, model.poiName!)],
   };
 }
 
@@ -347,8 +376,12 @@ function runSignificance(model: Model, args: CliArgs): Computed {
  * console.log(report.metric.twice_nll, report.status.converged);
  * ```
  */
-export async function runCommand(args: CliArgs): Promise<Report> {
+export async function runCommand(
+  args: CliArgs,
+  opts: { progress?: ProgressSink } = {},
+): Promise<Report> {
   const command = args.command!;
+  const progress = new Progress(args.progress ? opts.progress ?? silentSink() : silentSink());
   const t0 = performance.now();
   const model = await loadModel(args.workspace!, args.measurement, args.interp);
   const t1 = performance.now();
@@ -357,9 +390,9 @@ export async function runCommand(args: CliArgs): Promise<Report> {
     const run: Record<Command, () => Computed> = {
       fit: () => runFit(model, args),
       hypotest: () => runHypotest(model, args),
-      "upper-limit": () => runUpperLimit(model, args),
+      "upper-limit": () => runUpperLimit(model, args, progress),
       significance: () => runSignificance(model, args),
-      ranking: () => runRanking(model, args),
+      ranking: () => runRanking(model, args, progress),
     };
     c = run[command]();
   } catch (e) {
@@ -367,6 +400,7 @@ export async function runCommand(args: CliArgs): Promise<Report> {
     throw new InputError(`${command} failed: ${oneLine(e)}`);
   }
   const t2 = performance.now();
+  const plots = args.plot === null ? [] : await plotFiles(args.plot, c.figures ?? []);
   const settings: Report["settings"] = {
     interpolation: { ...model.interpolation },
     mu: command === "hypotest" ? (args.mu ?? 1) : command === "fit" ? args.mu : null,
@@ -392,8 +426,20 @@ export async function runCommand(args: CliArgs): Promise<Report> {
       total_s: (t2 - t0) / 1000,
     },
     status: { converged: c.converged, warnings: [...model.warnings, ...c.warnings] },
+    plots,
     provenance: await provenance(),
   };
+}
+
+/** Writes the figures into `dir` (relative to where the task started); the paths as given. */
+async function plotFiles(dir: string, figures: readonly Figure[]): Promise<string[]> {
+  try {
+    await writeFigures(resolvePath(dir), figures);
+  } catch (e) {
+    throw new InputError(`cannot write plots to ${JSON.stringify(dir)}: ${oneLine(e)}`);
+  }
+  const base = dir.replace(/[\\/]+$/, "") || ".";
+  return figures.map((f) => `${base}/${f.name}`);
 }
 
 // deno-lint-ignore no-explicit-any
@@ -457,20 +503,22 @@ export function formatReport(r: Report): string {
     }
     case "ranking": {
       out.push(
-        `${r.poi} = ${num(m.poi_hat)} ± ${num(u.poi)}; impact = Δ${r.poi} with the parameter ` +
-          `fixed at θ̂ ± σ (post-fit σ̂, pre-fit σ₀), largest first`,
+        `${r.poi} = ${num(m.poi_hat)} ± ${num(u.poi)}`,
+        `up/down: Δ${r.poi} with the parameter fixed at θ̂ ± σ (post: σ̂, pre: σ₀); sorted by ` +
+          `impact = (|post up| + |post down|)/2, largest first`,
         "",
       );
       out.push(table(
-        ["parameter", "pull", "constraint", "post up", "post down", "pre up", "pre down"],
+        ["parameter", "impact", "post up", "post down", "pre up", "pre down", "pull", "constraint"],
         m.impacts.map((i: Json) => [
           i.label,
-          num(i.pull),
-          num(i.constraint),
+          num(i.impact),
           num(i.postfit_up),
           num(i.postfit_down),
           num(i.prefit_up),
           num(i.prefit_down),
+          num(i.pull),
+          num(i.constraint),
         ]),
       ));
       out.push("", `${m.refits} refits`);
@@ -497,7 +545,14 @@ export function formatReport(r: Report): string {
         "",
       );
       out.push(`observed: ${num(m.obs_limit)}`, "", bandTable("expected limit", m.exp_limits));
-      out.push("", `${m.hypotests} hypothesis tests`);
+      const how = m.scan
+        ? `CLs interpolated on a scan of ${m.scan.length} values from ${num(m.scan[0])} to ${
+          num(m.scan[m.scan.length - 1])
+        }`
+        : `root finding${
+          m.bracket ? ` from the bracket [${num(m.bracket[0])}, ${num(m.bracket[1])}]` : ""
+        }`;
+      out.push("", `${m.hypotests} hypothesis tests (${how}; the CLs curve is in --json)`);
       break;
     }
     case "significance": {
@@ -518,6 +573,7 @@ export function formatReport(r: Report): string {
         r.provenance.git_commit ? ` @ ${r.provenance.git_commit.slice(0, 12)}` : ""
       }, ${r.provenance.device}, ${r.provenance.dtype}`,
   );
+  if (r.plots.length) out.push(`plots: ${r.plots.join(", ")}`);
   for (const w of r.status.warnings) out.push(`warning: ${w}`);
   return out.join("\n");
 }
