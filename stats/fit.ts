@@ -16,8 +16,9 @@ import { Array, array, type ArrayLike, DeviceArray, where } from "../core/mod.ts
 import { grad, hessian, valueAndGrad } from "../ad/api.ts";
 import { invertSymmetric } from "./dense.ts";
 import type { Model } from "./model.ts";
-import { minimize, type Objective } from "./optimize.ts";
-import { fitWithRestarts } from "./fit_starts.ts";
+import { type MinimizeOutcome, minimizeSteps, type Objective } from "./optimize.ts";
+import { fitWithRestartsSteps } from "./fit_starts.ts";
+import { hessian as hessianAt, run, type Steps, value as valueAt } from "./steps.ts";
 
 /** Options of {@link fit} and {@link fixedPoiFit}. */
 export interface FitOptions {
@@ -292,7 +293,43 @@ export function numbers(x: ArrayLike | readonly number[], n: number, what: strin
  * ```
  */
 export function fit(data: ArrayLike, model: Model, opts: FitOptions = {}): FitResult {
-  if (opts.restarts) return fitWithRestarts(data, model, opts);
+  const objective = nllObjective(model, data, { jit: opts.jit });
+  return run(fitSteps(data, model, opts, objective), objective);
+}
+
+/**
+ * @internal What a fit computation needs beyond the evaluations it asks for: a Hessian evaluated
+ * on the spot (for uncertainties read after the fit) and notes on how the NLL was evaluated.
+ */
+export interface FitContext {
+  /** Notes for the fit's warnings (e.g. that jit fell back to eager evaluation). */
+  readonly notes: readonly string[];
+  /** ∇²NLL(x), evaluated now (when a result's uncertainties are first read). */
+  hessian(x: Float64Array): Float64Array;
+}
+
+/**
+ * {@link fit} as a computation that asks for its NLL evaluations (see `steps.ts`), so that
+ * `batch.ts` can run many fits in lockstep. With `withHessian`, the Hessian at the minimum is
+ * asked for when the last steps reused an older one, so that reading the uncertainties costs no
+ * evaluation of its own.
+ *
+ * @example
+ * ```ts
+ * import { fitSteps, nllObjective } from "./fit.ts";
+ * import { run } from "./steps.ts";
+ * const obj = nllObjective(model, model.observed);
+ * const r = run(fitSteps(model.observed, model, {}, obj), obj);
+ * ```
+ */
+export function* fitSteps(
+  data: ArrayLike,
+  model: Model,
+  opts: FitOptions,
+  ctx: FitContext,
+  withHessian = false,
+): Steps<FitResult> {
+  if (opts.restarts) return yield* fitWithRestartsSteps(data, model, opts, ctx);
   const n = model.npars;
   const init = numbers(opts.init ?? model.suggestedInit, n, "fit: init");
   const bounds = opts.bounds ?? model.suggestedBounds;
@@ -309,15 +346,14 @@ export function fit(data: ArrayLike, model: Model, opts: FitOptions = {}): FitRe
       );
     }
   });
-  const objective = nllObjective(model, data, { jit: opts.jit });
-  const f0 = objective.value(
+  const f0 = yield* valueAt(
     Float64Array.from(
       init,
       (v, i) => fixed[i] ? v : Math.min(bounds[i][1], Math.max(bounds[i][0], v)),
     ),
   );
   if (!Number.isFinite(f0)) throw new RangeError(undefinedNll(model, data, init, f0));
-  const r = minimize(objective, init, {
+  const r = yield* minimizeSteps(init, {
     lower: bounds.map((b) => b[0]),
     upper: bounds.map((b) => b[1]),
     fixed,
@@ -325,7 +361,27 @@ export function fit(data: ArrayLike, model: Model, opts: FitOptions = {}): FitRe
     maxIter: opts.maxIter,
     kinks: model.kinks,
   });
-  const warnings = [...startWarnings, ...r.warnings, ...objective.notes];
+  // A minimum whose reduced Hessian failed its Cholesky factorisation is examined at once, so
+  // that the warning is there from the start.
+  if (r.hessian === null && (withHessian || !(Number.isFinite(r.edm) && r.converged))) {
+    r.hessian = yield* hessianAt(r.x);
+    r.evaluations.hessian++;
+  }
+  const result = fitResult(model, r, init, fixed, [...startWarnings, ...r.warnings], ctx);
+  if (!result.converged && opts.strict) throw new FitError(result);
+  return result;
+}
+
+/** The {@link FitResult} of a minimisation (uncertainties computed when first read). */
+function fitResult(
+  model: Model,
+  r: MinimizeOutcome,
+  init: number[],
+  fixed: boolean[],
+  warnings: string[],
+  ctx: FitContext,
+): FitResult {
+  warnings.push(...ctx.notes);
   warnings.push(...model.negativeYields(globalThis.Array.from(r.x)));
   const kinked = model.parLabels.filter((_, i) => r.atKink[i]);
   if (kinked.length) {
@@ -359,11 +415,16 @@ export function fit(data: ArrayLike, model: Model, opts: FitOptions = {}): FitRe
     start: isSuggested(model, init, fixed) ? "suggested init" : "init",
   };
   // Uncertainties need the Hessian at the minimum, which Newton–chord steps may not have
-  // evaluated: computed when first read (hypotests and limits never read them). A minimum whose
-  // reduced Hessian failed its Cholesky factorisation is examined now, so that the warning is
-  // there from the start.
+  // evaluated: computed when first read (hypotests and limits never read them).
   let unc: Uncertainties | null = null;
-  const get = () => (unc ??= uncertaintiesOf(r.hessian, fixed, warnings));
+  const hess = () => {
+    if (r.hessian === null) {
+      r.hessian = ctx.hessian(r.x);
+      r.evaluations.hessian++;
+    }
+    return r.hessian;
+  };
+  const get = () => (unc ??= uncertaintiesOf(hess(), fixed, warnings));
   if (!(Number.isFinite(r.edm) && r.converged)) get();
   for (const key of ["uncertainties", "covariance", "correlation"] as const) {
     Object.defineProperty(result, key, {
@@ -375,7 +436,6 @@ export function fit(data: ArrayLike, model: Model, opts: FitOptions = {}): FitRe
       configurable: true,
     });
   }
-  if (!result.converged && opts.strict) throw new FitError(result);
   return result;
 }
 

@@ -20,16 +20,16 @@
  * @module
  */
 import { choleskyFactor, choleskySolveNumbers } from "./dense.ts";
+import {
+  hessian as hessianAt,
+  type Objective,
+  run,
+  type Steps,
+  value as valueAt,
+  valueAndGrad as valueAndGradAt,
+} from "./steps.ts";
 
-/** What the optimiser needs of the function: value, gradient and Hessian (row-major n × n). */
-export interface Objective {
-  /** f(x). */
-  value(x: Float64Array): number;
-  /** [f(x), ∇f(x)]. */
-  valueAndGrad(x: Float64Array): [number, Float64Array];
-  /** ∇²f(x), row-major. */
-  hessian(x: Float64Array): Float64Array;
-}
+export type { Objective } from "./steps.ts";
 
 /** Options of {@link minimize}. */
 export interface MinimizeOptions {
@@ -108,6 +108,57 @@ export function minimize(
   x0: ArrayLike<number>,
   opts: MinimizeOptions = {},
 ): MinimizeResult {
+  return withLazyHessian(run(minimizeSteps(x0, opts), objective), objective);
+}
+
+/**
+ * {@link minimize}'s result where the Hessian at the minimum is `null` when the last steps reused
+ * an older one (Newton–chord): the form {@link minimizeSteps} returns, since a generator cannot
+ * evaluate lazily.
+ */
+export type MinimizeOutcome = Omit<MinimizeResult, "hessian"> & { hessian: Float64Array | null };
+
+/**
+ * The outcome of {@link minimizeSteps} as a {@link MinimizeResult}: a Hessian missing at the
+ * minimum is evaluated by `objective` when first read.
+ *
+ * @example
+ * ```ts
+ * import { minimizeSteps, withLazyHessian } from "./optimize.ts";
+ * import { run } from "./steps.ts";
+ * const r = withLazyHessian(run(minimizeSteps([0, 0]), objective), objective);
+ * ```
+ */
+export function withLazyHessian(r: MinimizeOutcome, objective: Objective): MinimizeResult {
+  let h = r.hessian;
+  return {
+    ...r,
+    get hessian() {
+      if (h === null) {
+        h = objective.hessian(r.x);
+        r.evaluations.hessian++;
+      }
+      return h;
+    },
+  };
+}
+
+/**
+ * {@link minimize} as a computation that asks for its evaluations (see `steps.ts`): the one
+ * implementation of the optimiser, run by `minimize` on one objective and by `batch.ts` on many
+ * at once.
+ *
+ * @example
+ * ```ts
+ * import { minimizeSteps } from "./optimize.ts";
+ * import { run } from "./steps.ts";
+ * const r = run(minimizeSteps([0, 0], { upper: [1, Infinity] }), objective);
+ * ```
+ */
+export function* minimizeSteps(
+  x0: ArrayLike<number>,
+  opts: MinimizeOptions = {},
+): Steps<MinimizeOutcome> {
   const n = x0.length;
   const lower = Float64Array.from({ length: n }, (_, i) => opts.lower?.[i] ?? -Infinity);
   const upper = Float64Array.from({ length: n }, (_, i) => opts.upper?.[i] ?? Infinity);
@@ -127,9 +178,9 @@ export function minimize(
   const reuse = opts.reuseHessian ?? true;
   let stale = 0; // consecutive chord steps since H was evaluated
   const x = Float64Array.from(x0, (v, i) => (fixed[i] ? v : clip0(v, i)));
-  let [f, g] = objective.valueAndGrad(x);
+  let [f, g] = yield* valueAndGradAt(x);
   evals.gradient++;
-  let H = objective.hessian(x);
+  let H = yield* hessianAt(x);
   evals.hessian++;
   if (!Number.isFinite(f)) {
     return finish(false, `the objective is not finite at the initial point (f = ${f})`, 0, NaN, []);
@@ -143,7 +194,7 @@ export function minimize(
   let message = `maximum number of iterations (${maxIter}) reached`;
 
   for (; iter < maxIter; iter++) {
-    if (hasKinks) atKink = kinkBoxes();
+    if (hasKinks) atKink = yield* kinkBoxes();
     active = fixed.map((fx, i) =>
       !fx && (atKink[i] || (x[i] <= lo[i] && g[i] > 0) || (x[i] >= hi[i] && g[i] < 0))
     );
@@ -173,7 +224,7 @@ export function minimize(
       if (edm < tol) {
         converged = true;
         message = "converged (EDM below tolerance)";
-        if (stale > 0) polish(p0, free, L0);
+        if (stale > 0) yield* polish(p0, free, L0);
         break;
       }
     } else {
@@ -192,7 +243,7 @@ export function minimize(
         const L = choleskyFactor(A, m);
         if (L) p = choleskySolveNumbers(L, gI, m).map((v) => -v);
       }
-      if (p) accepted = lineSearch(p, free);
+      if (p) accepted = yield* lineSearch(p, free);
       if (!accepted) {
         lambda = lambda === 0 ? 1e-3 : lambda * 10;
         if (lambda > 1e15) break;
@@ -203,13 +254,13 @@ export function minimize(
       // Newton step is still accepted when it shrinks the gradient (then EDM falls to `tol`).
       const xn = Float64Array.from(x);
       free.forEach((i, a) => (xn[i] = clip(x[i] + p0![a], i)));
-      const [fn, gn] = objective.valueAndGrad(xn);
+      const [fn, gn] = yield* valueAndGradAt(xn);
       evals.gradient++;
       const norm = (v: Float64Array) => Math.hypot(...free.map((i) => v[i]));
       if (Number.isFinite(fn) && norm(gn) < 0.5 * norm(g)) {
         x.set(xn);
         [f, g] = [fn, gn];
-        H = objective.hessian(x);
+        H = yield* hessianAt(x);
         evals.hessian++;
         stale = 0;
         continue;
@@ -217,7 +268,7 @@ export function minimize(
     }
     if (!accepted && stale > 0) {
       // The reused Hessian may be what failed: evaluate it here and try again.
-      H = objective.hessian(x);
+      H = yield* hessianAt(x);
       evals.hessian++;
       stale = 0;
       continue;
@@ -242,11 +293,11 @@ export function minimize(
       maxStep = Math.max(maxStep, Math.abs(accepted.xn[i] - x[i]) / (1 + Math.abs(x[i])));
     }
     x.set(accepted.xn);
-    [f, g] = objective.valueAndGrad(x);
+    [f, g] = yield* valueAndGradAt(x);
     evals.gradient++;
     if (reuse && accepted.t === 1 && lambda < 1e-2 && edm < 1e-3 && stale < 3) stale++;
     else {
-      H = objective.hessian(x);
+      H = yield* hessianAt(x);
       evals.hessian++;
       stale = 0;
     }
@@ -266,10 +317,10 @@ export function minimize(
    * criterion read off an older Hessian is looser than Newton's quadratic finish, and this step
    * restores that accuracy. Kept only if f does not rise beyond rounding.
    */
-  function polish(p: Float64Array, free: number[], L: Float64Array) {
+  function* polish(p: Float64Array, free: number[], L: Float64Array): Steps<void> {
     const xn = Float64Array.from(x);
     free.forEach((i, a) => (xn[i] = clip(x[i] + p[a], i)));
-    const [fn, gn] = objective.valueAndGrad(xn);
+    const [fn, gn] = yield* valueAndGradAt(xn);
     evals.gradient++;
     if (!(Number.isFinite(fn) && fn <= f + 1e-13 * (1 + Math.abs(f)))) return;
     x.set(xn);
@@ -283,7 +334,7 @@ export function minimize(
    * on a kink gets the side whose one-sided derivative descends (and that derivative in g), or is
    * held there when neither side descends. Returns which parameters are held at a kink.
    */
-  function kinkBoxes(): boolean[] {
+  function* kinkBoxes(): Steps<boolean[]> {
     const held = fixed.map(() => false);
     const on: number[] = [];
     for (let i = 0; i < n; i++) {
@@ -298,13 +349,13 @@ export function minimize(
     if (on.length === 0) return held;
     // One-sided derivatives: the gradient just right and just left of every kink at once (the
     // partial derivative in α_i depends on the side of α_i only, up to O(δ)).
-    const side = (sign: number) => {
+    function* side(sign: number): Steps<Float64Array> {
       const xs = Float64Array.from(x);
       for (const i of on) xs[i] = x[i] + sign * 1e-9 * Math.max(1, Math.abs(x[i]));
       evals.gradient++;
-      return objective.valueAndGrad(xs)[1];
-    };
-    const gR = side(1), gL = side(-1);
+      return (yield* valueAndGradAt(xs))[1];
+    }
+    const gR = yield* side(1), gL = yield* side(-1);
     for (const i of on) {
       const c = x[i];
       const next = kinks[i].find((k) => k > c) ?? Infinity;
@@ -321,7 +372,10 @@ export function minimize(
     return held;
   }
 
-  function lineSearch(p: Float64Array, free: number[]) {
+  function* lineSearch(
+    p: Float64Array,
+    free: number[],
+  ): Steps<{ xn: Float64Array; fn: number; t: number } | null> {
     let t = 1;
     for (let k = 0; k < 30; k++, t *= 0.5) {
       const xn = Float64Array.from(x);
@@ -333,7 +387,7 @@ export function minimize(
         gdx += g[i] * dx;
       });
       if (!moved) return null;
-      const fn = objective.value(xn);
+      const fn = yield* valueAt(xn);
       evals.value++;
       if (Number.isFinite(fn) && gdx < 0 && fn <= f + 1e-4 * gdx) return { xn, fn, t };
       if (gdx >= 0) return null; // not a descent direction after projection: damp instead
@@ -347,20 +401,13 @@ export function minimize(
     iterations: number,
     e: number,
     act: boolean[],
-  ): MinimizeResult {
+  ): MinimizeOutcome {
     if (!ok) warnings.push(msg);
-    let hFinal: Float64Array | null = stale > 0 ? null : H;
     return {
       x,
       value: f,
       grad: g,
-      get hessian() {
-        if (hFinal === null) {
-          hFinal = objective.hessian(x);
-          evals.hessian++;
-        }
-        return hFinal;
-      },
+      hessian: stale > 0 ? null : H,
       edm: e,
       active: act.length ? act : fixed.map(() => false),
       atKink,
