@@ -233,6 +233,11 @@ export function* minimizeSteps(
 
     // Damped Newton step, projected and backtracked.
     let accepted: { xn: Float64Array; fn: number; t: number } | null = null;
+    if (p0 && lambda > 0) {
+      // The Hessian is positive definite again: its Newton step first (damping kept from earlier
+      // iterations would slow the end to linear convergence).
+      accepted = yield* lineSearch(p0, free);
+    }
     for (let attempt = 0; attempt < 40 && !accepted; attempt++) {
       let p: Float64Array | null = null;
       if (lambda === 0 && p0) p = p0;

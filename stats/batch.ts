@@ -1,0 +1,222 @@
+/**
+ * Many computations of `steps.ts` at once (the fits of toys): {@link runBatch} runs them in
+ * lockstep and answers their pending requests of one kind — values, values and gradients, or
+ * Hessians — with one vectorised call for all of them ({@link BatchObjective}). Each computation
+ * takes exactly the steps it takes alone ({@link run} in `steps.ts`): same bounds, active sets,
+ * kinks, damping and convergence criteria; only the evaluations are shared.
+ *
+ * {@link nllBatchObjective} is the batch of a model's NLL over the rows of a data matrix: `jit` of
+ * `vmap` of the model's compiled NLL and gradient over (parameters `[k, P]`, data `[k, N]`), and
+ * the structured Hessian with its term derivatives vectorised the same way. A group of k requests
+ * is padded to the next power of two (at most `maxBatch`, larger groups are split), so each
+ * program is compiled for a handful of sizes, not for every k.
+ *
+ * @module
+ */
+import { type Array, array } from "../core/mod.ts";
+import { nllObjective } from "./fit.ts";
+import type { Model } from "./model.ts";
+import type { EvalKind, EvalRequest, EvalResult, Objective, Steps } from "./steps.ts";
+
+/**
+ * A family of objectives, one per row (dataset), evaluated many points at a time: `rows[i]` is
+ * the objective of point i, the points are the rows of `xs` (`[k, P]`, row-major).
+ */
+export interface BatchObjective {
+  /** Number of parameters P. */
+  readonly nparams: number;
+  /** f of each point. */
+  values(rows: Int32Array, xs: Float64Array): Float64Array;
+  /** f and ∇f (`[k, P]`) of each point. */
+  valuesAndGrads(rows: Int32Array, xs: Float64Array): [Float64Array, Float64Array];
+  /** ∇²f of each point (`[k, P, P]`). */
+  hessians(rows: Int32Array, xs: Float64Array): Float64Array;
+}
+
+/** Options of {@link runBatch}. */
+export interface RunBatchOptions {
+  /**
+   * Computations in flight at once (default 512): a finished one is replaced by the next, so
+   * the groups stay large until the end. Each holds its own state (a P × P Hessian or two).
+   */
+  window?: number;
+  /** Called when computation `i` has finished, with the number finished so far. */
+  onDone?: (i: number, done: number) => void;
+}
+
+interface Task<T> {
+  readonly index: number;
+  readonly steps: Steps<T>;
+  request: EvalRequest;
+}
+
+/**
+ * Runs `count` computations (`make(i)` is the i-th, evaluated on row i of `objective`) to their
+ * ends, answering their requests in groups: each round takes the kind of request most of them
+ * are waiting for and answers all of those with one call. Returns their results in order. An
+ * exception thrown by a computation ends the run.
+ *
+ * @example
+ * ```ts
+ * import { runBatch, nllBatchObjective } from "./batch.ts";
+ * import { fitSteps, nllObjective } from "./fit.ts";
+ * const obj = nllBatchObjective(model, toys); // toys: [T, nMain + nAux]
+ * const fits = runBatch(toys.shape[0], (i) => fitSteps(toys.slice(i), model, {}, nllObjective(model, toys.slice(i))), obj);
+ * ```
+ */
+export function runBatch<T>(
+  count: number,
+  make: (i: number) => Steps<T>,
+  objective: BatchObjective,
+  opts: RunBatchOptions = {},
+): T[] {
+  const window = Math.max(1, opts.window ?? 512);
+  const results: T[] = new globalThis.Array(count);
+  const pending: Record<EvalKind, Task<T>[]> = { value: [], valueAndGrad: [], hessian: [] };
+  let next = 0, done = 0, inFlight = 0;
+  const advance = (index: number, steps: Steps<T>, answer?: EvalResult) => {
+    const r = answer === undefined ? steps.next() : steps.next(answer);
+    if (r.done) {
+      results[index] = r.value;
+      inFlight--;
+      opts.onDone?.(index, ++done);
+      return false;
+    }
+    pending[r.value.kind].push({ index, steps, request: r.value });
+    return true;
+  };
+  const start = () => {
+    while (inFlight < window && next < count) {
+      inFlight++;
+      const i = next++;
+      advance(i, make(i));
+    }
+  };
+  start();
+  const P = objective.nparams;
+  while (inFlight > 0) {
+    const kind = (["hessian", "valueAndGrad", "value"] as const).reduce((a, b) =>
+      pending[b].length > pending[a].length ? b : a
+    );
+    const group = pending[kind];
+    pending[kind] = [];
+    const rows = Int32Array.from(group, (t) => t.index);
+    const xs = new Float64Array(group.length * P);
+    group.forEach((t, i) => xs.set(t.request.x, i * P));
+    const answers = answer(kind, objective, rows, xs, group.length);
+    group.forEach((t, i) => advance(t.index, t.steps, answers(i)));
+    start();
+  }
+  return results;
+}
+
+/** Evaluates one group and returns the answer of its i-th request. */
+function answer(
+  kind: EvalKind,
+  objective: BatchObjective,
+  rows: Int32Array,
+  xs: Float64Array,
+  k: number,
+): (i: number) => EvalResult {
+  const P = objective.nparams;
+  switch (kind) {
+    case "value": {
+      const v = objective.values(rows, xs);
+      return (i) => ({ value: v[i] });
+    }
+    case "valueAndGrad": {
+      const [v, g] = objective.valuesAndGrads(rows, xs);
+      return (i) => ({ value: v[i], grad: g.slice(i * P, (i + 1) * P) });
+    }
+    case "hessian": {
+      const h = objective.hessians(rows, xs);
+      if (h.length !== k * P * P) throw new Error("runBatch: wrong number of Hessian entries");
+      return (i) => ({ value: NaN, hessian: h.slice(i * P * P, (i + 1) * P * P) });
+    }
+  }
+}
+
+/** Options of {@link nllBatchObjective}. */
+export interface NllBatchOptions {
+  /** Largest group evaluated in one call (default 256; Hessian groups at most half of it). */
+  maxBatch?: number;
+}
+
+/**
+ * The NLL of `model` for every row of `data` (`[T, nMain + nAux]`) as a {@link BatchObjective}:
+ * one compiled, vectorised call per group of points (see the module doc). `objective(i)` is the
+ * sequential objective of row i (for a Hessian read after a fit).
+ *
+ * @example
+ * ```ts
+ * import { nllBatchObjective } from "./batch.ts";
+ * const obj = nllBatchObjective(model, toys);
+ * obj.values(Int32Array.of(0, 1), Float64Array.from([...model.suggestedInit, ...model.suggestedInit]));
+ * ```
+ */
+export function nllBatchObjective(
+  model: Model,
+  data: Array,
+  opts: NllBatchOptions = {},
+): BatchObjective & { objective(row: number): Objective; readonly rows: number } {
+  const N = model.nMain + model.nAux, P = model.npars;
+  if (data.ndim !== 2 || data.shape[1] !== N) {
+    throw new RangeError(`nllBatchObjective: data must be [T, ${N}], got [${data.shape}]`);
+  }
+  if (model.isTraced) {
+    throw new TypeError("nllBatchObjective: the model's inputs are traced values");
+  }
+  const T = data.shape[0];
+  const d = Float64Array.from(data.astype("float64").dataSync());
+  const maxBatch = Math.max(1, opts.maxBatch ?? 256);
+  const c = model.compiledBatch, inputs = model.programInputs;
+
+  /** Runs `f` on groups of at most `max` points padded to a power of two. */
+  const grouped = (
+    rows: Int32Array,
+    xs: Float64Array,
+    max: number,
+    f: (pars: Array, data: Array, k: number, at: number) => void,
+  ) => {
+    for (let at = 0; at < rows.length; at += max) {
+      const k = Math.min(max, rows.length - at);
+      const size = Math.min(max, 2 ** Math.ceil(Math.log2(k)));
+      const px = new Float64Array(size * P), dx = new Float64Array(size * N);
+      for (let i = 0; i < size; i++) {
+        const j = at + Math.min(i, k - 1); // padding repeats the last point
+        px.set(xs.subarray(j * P, (j + 1) * P), i * P);
+        dx.set(d.subarray(rows[j] * N, (rows[j] + 1) * N), i * N);
+      }
+      const pars = array(px, "float64", { shape: [size, P] });
+      f(pars, array(dx, "float64", { shape: [size, N] }), k, at);
+    }
+  };
+  return {
+    nparams: P,
+    rows: T,
+    values(rows, xs) {
+      const out = new Float64Array(rows.length);
+      grouped(rows, xs, maxBatch, (p, dd, k, at) => {
+        out.set((c.nll(p, dd, inputs) as Array).dataSync().subarray(0, k), at);
+      });
+      return out;
+    },
+    valuesAndGrads(rows, xs) {
+      const v = new Float64Array(rows.length), g = new Float64Array(rows.length * P);
+      grouped(rows, xs, maxBatch, (p, dd, k, at) => {
+        const [vv, gg] = c.nllValueAndGrad(p, dd, inputs) as [Array, Array];
+        v.set(vv.dataSync().subarray(0, k), at);
+        g.set(gg.dataSync().subarray(0, k * P), at * P);
+      });
+      return [v, g];
+    },
+    hessians(rows, xs) {
+      const out = new Float64Array(rows.length * P * P);
+      grouped(rows, xs, Math.max(1, maxBatch >> 1), (p, dd, k, at) => {
+        out.set(model.structuredHessianBatch(p, dd).subarray(0, k * P * P), at * P * P);
+      });
+      return out;
+    },
+    objective: (row) => nllObjective(model, array(d.slice(row * N, (row + 1) * N), "float64")),
+  };
+}
