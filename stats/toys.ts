@@ -23,6 +23,23 @@ import { testStatisticBatchMap } from "./fit_batch.ts";
 import type { Model } from "./model.ts";
 import { type TestStatDetail, testStatistic, type TestStatName } from "./teststat.ts";
 
+/**
+ * The toy settings of `hypotest` and `upperLimit` (pyhf's `calctype`, `ntoys`; a seed, since
+ * zgrad's PRNG is explicit).
+ */
+export interface ToySettings {
+  /** `"asymptotics"` (default) or `"toybased"` (pyhf's ToyCalculator). */
+  calctype?: "asymptotics" | "toybased";
+  /** Toys per hypothesis with `"toybased"` (default 2000, as pyhf). */
+  ntoys?: number;
+  /** Seed of the toys (default 0): the same seed gives the same numbers. */
+  seed?: number;
+  /** Toys fitted at once (see {@link ToyOptions.batchSize}). */
+  batchSize?: number;
+  /** Called as toys finish, with (toys done, toys in this hypothesis test). */
+  onToyProgress?: (done: number, total: number) => void;
+}
+
 /** Options of {@link ToyCalculator} and {@link toyHypotest}. */
 export interface ToyOptions extends FitOptions {
   /** `"qtilde"` (default), `"q"` or `"q0"`. */
@@ -76,6 +93,8 @@ export interface ToyHypotestResult extends ToyPvalues {
   converged: boolean;
   /** Warnings (non-converged fits). */
   warnings: string[];
+  /** Notes on the test statistic's conventions (as the asymptotic hypotest's). */
+  notes: string[];
 }
 
 const STAT_NAME: Record<AsymptoticTestStat, TestStatName> = {
@@ -161,6 +180,7 @@ export class ToyCalculator {
   readonly testStat: AsymptoticTestStat;
   readonly ntoys: number;
   readonly #warnings: string[] = [];
+  #notes: string[] = [];
   #converged = true;
 
   /** @param data observed data (main + aux) @param model the model @param opts toys and fits */
@@ -191,6 +211,10 @@ export class ToyCalculator {
   get converged(): boolean {
     return this.#converged;
   }
+  /** Notes on the test statistic's conventions (from the statistic on the observed data). */
+  get notes(): string[] {
+    return [...this.#notes];
+  }
 
   #fitOptions(): FitOptions {
     const { testStat: _t, ntoys: _n, seed: _s, onProgress: _p, batchSize: _b, ...fit } = this.#opts;
@@ -199,6 +223,7 @@ export class ToyCalculator {
 
   #stat(poi: number, data: ArrayLike): number {
     const d = testStatistic(STAT_NAME[this.testStat], poi, data, this.#model, this.#fitOptions());
+    this.#notes = d.notes;
     this.#check(d);
     return d.value;
   }
@@ -299,5 +324,59 @@ export function toyHypotest(
     distributions: d,
     converged: calc.converged,
     warnings: calc.warnings,
+    notes: calc.notes,
+  };
+}
+
+/** One tested POI value of a toy-based upper limit (shaped like the asymptotic one's). */
+export interface ToyLimitPoint extends ToyPvalues {
+  /** The tested POI value. */
+  poiValue: number;
+  /** The test statistic on the data. */
+  q: number;
+  /** The expected band (ascending, as the asymptotic `expected`). */
+  expected: { cls: number[]; clsb: number[]; clb: number[] };
+  /** The toy distributions. */
+  distributions: ToyDistributions;
+  /** Whether every fit converged. */
+  converged: boolean;
+  /** Warnings of the fits. */
+  warnings: string[];
+}
+
+/**
+ * The toy-based hypothesis test of `upperLimit` with `calctype: "toybased"`: a function of the
+ * tested POI value, sharing one {@link ToyCalculator} (the same seed for every value, so the
+ * CLs curves are not made ragged by fresh toys at each μ).
+ *
+ * @example
+ * ```ts ignore
+ * import { toyLimitPoints } from "./toys.ts";
+ * const at = toyLimitPoints(model.observed, model, { ntoys: 500, seed: 1 });
+ * console.log(at(1).cls, at(1).expected.cls);
+ * ```
+ */
+export function toyLimitPoints(
+  data: ArrayLike,
+  model: Model,
+  opts: ToyOptions = {},
+): (poiValue: number) => ToyLimitPoint {
+  return (poiValue) => {
+    const calc = new ToyCalculator(data, model, opts);
+    const q = calc.teststatistic(poiValue);
+    const d = calc.distributions(poiValue);
+    return {
+      poiValue,
+      q,
+      ...calc.pvalues(q, d),
+      expected: {
+        cls: calc.expectedPvalues(d, "cls"),
+        clsb: calc.expectedPvalues(d, "clsb"),
+        clb: calc.expectedPvalues(d, "clb"),
+      },
+      distributions: d,
+      converged: calc.converged,
+      warnings: calc.warnings,
+    };
   };
 }

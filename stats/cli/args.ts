@@ -102,6 +102,12 @@ export interface CliArgs {
   maxIter: number | null;
   /** `--level`: the CLs level of `upper-limit` (default 0.05, a 95% CL limit). */
   level: number | null;
+  /** `--calctype`: `asymptotics` (default) or `toybased` (hypotest, upper-limit). */
+  calctype: "asymptotics" | "toybased";
+  /** `--ntoys N`: toys per hypothesis with `--calctype toybased` (default 2000, as pyhf). */
+  ntoys: number | null;
+  /** `--seed S`: seed of the toys (default 0). */
+  seed: number | null;
   /** `--json`: one JSON document on stdout instead of tables. */
   json: boolean;
   /** `--help` / `-h`. */
@@ -130,13 +136,24 @@ export class UsageError extends Error {
 /** The flags each command accepts (besides `--json`, `--measurement`, `--interp`, `--help`). */
 const ACCEPTS: Record<Command, readonly string[]> = {
   fit: ["mu"],
-  hypotest: ["mu", "test-stat"],
-  "upper-limit": ["test-stat", "level"],
+  hypotest: ["mu", "test-stat", "calctype", "ntoys", "seed"],
+  "upper-limit": ["test-stat", "level", "calctype", "ntoys", "seed"],
   significance: ["test-stat"],
   ranking: [],
 };
 
-const VALUE_FLAGS = ["mu", "test-stat", "measurement", "interp", "level", "max-iter"] as const;
+const VALUE_FLAGS = [
+  "mu",
+  "test-stat",
+  "measurement",
+  "interp",
+  "level",
+  "max-iter",
+  "calctype",
+  "ntoys",
+  "seed",
+] as const;
+const CALCTYPES = ["asymptotics", "toybased"] as const;
 const SWITCHES = ["json", "help", "version", "strict", "restarts"] as const;
 
 function finite(flag: string, v: string): number {
@@ -180,6 +197,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     restarts: false,
     maxIter: null,
     level: null,
+    calctype: "asymptotics",
+    ntoys: null,
+    seed: null,
     json: false,
     help: false,
     version: false,
@@ -250,6 +270,25 @@ export function parseArgs(argv: readonly string[]): CliArgs {
         out.maxIter = k;
         break;
       }
+      case "calctype":
+        out.calctype = oneOf(name, value, CALCTYPES);
+        break;
+      case "ntoys": {
+        const k = finite(name, value);
+        if (!(Number.isInteger(k) && k >= 1)) {
+          throw new UsageError(`--ntoys must be a positive integer, got ${value}`);
+        }
+        out.ntoys = k;
+        break;
+      }
+      case "seed": {
+        const k = finite(name, value);
+        if (!(Number.isInteger(k) && k >= 0 && k <= 0xffffffff)) {
+          throw new UsageError(`--seed must be an integer in [0, 2^32), got ${value}`);
+        }
+        out.seed = k;
+        break;
+      }
     }
   }
   if (out.help || out.version) {
@@ -268,6 +307,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     if (!ACCEPTS[out.command].includes(f)) {
       throw new UsageError(`${out.command} does not take --${f}`);
     }
+  }
+  if ((out.ntoys !== null || out.seed !== null) && out.calctype !== "toybased") {
+    throw new UsageError(`--${out.ntoys !== null ? "ntoys" : "seed"} needs --calctype toybased`);
   }
   if (out.testStat !== null) {
     const ok: Record<Command, readonly TestStatName[]> = {
@@ -324,7 +366,7 @@ usage: zgrad <command> WORKSPACE.json [options]     (WORKSPACE.json "-": read st
 commands:
   fit            maximum-likelihood fit: best-fit values, uncertainties, -2 log L
                  (--mu X: the POI fixed at X, a conditional fit)
-  hypotest       asymptotic CLs at --mu (default 1): observed CLs, CLsb, CLb, expected band
+  hypotest       CLs at --mu (default 1): observed CLs, CLsb, CLb, expected band
   upper-limit    upper limit on the POI at CL 1 - level (default level 0.05): observed and band
   significance   discovery significance (q0): observed and expected Z0, p0
   ranking        impacts of every nuisance parameter on the POI (pre- and post-fit), sorted
@@ -338,6 +380,10 @@ options:
   --mu X                 POI value (hypotest: tested value, default 1; fit: fixed POI)
   --test-stat NAME       qtilde (default) or q for hypotest / upper-limit; q0 for significance
   --level A              upper-limit: CLs level (default 0.05)
+  --calctype TYPE        hypotest / upper-limit: asymptotics (default) or toybased (pyhf's
+                         ToyCalculator; toys fitted in batches, progress on stderr)
+  --ntoys N              toys per hypothesis with --calctype toybased (default 2000)
+  --seed S               seed of the toys (default 0; the same seed gives the same numbers)
   --measurement NAME     measurement in the workspace (default: the first)
   --interp CODES         interpolation: pyhf = normsys code4, histosys code4p (default, as
                          pyhf's Workspace.model() and CLI); root = code1 / code0; or a pair
@@ -353,6 +399,12 @@ options:
 
 exit codes: 0 ok (check status.converged), 1 bad input or failed computation, 2 bad command line`;
 
+const TOY_FLAGS = [
+  "  --calctype TYPE        asymptotics (default) or toybased (pyhf's ToyCalculator)",
+  "  --ntoys N              toys per hypothesis with toybased (default 2000)",
+  "  --seed S               seed of the toys (default 0)",
+];
+
 const COMMAND_HELP: Record<Command, { what: string; pyhf: string; flags: string[] }> = {
   fit: {
     what: "maximum-likelihood fit: best-fit values, uncertainties, -2 log L, convergence",
@@ -360,11 +412,12 @@ const COMMAND_HELP: Record<Command, { what: string; pyhf: string; flags: string[
     flags: ["  --mu X                 fit with the POI fixed at X (a conditional fit)"],
   },
   hypotest: {
-    what: "asymptotic CLs at a POI value: observed CLs, CLsb, CLb and the expected band",
+    what: "CLs at a POI value (asymptotic or from toys): observed CLs, CLsb, CLb, expected band",
     pyhf: "pyhf cls (pyhf.infer.hypotest, return_tail_probs, return_expected_set)",
     flags: [
       "  --mu X                 the tested POI value (default 1; must be within the POI bounds)",
       "  --test-stat NAME       qtilde (default) or q",
+      ...TOY_FLAGS,
     ],
   },
   "upper-limit": {
@@ -373,6 +426,7 @@ const COMMAND_HELP: Record<Command, { what: string; pyhf: string; flags: string[
     flags: [
       "  --level A              CLs level (default 0.05, a 95% CL limit)",
       "  --test-stat NAME       qtilde (default) or q",
+      ...TOY_FLAGS,
     ],
   },
   significance: {

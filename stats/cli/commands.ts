@@ -5,7 +5,7 @@
  *
  * JSON document (`schema: "zgrad-cli/1"`; numbers that are not available are `null`):
  * - `command`, `workspace`, `measurement`, `poi`, `settings` (interpolation codes, `mu`,
- *   `test_stat`, `level` where they apply);
+ *   `test_stat`, `level` where they apply; `calctype`, and `ntoys`/`seed` with toys);
  * - `metric`: the command's results (see each command in docs/stats.md); 5-value expected bands
  *   (`cls_exp`, `exp_limits`, `z0_exp_set`, `p0_exp_set`) are in pyhf's order, b-only
  *   test-statistic shifts [2, 1, 0, −1, −2] σ (CLs, limits and p0 ascend, Z0 descends);
@@ -29,6 +29,7 @@ import {
   upperLimit,
 } from "../mod.ts";
 import type { Interpolation } from "../model.ts";
+import { Progress, stderrSink } from "../../analysis/progress.ts";
 import type { CliArgs, Command } from "./args.ts";
 import { num, table } from "./format.ts";
 import { type Provenance, provenance } from "./provenance.ts";
@@ -84,6 +85,12 @@ export interface Report {
     test_stat: string | null;
     /** CLs level (upper-limit), else null. */
     level: number | null;
+    /** `asymptotics` or `toybased` (hypotest, upper-limit), else null. */
+    calctype: "asymptotics" | "toybased" | null;
+    /** Toys per hypothesis (toybased), else null. */
+    ntoys: number | null;
+    /** Seed of the toys (toybased), else null. */
+    seed: number | null;
   };
   /** The results. */
   metric: Record<string, unknown>;
@@ -271,6 +278,26 @@ function band(
   return { one_sigma: [n(v[1]), n(v[3])], two_sigma: [n(v[0]), n(v[4])] };
 }
 
+/**
+ * The toy settings of hypotest / upper-limit, with a progress bar on stderr per hypothesis test
+ * (toys of both hypotheses).
+ */
+function toyOptions(args: CliArgs, what: string) {
+  if (args.calctype !== "toybased") return {};
+  const progress = new Progress(stderrSink());
+  let step: ReturnType<Progress["start"]> | null = null;
+  return {
+    calctype: "toybased" as const,
+    ntoys: args.ntoys ?? 2000,
+    seed: args.seed ?? 0,
+    onToyProgress: (done: number, total: number) => {
+      step ??= progress.start(`${what}: toys`, total);
+      step.tick();
+      if (done === total) (step.done(), step = null);
+    },
+  };
+}
+
 function runHypotest(model: Model, args: CliArgs): Computed {
   requirePoi(model, "hypotest");
   const mu = args.mu ?? 1;
@@ -280,6 +307,7 @@ function runHypotest(model: Model, args: CliArgs): Computed {
     returnTail: true,
     returnExpectedSet: true,
     ...fitOptions(args),
+    ...toyOptions(args, `hypotest ${model.poiName} = ${mu}`),
   });
   const exp = r.clsExpectedSet!;
   return {
@@ -289,7 +317,7 @@ function runHypotest(model: Model, args: CliArgs): Computed {
       clb_obs: n(r.clb),
       cls_exp: exp.map(n),
       q_obs: n(r.q),
-      q_asimov: n(r.qA),
+      q_asimov: "qA" in r ? n(r.qA) : null,
     },
     uncertainty: { cls_exp: band(exp) },
     converged: r.converged,
@@ -303,6 +331,7 @@ function runUpperLimit(model: Model, args: CliArgs): Computed {
     level: args.level ?? 0.05,
     testStat: (args.testStat ?? "qtilde") as "qtilde" | "q",
     ...fitOptions(args),
+    ...toyOptions(args, "upper-limit"),
   });
   return {
     metric: {
@@ -376,6 +405,7 @@ export async function runCommand(args: CliArgs): Promise<Report> {
       ? "q0"
       : null,
     level: command === "upper-limit" ? (args.level ?? 0.05) : null,
+    ...toySettings(command, args),
   };
   return {
     schema: "zgrad-cli/1",
@@ -394,6 +424,24 @@ export async function runCommand(args: CliArgs): Promise<Report> {
     status: { converged: c.converged, warnings: [...model.warnings, ...c.warnings] },
     provenance: await provenance(),
   };
+}
+
+/** The `calctype`, `ntoys` and `seed` of a report's settings. */
+function toySettings(command: Command, args: CliArgs) {
+  const toys = command === "hypotest" || command === "upper-limit";
+  const toyBased = toys && args.calctype === "toybased";
+  return {
+    calctype: toys ? args.calctype : null,
+    ntoys: toyBased ? args.ntoys ?? 2000 : null,
+    seed: toyBased ? args.seed ?? 0 : null,
+  };
+}
+
+/** How the CLs values were computed, for table headers. */
+function calcLabel(s: Report["settings"]): string {
+  return s.calctype === "toybased"
+    ? `${s.ntoys} toys per hypothesis, seed ${s.seed}`
+    : "asymptotics";
 }
 
 // deno-lint-ignore no-explicit-any
@@ -478,7 +526,7 @@ export function formatReport(r: Report): string {
     }
     case "hypotest": {
       const s = r.settings;
-      out.push(`CLs for ${r.poi} = ${s.mu} (test statistic ${s.test_stat}, asymptotics)`, "");
+      out.push(`CLs for ${r.poi} = ${s.mu} (test statistic ${s.test_stat}, ${calcLabel(s)})`, "");
       out.push(table(["", "observed"], [
         ["CLs", num(m.cls_obs)],
         ["CLsb", num(m.clsb_obs)],
@@ -493,7 +541,7 @@ export function formatReport(r: Report): string {
       const s = r.settings;
       out.push(
         `${(100 * (1 - s.level!)).toFixed(1)}% CL upper limit on ${r.poi} (CLs = ${s.level}, ` +
-          `test statistic ${s.test_stat}, asymptotics)`,
+          `test statistic ${s.test_stat}, ${calcLabel(s)})`,
         "",
       );
       out.push(`observed: ${num(m.obs_limit)}`, "", bandTable("expected limit", m.exp_limits));
