@@ -8,8 +8,8 @@
  * {@link nllBatchObjective} is the batch of a model's NLL over the rows of a data matrix: `jit` of
  * `vmap` of the model's compiled NLL and gradient over (parameters `[k, P]`, data `[k, N]`), and
  * the structured Hessian with its term derivatives vectorised the same way. A group of k requests
- * is padded to the next power of two (at most `maxBatch`, larger groups are split), so each
- * program is compiled for a handful of sizes, not for every k.
+ * is split into calls of 256, 64, 16, 4 and 1 points (at most `maxBatch`), largest first: each
+ * program is compiled for five sizes, not for every k, and nothing is padded.
  *
  * @module
  */
@@ -138,7 +138,7 @@ function answer(
 
 /** Options of {@link nllBatchObjective}. */
 export interface NllBatchOptions {
-  /** Largest group evaluated in one call (default 256; Hessian groups at most half of it). */
+  /** Largest group evaluated in one call (default 256). */
   maxBatch?: number;
 }
 
@@ -171,24 +171,26 @@ export function nllBatchObjective(
   const maxBatch = Math.max(1, opts.maxBatch ?? 256);
   const c = model.compiledBatch, inputs = model.programInputs;
 
-  /** Runs `f` on groups of at most `max` points padded to a power of two. */
+  const sizes = [maxBatch];
+  for (let s = 4 ** Math.floor(Math.log(maxBatch) / Math.log(4)); s >= 1; s /= 4) {
+    if (s < maxBatch) sizes.push(s);
+  }
+  /** Runs `f` on consecutive calls of the sizes above, largest first. */
   const grouped = (
     rows: Int32Array,
     xs: Float64Array,
-    max: number,
     f: (pars: Array, data: Array, k: number, at: number) => void,
   ) => {
-    for (let at = 0; at < rows.length; at += max) {
-      const k = Math.min(max, rows.length - at);
-      const size = Math.min(max, 2 ** Math.ceil(Math.log2(k)));
-      const px = new Float64Array(size * P), dx = new Float64Array(size * N);
-      for (let i = 0; i < size; i++) {
-        const j = at + Math.min(i, k - 1); // padding repeats the last point
-        px.set(xs.subarray(j * P, (j + 1) * P), i * P);
-        dx.set(d.subarray(rows[j] * N, (rows[j] + 1) * N), i * N);
+    for (let at = 0; at < rows.length;) {
+      const k = sizes.find((s) => s <= rows.length - at)!;
+      const px = xs.slice(at * P, (at + k) * P), dx = new Float64Array(k * N);
+      for (let i = 0; i < k; i++) {
+        const r = rows[at + i];
+        dx.set(d.subarray(r * N, (r + 1) * N), i * N);
       }
-      const pars = array(px, "float64", { shape: [size, P] });
-      f(pars, array(dx, "float64", { shape: [size, N] }), k, at);
+      const pars = array(px, "float64", { shape: [k, P] });
+      f(pars, array(dx, "float64", { shape: [k, N] }), k, at);
+      at += k;
     }
   };
   return {
@@ -196,24 +198,24 @@ export function nllBatchObjective(
     rows: T,
     values(rows, xs) {
       const out = new Float64Array(rows.length);
-      grouped(rows, xs, maxBatch, (p, dd, k, at) => {
-        out.set((c.nll(p, dd, inputs) as Array).dataSync().subarray(0, k), at);
+      grouped(rows, xs, (p, dd, _, at) => {
+        out.set((c.nll(p, dd, inputs) as Array).dataSync(), at);
       });
       return out;
     },
     valuesAndGrads(rows, xs) {
       const v = new Float64Array(rows.length), g = new Float64Array(rows.length * P);
-      grouped(rows, xs, maxBatch, (p, dd, k, at) => {
+      grouped(rows, xs, (p, dd, _, at) => {
         const [vv, gg] = c.nllValueAndGrad(p, dd, inputs) as [Array, Array];
-        v.set(vv.dataSync().subarray(0, k), at);
-        g.set(gg.dataSync().subarray(0, k * P), at * P);
+        v.set(vv.dataSync(), at);
+        g.set(gg.dataSync(), at * P);
       });
       return [v, g];
     },
     hessians(rows, xs) {
       const out = new Float64Array(rows.length * P * P);
-      grouped(rows, xs, Math.max(1, maxBatch >> 1), (p, dd, k, at) => {
-        out.set(model.structuredHessianBatch(p, dd).subarray(0, k * P * P), at * P * P);
+      grouped(rows, xs, (p, dd, _, at) => {
+        out.set(model.structuredHessianBatch(p, dd), at * P * P);
       });
       return out;
     },

@@ -14,11 +14,11 @@
  */
 import { Array, array, type ArrayLike, DeviceArray, where } from "../core/mod.ts";
 import { grad, hessian, valueAndGrad } from "../ad/api.ts";
-import { invertSymmetric } from "./dense.ts";
+import { choleskyFactor, choleskySolveNumbers, invertSymmetric } from "./dense.ts";
 import type { Model } from "./model.ts";
 import { type MinimizeOutcome, minimizeSteps, type Objective } from "./optimize.ts";
 import { fitWithRestartsSteps } from "./fit_starts.ts";
-import { hessian as hessianAt, run, type Steps, value as valueAt } from "./steps.ts";
+import { hessian as hessianAt, run, type Steps } from "./steps.ts";
 
 /** Options of {@link fit} and {@link fixedPoiFit}. */
 export interface FitOptions {
@@ -346,13 +346,6 @@ export function* fitSteps(
       );
     }
   });
-  const f0 = yield* valueAt(
-    Float64Array.from(
-      init,
-      (v, i) => fixed[i] ? v : Math.min(bounds[i][1], Math.max(bounds[i][0], v)),
-    ),
-  );
-  if (!Number.isFinite(f0)) throw new RangeError(undefinedNll(model, data, init, f0));
   const r = yield* minimizeSteps(init, {
     lower: bounds.map((b) => b[0]),
     upper: bounds.map((b) => b[1]),
@@ -361,6 +354,8 @@ export function* fitSteps(
     maxIter: opts.maxIter,
     kinks: model.kinks,
   });
+  // Non-finite only where it starts (every step taken has a finite value).
+  if (!Number.isFinite(r.value)) throw new RangeError(undefinedNll(model, data, init, r.value));
   // A minimum whose reduced Hessian failed its Cholesky factorisation is examined at once, so
   // that the warning is there from the start.
   if (r.hessian === null && (withHessian || !(Number.isFinite(r.edm) && r.converged))) {
@@ -370,6 +365,40 @@ export function* fitSteps(
   const result = fitResult(model, r, init, fixed, [...startWarnings, ...r.warnings], ctx);
   if (!result.converged && opts.strict) throw new FitError(result);
   return result;
+}
+
+/** The Hessian at the minimum of each fit result (evaluated when first asked for). */
+const HESSIANS = new WeakMap<FitResult, () => Float64Array>();
+
+/**
+ * Column `j` of a fit's covariance (the inverse Hessian over the free components; zeros for
+ * fixed ones) by one Cholesky solve — the same numbers as `r.covariance[i][j]`, without inverting
+ * the whole matrix. Null when the Hessian is not positive definite or not at hand (then read
+ * `r.covariance`).
+ *
+ * @example
+ * ```ts
+ * import { covarianceColumn, fit } from "./fit.ts";
+ * const r = fit(model.observed, model);
+ * console.log(covarianceColumn(r, model.poiIndex!)); // = r.covariance.map((row) => row[poi])
+ * ```
+ */
+export function covarianceColumn(r: FitResult, j: number): number[] | null {
+  const hess = HESSIANS.get(r);
+  if (!hess || r.fixed[j]) return null;
+  const H = hess(), n = r.fixed.length;
+  const free = r.fixed.flatMap((f, i) => (f ? [] : [i]));
+  const m = free.length;
+  const Hf = new Float64Array(m * m);
+  free.forEach((i, a) => free.forEach((k, b) => (Hf[a * m + b] = H[i * n + k])));
+  const L = choleskyFactor(Hf, m);
+  if (!L) return null;
+  const e = new Float64Array(m);
+  e[free.indexOf(j)] = 1;
+  const col = choleskySolveNumbers(L, e, m);
+  const out = new globalThis.Array<number>(n).fill(0);
+  free.forEach((i, a) => (out[i] = col[a]));
+  return out;
 }
 
 /** The {@link FitResult} of a minimisation (uncertainties computed when first read). */
@@ -425,6 +454,7 @@ function fitResult(
     return r.hessian;
   };
   const get = () => (unc ??= uncertaintiesOf(hess(), fixed, warnings));
+  HESSIANS.set(result, hess);
   if (!(Number.isFinite(r.edm) && r.converged)) get();
   for (const key of ["uncertainties", "covariance", "correlation"] as const) {
     Object.defineProperty(result, key, {

@@ -7,6 +7,7 @@
  */
 import type { ArrayLike } from "../core/mod.ts";
 import {
+  covarianceColumn,
   type FitContext,
   FitError,
   type FitOptions,
@@ -67,8 +68,10 @@ export function* conditionalStartSteps(
   if (poi === null) throw new Error("conditionalStart: the model has no parameter of interest");
   const x = [...free.bestfit];
   x[poi] = poiValue;
-  const c = free.covariance, cpp = c[poi]?.[poi];
-  if (!(cpp > 0) || !c.every((row) => Number.isFinite(row[poi]))) return x;
+  // The POI's column of the covariance (one Cholesky solve where the Hessian is at hand).
+  const c = covarianceColumn(free, poi) ?? free.covariance.map((row) => row[poi]);
+  const cpp = c[poi];
+  if (!(cpp > 0) || !c.every(Number.isFinite)) return x;
   const d = poiValue - free.bestfit[poi];
   const bounds = model.suggestedBounds;
   // A long extrapolation can leave the model's domain (a histosys driving a rate negative):
@@ -77,7 +80,7 @@ export function* conditionalStartSteps(
     const y = x.map((v, i) =>
       i === poi || free.fixed[i]
         ? v
-        : Math.min(bounds[i][1], Math.max(bounds[i][0], v + scale * (c[i][poi] / cpp) * d))
+        : Math.min(bounds[i][1], Math.max(bounds[i][0], v + scale * (c[i] / cpp) * d))
     );
     if (Number.isFinite(yield* valueAt(Float64Array.from(y)))) return y;
   }

@@ -180,11 +180,12 @@ export function* minimizeSteps(
   const x = Float64Array.from(x0, (v, i) => (fixed[i] ? v : clip0(v, i)));
   let [f, g] = yield* valueAndGradAt(x);
   evals.gradient++;
-  let H = yield* hessianAt(x);
-  evals.hessian++;
+  let H: Float64Array | null = null; // null: not evaluated (an objective not finite at the start)
   if (!Number.isFinite(f)) {
     return finish(false, `the objective is not finite at the initial point (f = ${f})`, 0, NaN, []);
   }
+  H = yield* hessianAt(x);
+  evals.hessian++;
 
   let lambda = 0;
   let edm = NaN;

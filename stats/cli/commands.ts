@@ -5,7 +5,8 @@
  *
  * JSON document (`schema: "zgrad-cli/1"`; numbers that are not available are `null`):
  * - `command`, `workspace`, `measurement`, `poi`, `settings` (interpolation codes, `mu`,
- *   `test_stat`, `level` where they apply; `calctype`, and `ntoys`/`seed` with toys);
+ *   `test_stat`, `level` where they apply; hypotest and upper-limit also `calctype`, `ntoys`,
+ *   `seed`, the last two null without toys);
  * - `metric`: the command's results (see each command in docs/stats.md); 5-value expected bands
  *   (`cls_exp`, `exp_limits`, `z0_exp_set`, `p0_exp_set`) are in pyhf's order, b-only
  *   test-statistic shifts [2, 1, 0, −1, −2] σ (CLs, limits and p0 ascend, Z0 descends);
@@ -85,12 +86,12 @@ export interface Report {
     test_stat: string | null;
     /** CLs level (upper-limit), else null. */
     level: number | null;
-    /** `asymptotics` or `toybased` (hypotest, upper-limit), else null. */
-    calctype: "asymptotics" | "toybased" | null;
-    /** Toys per hypothesis (toybased), else null. */
-    ntoys: number | null;
-    /** Seed of the toys (toybased), else null. */
-    seed: number | null;
+    /** hypotest, upper-limit: `asymptotics` or `toybased` (absent for other commands). */
+    calctype?: "asymptotics" | "toybased";
+    /** hypotest, upper-limit: toys per hypothesis (toybased), else null. */
+    ntoys?: number | null;
+    /** hypotest, upper-limit: seed of the toys (toybased), else null. */
+    seed?: number | null;
   };
   /** The results. */
   metric: Record<string, unknown>;
@@ -426,12 +427,12 @@ export async function runCommand(args: CliArgs): Promise<Report> {
   };
 }
 
-/** The `calctype`, `ntoys` and `seed` of a report's settings. */
-function toySettings(command: Command, args: CliArgs) {
-  const toys = command === "hypotest" || command === "upper-limit";
-  const toyBased = toys && args.calctype === "toybased";
+/** The `calctype`, `ntoys` and `seed` of a report's settings (hypotest, upper-limit). */
+function toySettings(command: Command, args: CliArgs): Partial<Report["settings"]> {
+  if (command !== "hypotest" && command !== "upper-limit") return {};
+  const toyBased = args.calctype === "toybased";
   return {
-    calctype: toys ? args.calctype : null,
+    calctype: args.calctype,
     ntoys: toyBased ? args.ntoys ?? 2000 : null,
     seed: toyBased ? args.seed ?? 0 : null,
   };
