@@ -114,25 +114,16 @@ export function structuredHessian(
   data: Array,
   inputs: ModelInputs,
 ): Float64Array {
-  const P = pars.shape[0];
-  const S = h.layout.samples.length, B = h.layout.nbins;
-  const aux = data.slice({ start: B });
-  const outs = program(pars, aux, inputs) as Array[];
-  const blocks: TermBlock[] = h.modifiers.map((m, i) => ({
-    op: m.op,
-    K: m.termParams.length / B,
-    params: m.termParams,
-    t: outs[3 * i].dataSync() as Float64Array,
-    d1: outs[3 * i + 1].dataSync() as Float64Array,
-    d2: outs[3 * i + 2].dataSync() as Float64Array,
-  }));
-  const cDiag = h.constraintLogpdf ? outs[3 * h.modifiers.length].dataSync() : null;
-  const nominal = inputs.nominal.dataSync() as Float64Array;
-  const n = data.dataSync() as Float64Array;
-  const H = new Float64Array(P * P);
-  new Assembler(P, S, B).run(H, nominal, n, blocks);
-  if (cDiag) { for (let p = 0; p < P; p++) H[p * P + p] -= cDiag[p]; }
-  return H;
+  const B = h.layout.nbins;
+  const outs = program(pars, data.slice({ start: B }), inputs) as Array[];
+  return assembleRows(
+    h,
+    outs.map((o) => o.dataSync() as Float64Array),
+    1,
+    pars.shape[0],
+    data,
+    inputs,
+  );
 }
 
 /**
@@ -154,18 +145,30 @@ export function structuredHessianBatch(
   data: Array,
   inputs: ModelInputs,
 ): Float64Array {
+  const B = h.layout.nbins;
+  const outs = program(pars, data.slice(null, { start: B }), inputs) as Array[];
   const [T, P] = pars.shape;
+  return assembleRows(h, outs.map((o) => o.dataSync() as Float64Array), T, P, data, inputs);
+}
+
+/** The T Hessians from the term derivatives `outs` (each with a leading axis of T, or none for T = 1). */
+function assembleRows(
+  h: HessianStructure,
+  outs: Float64Array[],
+  T: number,
+  P: number,
+  data: Array,
+  inputs: ModelInputs,
+): Float64Array {
   const S = h.layout.samples.length, B = h.layout.nbins;
-  const aux = data.slice(null, { start: B });
-  const outs = (program(pars, aux, inputs) as Array[]).map((o) => o.dataSync() as Float64Array);
   const nominal = inputs.nominal.dataSync() as Float64Array;
-  const n = data.dataSync() as Float64Array, N = data.shape[1];
+  const n = data.dataSync() as Float64Array, N = n.length / T;
   const out = new Float64Array(T * P * P);
   const asm = new Assembler(P, S, B);
   for (let t = 0; t < T; t++) {
     const blocks: TermBlock[] = h.modifiers.map((m, i) => {
-      const size = m.termParams.length * S,
-        at = (a: Float64Array) => a.subarray(t * size, (t + 1) * size);
+      const size = m.termParams.length * S;
+      const at = (a: Float64Array) => a.subarray(t * size, (t + 1) * size);
       return {
         op: m.op,
         K: m.termParams.length / B,
