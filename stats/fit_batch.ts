@@ -8,7 +8,7 @@
  * @module
  */
 import type { Array } from "../core/mod.ts";
-import { nllBatchObjective, type NllBatchOptions, runBatch } from "./batch.ts";
+import { nllBatchObjective, runBatch } from "./batch.ts";
 import { type FitContext, type FitOptions, type FitResult, fitSteps } from "./fit.ts";
 import type { Model } from "./model.ts";
 import type { Steps } from "./steps.ts";
@@ -21,7 +21,9 @@ import {
 } from "./teststat.ts";
 
 /** Options of the batched fits: how the rows are scheduled and evaluated. */
-export interface BatchOptions extends NllBatchOptions {
+export interface BatchOptions {
+  /** Largest group of points evaluated in one call (default 256). */
+  maxBatch?: number;
   /** Rows fitted at once (default 512; see `RunBatchOptions.window`). */
   window?: number;
   /** Called as rows finish, with (rows done, rows). */

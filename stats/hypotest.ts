@@ -102,12 +102,31 @@ export function hypotest(
   model: Model,
   opts?: HypotestOptions & { calctype?: "asymptotics" },
 ): HypotestResult;
+/**
+ * {@link hypotest} from toys (pyhf's ToyCalculator).
+ *
+ * @example
+ * ```ts
+ * import { hypotest } from "./mod.ts";
+ * hypotest(1.0, model.observed, model, { calctype: "toybased", ntoys: 1000, seed: 1 }).cls;
+ * ```
+ */
 export function hypotest(
   poiValue: number,
   data: ArrayLike,
   model: Model,
   opts: HypotestOptions & { calctype: "toybased" },
 ): ToyHypotestReport;
+/**
+ * {@link hypotest} with the calculator chosen at run time.
+ *
+ * @example
+ * ```ts
+ * import { hypotest } from "./mod.ts";
+ * const calctype = Math.random() < 0.5 ? "asymptotics" : "toybased";
+ * hypotest(1.0, model.observed, model, { calctype, ntoys: 100 }).cls;
+ * ```
+ */
 export function hypotest(
   poiValue: number,
   data: ArrayLike,

@@ -172,11 +172,30 @@ export function upperLimit(
   model: Model,
   opts?: UpperLimitOptions & { calctype?: "asymptotics" },
 ): UpperLimitResult;
+/**
+ * {@link upperLimit} from toys (pyhf's ToyCalculator at each tested μ).
+ *
+ * @example
+ * ```ts
+ * import { upperLimit } from "./mod.ts";
+ * upperLimit(model.observed, model, { calctype: "toybased", ntoys: 500, seed: 1 }).obsLimit;
+ * ```
+ */
 export function upperLimit(
   data: ArrayLike,
   model: Model,
   opts: UpperLimitOptions & { calctype: "toybased" },
 ): UpperLimitResult<ToyLimitPoint>;
+/**
+ * {@link upperLimit} with the calculator chosen at run time.
+ *
+ * @example
+ * ```ts
+ * import { upperLimit } from "./mod.ts";
+ * const calctype = Math.random() < 0.5 ? "asymptotics" : "toybased";
+ * upperLimit(model.observed, model, { calctype, ntoys: 100 }).obsLimit;
+ * ```
+ */
 export function upperLimit(
   data: ArrayLike,
   model: Model,

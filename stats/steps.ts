@@ -105,7 +105,11 @@ export function* hessian(x: Float64Array): Steps<Float64Array> {
  * @example
  * ```ts
  * import { evaluate } from "./steps.ts";
- * const obj = { value: (x: Float64Array) => x[0] ** 2, valueAndGrad: (x: Float64Array) => [x[0] ** 2, Float64Array.of(2 * x[0])] as [number, Float64Array], hessian: () => Float64Array.of(2) };
+ * const obj = {
+ *   value: (x: Float64Array) => x[0] ** 2,
+ *   valueAndGrad: (x: Float64Array): [number, Float64Array] => [x[0] ** 2, Float64Array.of(2 * x[0])],
+ *   hessian: () => Float64Array.of(2),
+ * };
  * evaluate(obj, { kind: "value", x: Float64Array.of(3) }); // { value: 9 }
  * ```
  */
@@ -129,7 +133,11 @@ export function evaluate(objective: Objective, req: EvalRequest): EvalResult {
  * @example
  * ```ts
  * import { run, value } from "./steps.ts";
- * const obj = { value: (x: Float64Array) => x[0] ** 2, valueAndGrad: (x: Float64Array) => [x[0] ** 2, Float64Array.of(2 * x[0])] as [number, Float64Array], hessian: () => Float64Array.of(2) };
+ * const obj = {
+ *   value: (x: Float64Array) => x[0] ** 2,
+ *   valueAndGrad: (x: Float64Array): [number, Float64Array] => [x[0] ** 2, Float64Array.of(2 * x[0])],
+ *   hessian: () => Float64Array.of(2),
+ * };
  * console.log(run(value(Float64Array.of(3)), obj)); // 9
  * ```
  */

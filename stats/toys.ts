@@ -177,13 +177,21 @@ export class ToyCalculator {
   readonly #data: ArrayLike;
   readonly #model: Model;
   readonly #opts: ToyOptions;
+  /** The test statistic. */
   readonly testStat: AsymptoticTestStat;
+  /** Toys per hypothesis. */
   readonly ntoys: number;
   readonly #warnings: string[] = [];
   #notes: string[] = [];
   #converged = true;
 
-  /** @param data observed data (main + aux) @param model the model @param opts toys and fits */
+  /**
+   * A calculator for `data` (main + aux) and `model`, with the toys' and fits' options.
+   *
+   * @param data observed data (main + aux)
+   * @param model the model
+   * @param opts toys and fits
+   */
   constructor(data: ArrayLike, model: Model, opts: ToyOptions = {}) {
     if (model.poiIndex === null) throw new Error("ToyCalculator: the model has no POI");
     this.#data = data;
