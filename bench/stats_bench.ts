@@ -24,7 +24,7 @@
  * a fast wrong answer fails the run (exit code 1).
  *
  * Run: `deno run --allow-read --allow-env bench/stats_bench.ts [--reps=5] [--skip-scaling] [--toys=N]
- * [--only=toys]
+ * [--only=toys] [--threads=N]
  * [--dump-workspaces=DIR]` (CPU times need `deno run -A`: Deno reads /proc/self only then; the
  * last flag writes the scaling workspaces for
  * bench/stats_reference_fits.py, with --allow-write, and exits).
@@ -44,6 +44,7 @@ import { realisticWorkspace } from "../tests/stats/realistic_models.ts";
 import { sampleToys, ToyCalculator } from "../stats/toys.ts";
 import { testStatistic } from "../stats/teststat.ts";
 import * as random from "../core/random.ts";
+import { configureCpuParallel } from "../gpu/cpu_parallel.ts";
 
 const argv = new Map(
   Deno.args.map((a) => a.replace(/^--/, "").split("=")).map(([k, v]) => [k, v ?? "1"]),
@@ -431,6 +432,9 @@ if (import.meta.main && dump) {
       true,
     );
   const ntoys = Number(argv.get("toys") ?? 1e4);
+  // --threads=N: the CPU threads of compiled programs (default: the cores; 1 is faster when the
+  // machine is busy with other work).
+  if (argv.has("threads")) configureCpuParallel({ threads: Number(argv.get("threads")) });
   if (ntoys > 0) benchToys(ntoys);
   if (all && !argv.has("skip-scaling")) benchScaling();
   if (problems.length) {

@@ -126,12 +126,13 @@ function answer(
     }
     case "valueAndGrad": {
       const [v, g] = objective.valuesAndGrads(rows, xs);
-      return (i) => ({ value: v[i], grad: g.slice(i * P, (i + 1) * P) });
+      return (i) => ({ value: v[i], grad: g.subarray(i * P, (i + 1) * P) });
     }
     case "hessian": {
       const h = objective.hessians(rows, xs);
       if (h.length !== k * P * P) throw new Error("runBatch: wrong number of Hessian entries");
-      return (i) => ({ value: NaN, hessian: h.slice(i * P * P, (i + 1) * P * P) });
+      // Views, not copies: the optimiser never writes into its gradients and Hessians.
+      return (i) => ({ value: NaN, hessian: h.subarray(i * P * P, (i + 1) * P * P) });
     }
   }
 }

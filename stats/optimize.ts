@@ -213,7 +213,7 @@ export function* minimizeSteps(
     for (let a = 0; a < m; a++) {
       for (let b = 0; b < m; b++) HI[a * m + b] = H[free[a] * n + free[b]];
     }
-    if (!gI.every(Number.isFinite) || !HI.every(Number.isFinite)) {
+    if (!allFinite(gI) || !allFinite(HI)) {
       message = "the gradient or Hessian is not finite";
       break;
     }
@@ -233,7 +233,8 @@ export function* minimizeSteps(
     }
 
     // Damped Newton step, projected and backtracked.
-    let accepted: { xn: Float64Array; fn: number; t: number } | null = null;
+    let accepted: { xn: Float64Array; fn: number; gn: Float64Array | null; t: number } | null =
+      null;
     if (p0 && lambda > 0) {
       // The Hessian is positive definite again: its Newton step first (damping kept from earlier
       // iterations would slow the end to linear convergence).
@@ -299,8 +300,11 @@ export function* minimizeSteps(
       maxStep = Math.max(maxStep, Math.abs(accepted.xn[i] - x[i]) / (1 + Math.abs(x[i])));
     }
     x.set(accepted.xn);
-    [f, g] = yield* valueAndGradAt(x);
-    evals.gradient++;
+    if (accepted.gn) [f, g] = [accepted.fn, accepted.gn];
+    else {
+      [f, g] = yield* valueAndGradAt(x);
+      evals.gradient++;
+    }
     if (reuse && accepted.t === 1 && lambda < 1e-2 && edm < 1e-3 && stale < 3) stale++;
     else {
       H = yield* hessianAt(x);
@@ -378,10 +382,14 @@ export function* minimizeSteps(
     return held;
   }
 
+  /**
+   * Backtracking along `p` (Armijo). The full step asks for the gradient with the value: it is
+   * usually accepted, and the next iteration needs that gradient.
+   */
   function* lineSearch(
     p: Float64Array,
     free: number[],
-  ): Steps<{ xn: Float64Array; fn: number; t: number } | null> {
+  ): Steps<{ xn: Float64Array; fn: number; gn: Float64Array | null; t: number } | null> {
     let t = 1;
     for (let k = 0; k < 30; k++, t *= 0.5) {
       const xn = Float64Array.from(x);
@@ -393,10 +401,16 @@ export function* minimizeSteps(
         gdx += g[i] * dx;
       });
       if (!moved) return null;
-      const fn = yield* valueAt(xn);
-      evals.value++;
-      if (Number.isFinite(fn) && gdx < 0 && fn <= f + 1e-4 * gdx) return { xn, fn, t };
       if (gdx >= 0) return null; // not a descent direction after projection: damp instead
+      let fn: number, gn: Float64Array | null = null;
+      if (k === 0) {
+        [fn, gn] = yield* valueAndGradAt(xn);
+        evals.gradient++;
+      } else {
+        fn = yield* valueAt(xn);
+        evals.value++;
+      }
+      if (Number.isFinite(fn) && fn <= f + 1e-4 * gdx) return { xn, fn, gn, t };
     }
     return null;
   }
@@ -424,6 +438,13 @@ export function* minimizeSteps(
       warnings,
     };
   }
+}
+
+/** Whether every entry is finite (0·x is NaN exactly for x = ±∞ or NaN; a loop, not a callback each). */
+function allFinite(a: Float64Array): boolean {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += 0 * a[i];
+  return s === 0;
 }
 
 function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
