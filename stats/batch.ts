@@ -159,7 +159,11 @@ export function nllBatchObjective(
   model: Model,
   data: Array,
   opts: NllBatchOptions = {},
-): BatchObjective & { objective(row: number): Objective; readonly rows: number } {
+): BatchObjective & {
+  objective(row: number): Objective;
+  readonly rows: number;
+  readonly notes: string[];
+} {
   const N = model.nMain + model.nAux, P = model.npars;
   if (data.ndim !== 2 || data.shape[1] !== N) {
     throw new RangeError(`nllBatchObjective: data must be [T, ${N}], got [${data.shape}]`);
@@ -171,55 +175,87 @@ export function nllBatchObjective(
   const d = Float64Array.from(data.astype("float64").dataSync());
   const maxBatch = Math.max(1, opts.maxBatch ?? 256);
   const c = model.compiledBatch, inputs = model.programInputs;
+  const notes: string[] = [];
+  const single = (row: number) =>
+    nllObjective(model, array(d.slice(row * N, (row + 1) * N), "float64"));
+  let batched = true;
 
   const sizes = [maxBatch];
   for (let s = 4 ** Math.floor(Math.log(maxBatch) / Math.log(4)); s >= 1; s /= 4) {
     if (s < maxBatch) sizes.push(s);
   }
-  /** Runs `f` on consecutive calls of the sizes above, largest first. */
+  /**
+   * Runs `f` on consecutive calls of the sizes above, largest first; should a batched program
+   * fail, every row is evaluated alone from then on (`one`) and the notes say so.
+   */
   const grouped = (
     rows: Int32Array,
     xs: Float64Array,
-    f: (pars: Array, data: Array, k: number, at: number) => void,
+    f: (pars: Array, data: Array, at: number) => void,
+    one: (o: Objective, x: Float64Array, at: number) => void,
   ) => {
     for (let at = 0; at < rows.length;) {
+      if (!batched) {
+        one(single(rows[at]), xs.slice(at * P, (at + 1) * P), at);
+        at++;
+        continue;
+      }
       const k = sizes.find((s) => s <= rows.length - at)!;
       const px = xs.slice(at * P, (at + k) * P), dx = new Float64Array(k * N);
       for (let i = 0; i < k; i++) {
         const r = rows[at + i];
         dx.set(d.subarray(r * N, (r + 1) * N), i * N);
       }
-      const pars = array(px, "float64", { shape: [k, P] });
-      f(pars, array(dx, "float64", { shape: [k, N] }), k, at);
-      at += k;
+      try {
+        f(array(px, "float64", { shape: [k, P] }), array(dx, "float64", { shape: [k, N] }), at);
+        at += k;
+      } catch (e) {
+        batched = false;
+        notes.push(
+          `the batched NLL programs failed (${
+            (e as Error).message
+          }); rows were evaluated one by one`,
+        );
+      }
     }
   };
   return {
     nparams: P,
     rows: T,
+    notes,
     values(rows, xs) {
       const out = new Float64Array(rows.length);
-      grouped(rows, xs, (p, dd, _, at) => {
-        out.set((c.nll(p, dd, inputs) as Array).dataSync(), at);
-      });
+      grouped(
+        rows,
+        xs,
+        (p, dd, at) => out.set((c.nll(p, dd, inputs) as Array).dataSync(), at),
+        (o, x, at) => (out[at] = o.value(x)),
+      );
       return out;
     },
     valuesAndGrads(rows, xs) {
       const v = new Float64Array(rows.length), g = new Float64Array(rows.length * P);
-      grouped(rows, xs, (p, dd, _, at) => {
+      grouped(rows, xs, (p, dd, at) => {
         const [vv, gg] = c.nllValueAndGrad(p, dd, inputs) as [Array, Array];
         v.set(vv.dataSync(), at);
         g.set(gg.dataSync(), at * P);
+      }, (o, x, at) => {
+        const [vv, gg] = o.valueAndGrad(x);
+        v[at] = vv;
+        g.set(gg, at * P);
       });
       return [v, g];
     },
     hessians(rows, xs) {
       const out = new Float64Array(rows.length * P * P);
-      grouped(rows, xs, (p, dd, _, at) => {
-        out.set(model.structuredHessianBatch(p, dd), at * P * P);
-      });
+      grouped(
+        rows,
+        xs,
+        (p, dd, at) => out.set(model.structuredHessianBatch(p, dd), at * P * P),
+        (o, x, at) => out.set(o.hessian(x), at * P * P),
+      );
       return out;
     },
-    objective: (row) => nllObjective(model, array(d.slice(row * N, (row + 1) * N), "float64")),
+    objective: single,
   };
 }

@@ -39,7 +39,7 @@ function contexts(model: Model, data: Array, opts: BatchOptions) {
   const objective = nllBatchObjective(model, data, opts);
   const T = data.shape[0];
   const ctx = (i: number): FitContext => ({
-    notes: [],
+    notes: objective.notes,
     hessian: (x) => objective.objective(i).hessian(x),
   });
   const run = { window: opts.window, onDone: (_: number, n: number) => opts.onProgress?.(n, T) };

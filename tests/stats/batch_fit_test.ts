@@ -177,3 +177,20 @@ Deno.test("runBatch: the optimiser's computation gives minimize's answer on ever
   });
   assert.ok(calls < 4 * (rs[0].evaluations.value + rs[0].evaluations.gradient + 2));
 });
+
+Deno.test("batched fits fall back to one row at a time when a batched program fails", () => {
+  const m = shapesysModel();
+  const data = datasets(m);
+  const boom = () => {
+    throw new Error("boom");
+  };
+  Object.defineProperty(m, "compiledBatch", { get: () => ({ nll: boom, nllValueAndGrad: boom }) });
+  Object.defineProperty(m, "structuredHessianBatch", { value: boom });
+  const fits = fitBatch(data, m);
+  fits.forEach((f, i) => {
+    const s = fit(data.slice(i), m);
+    assert.ok(Math.abs(f.twiceNll - s.twiceNll) <= 1e-9, `row ${i}`);
+    assert.equal(f.iterations, s.iterations);
+    assert.ok(f.warnings.some((w) => w.includes("batched NLL programs failed (boom)")));
+  });
+});
