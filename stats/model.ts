@@ -57,7 +57,6 @@ import {
   compileTermDerivativesBatch,
   type HessianStructure,
   structuredHessian,
-  structuredHessianBatch,
 } from "./structured_hessian.ts";
 import {
   type Measurement,
@@ -704,13 +703,7 @@ export class Model {
   structuredHessianBatch(pars: Array, data: Array): Float64Array {
     const s = this.#s, hs = this.#hessianStructure();
     s.jitted.termDerivativesBatch ??= compileTermDerivativesBatch(hs);
-    return structuredHessianBatch(
-      hs,
-      s.jitted.termDerivativesBatch,
-      pars,
-      data,
-      this.programInputs,
-    );
+    return structuredHessian(hs, s.jitted.termDerivativesBatch, pars, data, this.programInputs);
   }
 
   /**

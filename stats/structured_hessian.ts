@@ -99,7 +99,9 @@ interface TermBlock {
 
 /**
  * The Hessian of the NLL (row-major P × P) at `pars` for `data` (main then auxiliary), assembled
- * from the compiled term derivatives (see the module doc).
+ * from the compiled term derivatives (see the module doc). With a batch — `pars [T, P]`, `data
+ * [T, B + A]` and the program of {@link compileTermDerivativesBatch} (one compiled call for all
+ * T) — the T Hessians one after the other.
  *
  * @example
  * ```ts
@@ -114,44 +116,14 @@ export function structuredHessian(
   data: Array,
   inputs: ModelInputs,
 ): Float64Array {
-  const B = h.layout.nbins;
-  const outs = program(pars, data.slice({ start: B }), inputs) as Array[];
-  return assembleRows(
-    h,
-    outs.map((o) => o.dataSync() as Float64Array),
-    1,
-    pars.shape[0],
-    data,
-    inputs,
-  );
+  const B = h.layout.nbins, batched = pars.ndim === 2;
+  const aux = batched ? data.slice(null, { start: B }) : data.slice({ start: B });
+  const outs = (program(pars, aux, inputs) as Array[]).map((o) => o.dataSync() as Float64Array);
+  const [T, P] = batched ? pars.shape : [1, pars.shape[0]];
+  return assembleRows(h, outs, T, P, data, inputs);
 }
 
-/**
- * The Hessians of the NLL at T points for T datasets (`pars [T, P]`, `data [T, B + A]`), from
- * the program of {@link compileTermDerivativesBatch}: one compiled call for the term derivatives
- * of all T, then T assemblies. Returns the T row-major P × P matrices one after the other.
- *
- * @example
- * ```ts
- * import { compileTermDerivativesBatch, structuredHessianBatch } from "./structured_hessian.ts";
- * const prog = compileTermDerivativesBatch(structure);
- * const Hs = structuredHessianBatch(structure, prog, pars, data, inputs); // [T·P·P]
- * ```
- */
-export function structuredHessianBatch(
-  h: HessianStructure,
-  program: Jitted,
-  pars: Array,
-  data: Array,
-  inputs: ModelInputs,
-): Float64Array {
-  const B = h.layout.nbins;
-  const outs = program(pars, data.slice(null, { start: B }), inputs) as Array[];
-  const [T, P] = pars.shape;
-  return assembleRows(h, outs.map((o) => o.dataSync() as Float64Array), T, P, data, inputs);
-}
-
-/** The T Hessians from the term derivatives `outs` (each with a leading axis of T, or none for T = 1). */
+/** The T Hessians from the term derivatives `outs` (with a leading axis of T, or none for T = 1). */
 function assembleRows(
   h: HessianStructure,
   outs: Float64Array[],
