@@ -43,6 +43,7 @@ import {
 import { realisticWorkspace } from "../tests/stats/realistic_models.ts";
 import { sampleToys, ToyCalculator } from "../stats/toys.ts";
 import { testStatistic } from "../stats/teststat.ts";
+import { testStatisticBatch } from "../stats/fit_batch.ts";
 import * as random from "../core/random.ts";
 import { configureCpuParallel } from "../gpu/cpu_parallel.ts";
 
@@ -331,21 +332,33 @@ function benchToys(ntoys: number) {
     problems.push(`toys: CLsb ${p.clsb}, CLb ${p.clb} vs asymptotics ${asy.clsb}, ${asy.clb}`);
   }
   if (d.failedFits > 0) problems.push(`toys: ${d.failedFits} toys with a non-converged fit`);
-  // The same toys one by one (the sequential fitter, as before batching), on a sample.
-  const nSeq = 20;
+  // Toys one by one (the sequential fitter, as before batching) on a sample, and the batched
+  // fitter on the same sample right after (same load), warm: CPU per toy.
+  const nSeq = 64;
   const toys = sampleToys(m, m.suggestedInit, nSeq, random.key(1));
   testStatistic("qmutilde", 1, toys.slice(0), m);
-  const s0 = performance.now();
+  const s0 = performance.now(), sc0 = cpu();
   for (let t = 0; t < nSeq; t++) testStatistic("qmutilde", 1, toys.slice(t), m);
-  const seq = (performance.now() - s0) / nSeq / 1000;
+  const seq = (performance.now() - s0) / nSeq / 1000, sc1 = cpu();
+  const b0 = cpu();
+  testStatisticBatch("qmutilde", 1, toys, m);
+  const b1 = cpu();
   const per = wall / (2 * ntoys);
+  const cpuRatio = sc0 === null || sc1 === null || b0 === null || b1 === null
+    ? ""
+    : `; CPU per toy on a ${nSeq}-toy sample: one by one ${
+      ((sc1 - sc0) / nSeq * 1000).toFixed(1)
+    } ms, batched ${((b1 - b0) / nSeq * 1000).toFixed(1)} ms → ${
+      ((sc1 - sc0) / (b1 - b0)).toFixed(1)
+    }×`;
   console.log(
     `  ${2 * ntoys} toys in ${s(wall)} (CPU ${c0 === null || c1 === null ? "n/a" : s(c1 - c0)}, ` +
       `compilation included): ${(per * 1000).toFixed(2)} ms per toy; one by one ` +
-      `${(seq * 1000).toFixed(1)} ms per toy → ${(seq / per).toFixed(1)}× (` +
-      `${s(seq * 2 * ntoys)} for all)\n  CLs ${p.cls.toFixed(4)} (CLsb ${p.clsb.toFixed(4)}, CLb ${
-        p.clb.toFixed(4)
-      }); asymptotics ${asy.cls.toFixed(4)} (${asy.clsb!.toFixed(4)}, ${asy.clb!.toFixed(4)})`,
+      `${(seq * 1000).toFixed(1)} ms per toy (wall)${cpuRatio}\n  CLs ${p.cls.toFixed(4)} (CLsb ${
+        p.clsb.toFixed(4)
+      }, CLb ${p.clb.toFixed(4)}); asymptotics ${asy.cls.toFixed(4)} (${asy.clsb!.toFixed(4)}, ${
+        asy.clb!.toFixed(4)
+      })`,
   );
 }
 
