@@ -9,8 +9,12 @@
  *   Newton system is solved on the others (the reduced Hessian, as in Bertsekas' projected
  *   Newton method).
  * - If the reduced Hessian is not positive definite, or the step does not decrease the function,
- *   λ·diag(max(|H_ii|, 1)) is added (λ grows ×10) until it does; λ shrinks after full steps, so
+ *   λ·diag(max(|H_ii|, 1)) is added (λ grows ×10) until it does; λ shrinks after full steps, and
+ *   whenever the reduced Hessian is positive definite its undamped Newton step is tried first, so
  *   the method ends with pure Newton steps and converges quadratically.
+ * - Written as a computation that asks for its evaluations ({@link minimizeSteps}, `steps.ts`), so
+ *   that many minimisations can share vectorised evaluations (`batch.ts`); {@link minimize} runs
+ *   it on one objective.
  * - Each trial step is projected onto the box and backtracked (Armijo condition).
  * - Converged when the estimated distance to the minimum, EDM = ½ gᵀH⁻¹g on the free, inactive
  *   parameters, falls below `tol` (Minuit's criterion), or when all free parameters sit at bounds.
@@ -426,8 +430,10 @@ export function* minimizeSteps(
     return {
       x,
       value: f,
-      grad: g,
-      hessian: stale > 0 ? null : H,
+      // Copies of what a batched evaluation may have answered as views into a larger buffer,
+      // which a result kept for long would otherwise hold on to.
+      grad: own(g),
+      hessian: stale > 0 || H === null ? null : own(H),
       edm: e,
       active: act.length ? act : fixed.map(() => false),
       atKink,
@@ -438,6 +444,11 @@ export function* minimizeSteps(
       warnings,
     };
   }
+}
+
+/** `a`, or a copy of it when it is a view into a larger buffer. */
+function own(a: Float64Array): Float64Array {
+  return a.byteLength === a.buffer.byteLength ? a : a.slice();
 }
 
 /** Whether every entry is finite (0·x is NaN exactly for x = ±∞ or NaN; a loop, not a callback each). */
