@@ -280,36 +280,35 @@ function band(
 }
 
 /**
- * The toy settings of hypotest / upper-limit, with a progress bar on stderr per hypothesis test
- * (toys of both hypotheses).
+ * The toy settings of hypotest / upper-limit and one progress line on stderr for all their toys
+ * (`total`: toys in all, when known); call the second element when the command is done.
  */
-function toyOptions(args: CliArgs, what: string) {
-  if (args.calctype !== "toybased") return {};
+function toyOptions(args: CliArgs, what: string, total?: number) {
+  if (args.calctype !== "toybased") return [{}, () => {}] as const;
   const progress = new Progress(stderrSink());
   let step: ReturnType<Progress["start"]> | null = null;
-  return {
+  const opts = {
     calctype: "toybased" as const,
     ntoys: args.ntoys ?? 2000,
     seed: args.seed ?? 0,
-    onToyProgress: (done: number, total: number) => {
-      step ??= progress.start(`${what}: toys`, total);
-      step.tick();
-      if (done === total) (step.done(), step = null);
-    },
+    onToyProgress: () => (step ??= progress.start(`${what}: toys`, total)).tick(),
   };
+  return [opts, () => step?.done()] as const;
 }
 
 function runHypotest(model: Model, args: CliArgs): Computed {
   requirePoi(model, "hypotest");
   const mu = args.mu ?? 1;
   const testStat = (args.testStat ?? "qtilde") as "qtilde" | "q";
+  const [toys, toysDone] = toyOptions(args, "hypotest", 2 * (args.ntoys ?? 2000));
   const r = hypotest(mu, model.observed, model, {
     testStat,
     returnTail: true,
     returnExpectedSet: true,
     ...fitOptions(args),
-    ...toyOptions(args, `hypotest ${model.poiName} = ${mu}`),
+    ...toys,
   });
+  toysDone();
   const exp = r.clsExpectedSet!;
   return {
     metric: {
@@ -328,12 +327,14 @@ function runHypotest(model: Model, args: CliArgs): Computed {
 
 function runUpperLimit(model: Model, args: CliArgs): Computed {
   requirePoi(model, "upper-limit");
+  const [toys, toysDone] = toyOptions(args, "upper-limit");
   const r = upperLimit(model.observed, model, {
     level: args.level ?? 0.05,
     testStat: (args.testStat ?? "qtilde") as "qtilde" | "q",
     ...fitOptions(args),
-    ...toyOptions(args, "upper-limit"),
+    ...toys,
   });
+  toysDone();
   return {
     metric: {
       obs_limit: n(r.obsLimit),
