@@ -114,6 +114,12 @@ export interface CliArgs {
   plot: string | null;
   /** False with `--no-progress`: no progress bar on stderr. */
   progress: boolean;
+  /** `--calctype`: `asymptotics` (default) or `toybased` (hypotest, upper-limit). */
+  calctype: "asymptotics" | "toybased";
+  /** `--ntoys N`: toys per hypothesis with `--calctype toybased` (default 2000, as pyhf). */
+  ntoys: number | null;
+  /** `--seed S`: seed of the toys (default 0). */
+  seed: number | null;
   /** `--json`: one JSON document on stdout instead of tables. */
   json: boolean;
   /** `--help` / `-h`. */
@@ -142,8 +148,8 @@ export class UsageError extends Error {
 /** The flags each command accepts (besides `--json`, `--measurement`, `--interp`, `--help`). */
 const ACCEPTS: Record<Command, readonly string[]> = {
   fit: ["mu", "plot"],
-  hypotest: ["mu", "test-stat"],
-  "upper-limit": ["test-stat", "level", "scan", "bracket", "plot"],
+  hypotest: ["mu", "test-stat", "calctype", "ntoys", "seed"],
+  "upper-limit": ["test-stat", "level", "scan", "bracket", "plot", "calctype", "ntoys", "seed"],
   significance: ["test-stat"],
   ranking: ["plot"],
 };
@@ -161,7 +167,11 @@ const VALUE_FLAGS = [
   "scan",
   "bracket",
   "plot",
+  "calctype",
+  "ntoys",
+  "seed",
 ] as const;
+const CALCTYPES = ["asymptotics", "toybased"] as const;
 const SWITCHES = ["json", "help", "version", "strict", "restarts", "no-progress"] as const;
 
 function finite(flag: string, v: string): number {
@@ -209,6 +219,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     bracket: null,
     plot: null,
     progress: true,
+    calctype: "asymptotics",
+    ntoys: null,
+    seed: null,
     json: false,
     help: false,
     version: false,
@@ -290,6 +303,25 @@ export function parseArgs(argv: readonly string[]): CliArgs {
         out.maxIter = k;
         break;
       }
+      case "calctype":
+        out.calctype = oneOf(name, value, CALCTYPES);
+        break;
+      case "ntoys": {
+        const k = finite(name, value);
+        if (!(Number.isInteger(k) && k >= 1)) {
+          throw new UsageError(`--ntoys must be a positive integer, got ${value}`);
+        }
+        out.ntoys = k;
+        break;
+      }
+      case "seed": {
+        const k = finite(name, value);
+        if (!(Number.isInteger(k) && k >= 0 && k <= 0xffffffff)) {
+          throw new UsageError(`--seed must be an integer in [0, 2^32), got ${value}`);
+        }
+        out.seed = k;
+        break;
+      }
     }
   }
   if (out.help || out.version) {
@@ -314,6 +346,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       "--scan and --bracket exclude each other (a scan interpolates, a bracket " +
         "starts the root finding)",
     );
+  }
+  if ((out.ntoys !== null || out.seed !== null) && out.calctype !== "toybased") {
+    throw new UsageError(`--${out.ntoys !== null ? "ntoys" : "seed"} needs --calctype toybased`);
   }
   if (out.testStat !== null) {
     const ok: Record<Command, readonly TestStatName[]> = {
@@ -402,7 +437,7 @@ usage: zgrad <command> WORKSPACE.json [options]     (WORKSPACE.json "-": read st
 commands:
   fit            maximum-likelihood fit: best-fit values, uncertainties, -2 log L
                  (--mu X: the POI fixed at X, a conditional fit)
-  hypotest       asymptotic CLs at --mu (default 1): observed CLs, CLsb, CLb, expected band
+  hypotest       CLs at --mu (default 1): observed CLs, CLsb, CLb, expected band
   upper-limit    upper limit on the POI at CL 1 - level (default level 0.05): observed and band
   significance   discovery significance (q0): observed and expected Z0, p0
   ranking        impacts of every nuisance parameter on the POI (pre- and post-fit), sorted
@@ -420,6 +455,10 @@ options:
                          X1,X2,...), as pyhf's upper_limit(scan=...)
   --bracket LO,HI        upper-limit: start the root finding on [LO, HI] (default: POI bounds;
                          widened as pyhf does when it does not bracket the limits)
+  --calctype TYPE        hypotest / upper-limit: asymptotics (default) or toybased (pyhf's
+                         ToyCalculator; toys fitted in batches, progress on stderr)
+  --ntoys N              toys per hypothesis with --calctype toybased (default 2000)
+  --seed S               seed of the toys (default 0; the same seed gives the same numbers)
   --measurement NAME     measurement in the workspace (default: the first)
   --interp CODES         interpolation: pyhf = normsys code4, histosys code4p (default, as
                          pyhf's Workspace.model() and CLI); root = code1 / code0; or a pair
@@ -438,6 +477,12 @@ options:
 
 exit codes: 0 ok (check status.converged), 1 bad input or failed computation, 2 bad command line`;
 
+const TOY_FLAGS = [
+  "  --calctype TYPE        asymptotics (default) or toybased (pyhf's ToyCalculator)",
+  "  --ntoys N              toys per hypothesis with toybased (default 2000)",
+  "  --seed S               seed of the toys (default 0)",
+];
+
 const COMMAND_HELP: Record<Command, { what: string; pyhf: string; flags: string[] }> = {
   fit: {
     what: "maximum-likelihood fit: best-fit values, uncertainties, -2 log L, convergence",
@@ -449,11 +494,12 @@ const COMMAND_HELP: Record<Command, { what: string; pyhf: string; flags: string[
     ],
   },
   hypotest: {
-    what: "asymptotic CLs at a POI value: observed CLs, CLsb, CLb and the expected band",
+    what: "CLs at a POI value (asymptotic or from toys): observed CLs, CLsb, CLb, expected band",
     pyhf: "pyhf cls (pyhf.infer.hypotest, return_tail_probs, return_expected_set)",
     flags: [
       "  --mu X                 the tested POI value (default 1; must be within the POI bounds)",
       "  --test-stat NAME       qtilde (default) or q",
+      ...TOY_FLAGS,
     ],
   },
   "upper-limit": {
@@ -467,6 +513,7 @@ const COMMAND_HELP: Record<Command, { what: string; pyhf: string; flags: string[
       "  --bracket LO,HI        start the root finding on [LO, HI] (default: the POI bounds)",
       "  --plot DIR             brazil.svg: CLs against the POI, observed and expected bands",
       "  --no-progress          no progress bar on stderr",
+      ...TOY_FLAGS,
     ],
   },
   significance: {

@@ -5,7 +5,8 @@
  *
  * JSON document (`schema: "zgrad-cli/1"`; numbers that are not available are `null`):
  * - `command`, `workspace`, `measurement`, `poi`, `settings` (interpolation codes, `mu`,
- *   `test_stat`, `level` where they apply);
+ *   `test_stat`, `level` where they apply; hypotest and upper-limit also `calctype`, `ntoys`,
+ *   `seed`, the last two null without toys);
  * - `metric`: the command's results (see each command in docs/stats.md); 5-value expected bands
  *   (`cls_exp`, `exp_limits`, `z0_exp_set`, `p0_exp_set`) are in pyhf's order, b-only
  *   test-statistic shifts [2, 1, 0, −1, −2] σ (CLs, limits and p0 ascend, Z0 descends);
@@ -87,6 +88,12 @@ export interface Report {
     test_stat: string | null;
     /** CLs level (upper-limit), else null. */
     level: number | null;
+    /** hypotest, upper-limit: `asymptotics` or `toybased` (absent for other commands). */
+    calctype?: "asymptotics" | "toybased";
+    /** hypotest, upper-limit: toys per hypothesis (toybased), else null. */
+    ntoys?: number | null;
+    /** hypotest, upper-limit: seed of the toys (toybased), else null. */
+    seed?: number | null;
   };
   /** The results. */
   metric: Record<string, unknown>;
@@ -285,16 +292,36 @@ function band(
   return { one_sigma: [n(v[1]), n(v[3])], two_sigma: [n(v[0]), n(v[4])] };
 }
 
-function runHypotest(model: Model, args: CliArgs): Computed {
+/**
+ * The toy settings of hypotest / upper-limit and one progress line on stderr for all their toys
+ * (`total`: toys in all, when known); call the second element when the command is done.
+ */
+/** Toy options of hypotest / upper-limit, with their progress on the command's progress bar. */
+function toyOptions(args: CliArgs, what: string, progress: Progress) {
+  if (args.calctype !== "toybased") return [{}, () => {}] as const;
+  const task = progressTask(progress, `${what}: toys`);
+  const opts = {
+    calctype: "toybased" as const,
+    ntoys: args.ntoys ?? 2000,
+    seed: args.seed ?? 0,
+    onToyProgress: task.onProgress,
+  };
+  return [opts, () => task.done()] as const;
+}
+
+function runHypotest(model: Model, args: CliArgs, progress: Progress): Computed {
   requirePoi(model, "hypotest");
   const mu = args.mu ?? 1;
   const testStat = (args.testStat ?? "qtilde") as "qtilde" | "q";
+  const [toys, toysDone] = toyOptions(args, "hypotest", progress);
   const r = hypotest(mu, model.observed, model, {
     testStat,
     returnTail: true,
     returnExpectedSet: true,
     ...fitOptions(args),
+    ...toys,
   });
+  toysDone();
   const exp = r.clsExpectedSet!;
   return {
     metric: {
@@ -303,7 +330,7 @@ function runHypotest(model: Model, args: CliArgs): Computed {
       clb_obs: n(r.clb),
       cls_exp: exp.map(n),
       q_obs: n(r.q),
-      q_asimov: n(r.qA),
+      q_asimov: "qA" in r ? n(r.qA) : null,
     },
     uncertainty: { cls_exp: band(exp) },
     converged: r.converged,
@@ -315,6 +342,7 @@ function runUpperLimit(model: Model, args: CliArgs, progress: Progress): Compute
   requirePoi(model, "upper-limit");
   const level = args.level ?? 0.05;
   const task = progressTask(progress, args.scan ? "upper-limit: scan" : "upper-limit: hypotests");
+  const [toys, toysDone] = toyOptions(args, "upper-limit", progress);
   const r = upperLimit(model.observed, model, {
     level,
     testStat: (args.testStat ?? "qtilde") as "qtilde" | "q",
@@ -322,8 +350,10 @@ function runUpperLimit(model: Model, args: CliArgs, progress: Progress): Compute
     ...(args.bracket ? { poiRange: args.bracket } : {}),
     onProgress: task.onProgress,
     ...fitOptions(args),
+    ...toys,
   });
   task.done();
+  toysDone();
   return {
     metric: {
       obs_limit: n(r.obsLimit),
@@ -389,7 +419,7 @@ export async function runCommand(
   try {
     const run: Record<Command, () => Computed> = {
       fit: () => runFit(model, args),
-      hypotest: () => runHypotest(model, args),
+      hypotest: () => runHypotest(model, args, progress),
       "upper-limit": () => runUpperLimit(model, args, progress),
       significance: () => runSignificance(model, args),
       ranking: () => runRanking(model, args, progress),
@@ -410,6 +440,7 @@ export async function runCommand(
       ? "q0"
       : null,
     level: command === "upper-limit" ? (args.level ?? 0.05) : null,
+    ...toySettings(command, args),
   };
   return {
     schema: "zgrad-cli/1",
@@ -440,6 +471,24 @@ async function plotFiles(dir: string, figures: readonly Figure[]): Promise<strin
   }
   const base = dir.replace(/[\\/]+$/, "") || ".";
   return figures.map((f) => `${base}/${f.name}`);
+}
+
+/** The `calctype`, `ntoys` and `seed` of a report's settings (hypotest, upper-limit). */
+function toySettings(command: Command, args: CliArgs): Partial<Report["settings"]> {
+  if (command !== "hypotest" && command !== "upper-limit") return {};
+  const toyBased = args.calctype === "toybased";
+  return {
+    calctype: args.calctype,
+    ntoys: toyBased ? args.ntoys ?? 2000 : null,
+    seed: toyBased ? args.seed ?? 0 : null,
+  };
+}
+
+/** How the CLs values were computed, for table headers. */
+function calcLabel(s: Report["settings"]): string {
+  return s.calctype === "toybased"
+    ? `${s.ntoys} toys per hypothesis, seed ${s.seed}`
+    : "asymptotics";
 }
 
 // deno-lint-ignore no-explicit-any
@@ -526,7 +575,7 @@ export function formatReport(r: Report): string {
     }
     case "hypotest": {
       const s = r.settings;
-      out.push(`CLs for ${r.poi} = ${s.mu} (test statistic ${s.test_stat}, asymptotics)`, "");
+      out.push(`CLs for ${r.poi} = ${s.mu} (test statistic ${s.test_stat}, ${calcLabel(s)})`, "");
       out.push(table(["", "observed"], [
         ["CLs", num(m.cls_obs)],
         ["CLsb", num(m.clsb_obs)],
@@ -541,7 +590,7 @@ export function formatReport(r: Report): string {
       const s = r.settings;
       out.push(
         `${(100 * (1 - s.level!)).toFixed(1)}% CL upper limit on ${r.poi} (CLs = ${s.level}, ` +
-          `test statistic ${s.test_stat}, asymptotics)`,
+          `test statistic ${s.test_stat}, ${calcLabel(s)})`,
         "",
       );
       out.push(`observed: ${num(m.obs_limit)}`, "", bandTable("expected limit", m.exp_limits));
