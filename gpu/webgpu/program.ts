@@ -36,6 +36,7 @@ import {
 import { renderWgsl, type WgslKernel } from "./wgsl.ts";
 import { wgslSupports } from "./wgsl_ops.ts";
 import { describePlan, deviceRoutine } from "./routines.ts";
+import { lowerMatmuls } from "./matmul.ts";
 
 /**
  * A jaxpr compiled for the WebGPU device.
@@ -176,7 +177,8 @@ export function compileWebGpuProgram(jaxpr: Jaxpr, names?: (i: number) => string
       }
     }
   }
-  const plan = planJaxpr(jaxpr, {
+  // Matmuls become reductions the planner fuses with their operands' producers (./matmul.ts).
+  const plan = planJaxpr(lowerMatmuls(jaxpr), {
     fusible: (e) => {
       const k = fuseKind(e);
       return k !== "elementwise" || wgslSupports(e.prim.name);
