@@ -12,8 +12,9 @@
  *   reads of one value, the CDF at neighbouring bin edges, are value-numbered once), else in a
  *   loop keeping shifted values in sliding windows. Values of the reduced points only (per-bin
  *   coefficients) are tables filled once by a looped pre-pass.
- * - **chunked reduction** (at most 32 output elements, many reduced points: a histogram over
- *   events): each thread walks a contiguous chunk of the reduced points with one scalar
+ * - **chunked reduction** (at most 32 output elements, or at most 160 accumulators — output
+ *   elements × reduce outputs —, and many reduced points: a histogram over events, and its
+ *   forward-mode tangents): each thread walks a contiguous chunk of the reduced points with one scalar
  *   accumulator per output element (the output axes are unrolled) and writes its partial sums;
  *   a second pass sums the partials of each output element in thread order. No atomics.
  *
@@ -147,9 +148,9 @@ export function renderWgsl(k: Kernel, opts: WgslOptions = {}): WgslKernel {
   const K = sizeOf(kept.map((d) => k.domain[d]));
   const R = sizeOf(k.reduceAxes.map((d) => k.domain[d]));
   const hasReduce = k.outputs.some((o) => o.kind === "reduce");
-  const strategy: WgslKernel["strategy"] = !hasReduce
-    ? "map"
-    : K <= 32 && R >= 2048
+  const strategy: WgslKernel["strategy"] = !hasReduce ? "map" : (K <= 32 ||
+      K * k.outputs.filter((o) => o.kind === "reduce").length <= CHUNKED_ACCUMULATORS) &&
+      R >= 2048
     ? "chunked"
     : "per-output";
   const render = (hoist: boolean) =>
@@ -166,6 +167,13 @@ export function renderWgsl(k: Kernel, opts: WgslOptions = {}): WgslKernel {
   const built = invariantCost * threads >= HOIST_MIN_WORK ? render(true) : plain;
   return { kernel: k, strategy, passes: built.passes, scratch: built.scratch };
 }
+
+/**
+ * Most scalar accumulators (output elements × reduce outputs) of a chunked reduction: W1's
+ * forward pass has 50 (signal and background over 25 bins), its forward-mode pass (`jacfwd`, two
+ * tangents) 100; the hand-written fused-tangent kernel keeps 150 in registers and is the fastest.
+ */
+const CHUNKED_ACCUMULATORS = 160;
 
 /** Smallest (invariant op cost × threads) for which invariant values get a pre-pass. */
 const HOIST_MIN_WORK = 1 << 16;
