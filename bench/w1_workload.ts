@@ -40,6 +40,20 @@ export const EDGES: Float64Array = Float64Array.from(
   (_, j) => LO + (j * (HI - LO)) / B,
 );
 
+/** Per-event soft-cut weights `w` ([N]) and the KDE matrix of CDF differences ([N, B]). */
+function weightsAndKde(
+  theta: Array,
+  d: Columns<Array>,
+  h: Array | number,
+): { w: Array; kde: Array } {
+  const edges = zg.array(EDGES, theta.dtype);
+  const metCut = theta.slice(0), btagCut = theta.slice(1);
+  const w = d.wgt.mul(zg.sigmoid(d.met.sub(metCut).div(25)))
+    .mul(zg.sigmoid(d.btag.sub(btagCut).mul(10)));
+  const cdf = zg.normalCdf(edges.reshape([1, -1]).sub(d.mtt.reshape([-1, 1])).div(h));
+  return { w, kde: cdf.slice(null, "1:").sub(cdf.slice(null, ":-1")) };
+}
+
 /**
  * W1's soft-cut KDE histograms of `mtt` for signal (`s`) and background (`b`) at θ =
  * (metCut, btagCut), in the dtype of θ. The KDE matrix [N, B] is written as differences of normal
@@ -59,12 +73,7 @@ export function w1Histograms(
   d: Columns<Array>,
   h: Array | number = H,
 ): { s: Array; b: Array } {
-  const edges = zg.array(EDGES, theta.dtype);
-  const metCut = theta.slice(0), btagCut = theta.slice(1);
-  const w = d.wgt.mul(zg.sigmoid(d.met.sub(metCut).div(25)))
-    .mul(zg.sigmoid(d.btag.sub(btagCut).mul(10)));
-  const cdf = zg.normalCdf(edges.reshape([1, -1]).sub(d.mtt.reshape([-1, 1])).div(h));
-  const kde = cdf.slice(null, "1:").sub(cdf.slice(null, ":-1")); // [N, B], never materialised
+  const { w, kde } = weightsAndKde(theta, d, h); // kde: [N, B], never materialised
   const s = kde.mul(w.mul(d.sig).reshape([-1, 1])).sum(0);
   const b = kde.mul(w.mul(d.sig.neg().add(1)).reshape([-1, 1])).sum(0);
   return { s, b };
@@ -89,12 +98,7 @@ export function w1MatmulHistograms(
   d: Columns<Array>,
   h: Array | number = H,
 ): { s: Array; b: Array } {
-  const edges = zg.array(EDGES, theta.dtype);
-  const metCut = theta.slice(0), btagCut = theta.slice(1);
-  const w = d.wgt.mul(zg.sigmoid(d.met.sub(metCut).div(25)))
-    .mul(zg.sigmoid(d.btag.sub(btagCut).mul(10)));
-  const cdf = zg.normalCdf(edges.reshape([1, -1]).sub(d.mtt.reshape([-1, 1])).div(h));
-  const frac = cdf.slice(null, "1:").sub(cdf.slice(null, ":-1")); // [N, B]
+  const { w, kde: frac } = weightsAndKde(theta, d, h); // frac: [N, B]
   const s = w.mul(d.sig).reshape([1, -1]).matmul(frac).reshape([-1]);
   const b = w.mul(d.sig.neg().add(1)).reshape([1, -1]).matmul(frac).reshape([-1]);
   return { s, b };

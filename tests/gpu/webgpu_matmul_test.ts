@@ -15,7 +15,7 @@ import { initDevice } from "../../gpu/device.ts";
 import { compileWebGpuProgram } from "../../gpu/webgpu/program.ts";
 import { lowerMatmuls } from "../../gpu/webgpu/matmul.ts";
 import { w1Data, w1MatmulSignificance, w1Significance } from "../../bench/w1_workload.ts";
-import { assertClose } from "./_util.ts";
+import { checkWebGpu, pseudoRandom } from "./_util.ts";
 
 const gpu = await initDevice("webgpu");
 if (!gpu) console.warn("webgpu_matmul_test: navigator.gpu has no adapter here; skipping");
@@ -24,24 +24,9 @@ const ignore = !gpu;
 // deno-lint-ignore no-explicit-any
 type Fn = (...a: any[]) => unknown;
 
-/** `jit(f, {device: "webgpu"})` agrees with eager `f` to `rel`·|x| + `abs` (ints bitwise). */
-async function check(name: string, f: Fn, args: unknown[], rel = 1e-6, abs = 0) {
-  const want = f(...args);
-  const got = jit(f, { device: "webgpu" })(...args);
-  const outs = np.tree.flatten(got)[0] as np.DeviceArray[];
-  for (const o of outs) assert.equal(o.device, "webgpu", `${name}: output on the device`);
-  await Promise.all(outs.map((o) => o.data()));
-  assertClose(got, want, name, rel, abs || 1e-30);
-}
+const check = checkWebGpu;
 
-/** A deterministic pseudo-random sequence in [0, 1). */
-function rand(n: number, seed: number): number[] {
-  let s = seed >>> 0;
-  return globalThis.Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  });
-}
+const rand = pseudoRandom;
 const floats = (shape: number[], seed: number) =>
   array(rand(shape.reduce((a, b) => a * b, 1), seed).map((u) => 2 * u - 1), "float32")
     .reshape(shape);

@@ -14,7 +14,7 @@ import { type Array, array, grad, jacfwd, jit } from "../../mod.ts";
 import { P } from "../../core/primitives/mod.ts";
 import { bind1 } from "../../core/trace.ts";
 import { devicePut, initDevice, memoryStats } from "../../gpu/device.ts";
-import { assertClose } from "./_util.ts";
+import { checkWebGpu, pseudoRandom } from "./_util.ts";
 
 const gpu = await initDevice("webgpu");
 if (!gpu) {
@@ -25,29 +25,14 @@ const ignore = !gpu;
 // deno-lint-ignore no-explicit-any
 type Fn = (...a: any[]) => unknown;
 
-/** `jit(f, {device: "webgpu"})` agrees with eager `f` to `rel`·|x| + `abs` (ints bitwise). */
-async function check(name: string, f: Fn, args: unknown[], rel = 1e-6, abs = 0) {
-  const want = f(...args);
-  const got = jit(f, { device: "webgpu" })(...args);
-  const outs = np.tree.flatten(got)[0] as np.DeviceArray[];
-  for (const o of outs) assert.equal(o.device, "webgpu", `${name}: output on the device`);
-  await Promise.all(outs.map((o) => o.data()));
-  assertClose(got, want, name, rel, abs || 1e-30);
-}
+const check = checkWebGpu;
 
 /** The plan text of `jit(f, {device: "webgpu"})`: which routines run where. */
 function planOf(f: Fn, ...args: unknown[]): string {
   return jit(f, { device: "webgpu" }).inspect(...args).plan;
 }
 
-/** A deterministic pseudo-random sequence in [0, 1). */
-function rand(n: number, seed: number): number[] {
-  let s = seed >>> 0;
-  return globalThis.Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  });
-}
+const rand = pseudoRandom;
 const ints = (n: number, lo: number, hi: number, seed: number) =>
   array(rand(n, seed).map((u) => lo + Math.floor(u * (hi - lo))), "int32");
 const floats = (n: number, seed: number, lo = -1, hi = 1) =>
