@@ -143,6 +143,11 @@ Deno.test({
       [x, y],
       EXACT,
     );
+    // Division by a constant is a multiplication by its float32 reciprocal when that is normal.
+    const wide = array([1, -7, 3e38, -2.5e-38, 1e-45, 0, Infinity, NaN, 123.456], "float32");
+    for (const c of [3, 60, -0.7, 1e38, 1e-39, 4e-38, Infinity, 0.125]) {
+      await check(`x / ${c}`, (a: Array) => a.div(c), [wide], EXACT);
+    }
     await check(
       "max/min",
       (a: Array, b: Array) => a.maximum(b).sub(a.minimum(b.mul(2))),
