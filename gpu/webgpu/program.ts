@@ -37,6 +37,7 @@ import { renderWgsl, type WgslKernel } from "./wgsl.ts";
 import { wgslSupports } from "./wgsl_ops.ts";
 import { describePlan, deviceRoutine } from "./routines.ts";
 import { lowerMatmuls } from "./matmul.ts";
+import { fuseTwoLevel } from "./nested.ts";
 
 /**
  * A jaxpr compiled for the WebGPU device.
@@ -178,13 +179,14 @@ export function compileWebGpuProgram(jaxpr: Jaxpr, names?: (i: number) => string
     }
   }
   // Matmuls become reductions the planner fuses with their operands' producers (./matmul.ts).
-  const plan = planJaxpr(lowerMatmuls(jaxpr), {
+  // Two-level reductions (per event over bins, then over events) become one kernel (./nested.ts).
+  const plan = fuseTwoLevel(planJaxpr(lowerMatmuls(jaxpr), {
     fusible: (e) => {
       const k = fuseKind(e);
       return k !== "elementwise" || wgslSupports(e.prim.name);
     },
     maxBuffersPerKernel: ctx.limits.maxStorageBuffersPerShaderStage - 1, // one for hoisted values
-  });
+  }));
   // Software adapters (llvmpipe) pay per workgroup: few threads, each looping; GPUs want many.
   const maxThreads = ctx.isFallbackAdapter || /llvmpipe|swiftshader/i.test(ctx.description)
     ? 4096

@@ -144,15 +144,7 @@ export function renderWgsl(k: Kernel, opts: WgslOptions = {}): WgslKernel {
   for (const x of [...k.inputs, ...k.outputs]) {
     if (x.dtype === "float64") throw new Error(`wgsl: ${x.name} is float64`);
   }
-  const kept = k.domain.map((_, d) => d).filter((d) => !k.reduceAxes.includes(d));
-  const K = sizeOf(kept.map((d) => k.domain[d]));
-  const R = sizeOf(k.reduceAxes.map((d) => k.domain[d]));
-  const hasReduce = k.outputs.some((o) => o.kind === "reduce");
-  const strategy: WgslKernel["strategy"] = !hasReduce ? "map" : (K <= 32 ||
-      K * k.outputs.filter((o) => o.kind === "reduce").length <= CHUNKED_ACCUMULATORS) &&
-      R >= 2048
-    ? "chunked"
-    : "per-output";
+  const strategy = wgslStrategy(k);
   const render = (hoist: boolean) =>
     strategy === "chunked" ? chunkedPasses(k, opts, hoist) : gridPasses(k, opts, strategy, hoist);
   // Values the same in every thread are computed once per thread, before its loops; a one-thread
@@ -166,6 +158,26 @@ export function renderWgsl(k: Kernel, opts: WgslOptions = {}): WgslKernel {
   const threads = plain.passes[0].threads;
   const built = invariantCost * threads >= HOIST_MIN_WORK ? render(true) : plain;
   return { kernel: k, strategy, passes: built.passes, scratch: built.scratch };
+}
+
+/**
+ * The thread layout {@link renderWgsl} uses for `k`: a map, a chunked reduction (few output
+ * elements, many reduced points) or per-output reductions.
+ *
+ * @example
+ * ```ts
+ * import { wgslStrategy } from "./wgsl.ts";
+ * declare const k: import("../kernel_ir.ts").Kernel;
+ * if (wgslStrategy(k) === "chunked") console.log("per-thread partial sums");
+ * ```
+ */
+export function wgslStrategy(k: Kernel): WgslKernel["strategy"] {
+  const kept = k.domain.map((_, d) => d).filter((d) => !k.reduceAxes.includes(d));
+  const K = sizeOf(kept.map((d) => k.domain[d]));
+  const R = sizeOf(k.reduceAxes.map((d) => k.domain[d]));
+  const reduces = k.outputs.filter((o) => o.kind === "reduce").length;
+  if (!reduces) return "map";
+  return (K <= 32 || K * reduces <= CHUNKED_ACCUMULATORS) && R >= 2048 ? "chunked" : "per-output";
 }
 
 /**
