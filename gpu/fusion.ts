@@ -138,6 +138,11 @@ export interface PlanOptions {
   fusible?: (eqn: Eqn) => boolean;
   /** Upper bound on inputs + outputs of one kernel (a device's storage-buffer limit). */
   maxBuffersPerKernel?: number;
+  /**
+   * Values to store even though they are fusible: a renderer's cost choice (an operand whose
+   * inlined expression would be recomputed for every element of a large matmul's output).
+   */
+  materialise?: ReadonlySet<Var>;
 }
 
 // ---------------------------------------------------------------------------
@@ -712,6 +717,7 @@ export function planJaxpr(jaxpr0: Jaxpr, opts: PlanOptions = {}): Plan {
 
   // Materialised values.
   const mat = new Set<Var>(jaxpr.invars);
+  for (const v of opts.materialise ?? []) mat.add(v);
   for (const o of jaxpr.outvars) if (o instanceof Var) mat.add(o);
   for (const e of jaxpr.eqns) {
     const k = kindOf.get(e);

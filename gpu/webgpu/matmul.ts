@@ -22,9 +22,9 @@
  * @module
  */
 import { ShapedArray } from "../../core/aval.ts";
-import { type Eqn, Jaxpr, Var } from "../../core/jaxpr.ts";
+import { type Atom, type Eqn, Jaxpr, Var } from "../../core/jaxpr.ts";
 import { P } from "../../core/primitives/mod.ts";
-import { inlineCalls } from "../fusion.ts";
+import { fuseKind, inlineCalls } from "../fusion.ts";
 
 /** True for the matmuls this module lowers (the dtypes the WGSL kernels compute). */
 function lowered(e: Eqn): boolean {
@@ -67,22 +67,70 @@ function expand(e: Eqn): Eqn[] {
   return eqns;
 }
 
+/** Most output elements of a matmul whose operands are always inlined (a chunked reduction). */
+const FEW_OUTPUTS = 160;
+
+/**
+ * Operands with at most this many elements are always inlined: the renderer tabulates or hoists
+ * values of the reduced points (`ct @ frac.T`'s cotangent row), and recomputing the others costs
+ * little.
+ */
+const SMALL_OPERAND = 4096;
+
+/** Primitives that compute nothing (index arithmetic on their operand). */
+const VIEWS = new Set([
+  "broadcast_in_dim",
+  "transpose",
+  "reshape",
+  "slice",
+  "rev",
+  "stop_gradient",
+]);
+
 /**
  * `jaxpr` (its calls inlined) with every float32/int32 `matmul` rewritten as a broadcast product
- * summed over the inner dimension, for the fusion planner; the same jaxpr when it has none.
- * Inputs and outputs are the same variables.
+ * summed over the inner dimension, for the fusion planner (the same jaxpr when it has none; inputs
+ * and outputs are the same variables), and the operands to `materialise`: in a matmul with many
+ * output elements (threads over them, each looping over k), an inlined operand is recomputed for
+ * every output column (x) or row (y), so a large one that computes something, read by more than
+ * one column or row, is stored once instead, as it was when matmul was a routine. With few outputs
+ * (W1's `[1, N] × [N, 25]`) the renderer unrolls the output elements and computes each operand
+ * value once: nothing is stored.
  *
  * @example
  * ```ts
  * import { array, makeJaxpr } from "../../mod.ts";
  * import { lowerMatmuls } from "./matmul.ts";
  * const j = makeJaxpr((a, b) => a.matmul(b))(array([[1, 2]], "float32"), array([[3], [4]], "float32"));
- * console.log(lowerMatmuls(j.jaxpr).toString()); // broadcast_in_dim, mul, reduce_sum
+ * console.log(lowerMatmuls(j.jaxpr).jaxpr.toString()); // broadcast_in_dim, mul, reduce_sum
  * ```
  */
-export function lowerMatmuls(jaxpr: Jaxpr): Jaxpr {
+export function lowerMatmuls(jaxpr: Jaxpr): { jaxpr: Jaxpr; materialise: Set<Var> } {
   const j = inlineCalls(jaxpr);
-  if (!j.eqns.some(lowered)) return j;
+  const materialise = new Set<Var>();
+  if (!j.eqns.some(lowered)) return { jaxpr: j, materialise };
+  const producer = new Map<Var, Eqn>();
+  for (const e of j.eqns) for (const v of e.outputs) producer.set(v, e);
+  // True when `a` is a program input, a literal or views of one (nothing to recompute), or a value
+  // the planner stores anyway (a reduction or routine result, or views of one).
+  const stored = (a: Atom): boolean => {
+    if (!(a instanceof Var)) return true;
+    const e = producer.get(a);
+    if (!e) return true;
+    if (VIEWS.has(e.prim.name)) return stored(e.inputs[0]);
+    const k = fuseKind(e);
+    return k === null || k === "reduce";
+  };
+  for (const e of j.eqns) {
+    if (!lowered(e)) continue;
+    const [x, y] = e.inputs;
+    const [m, n] = e.outputs[0].aval.shape.slice(-2);
+    if (e.outputs[0].aval.size <= FEW_OUTPUTS) continue;
+    const costly = (a: Atom): a is Var =>
+      a instanceof Var && a.aval.size > SMALL_OPERAND && !stored(a);
+    if (n > 1 && costly(x)) materialise.add(x);
+    if (m > 1 && costly(y)) materialise.add(y);
+  }
   const eqns = j.eqns.flatMap((e) => (lowered(e) ? expand(e) : [e]));
-  return new Jaxpr(j.constvars, j.invars, eqns, j.outvars);
+  return { jaxpr: new Jaxpr(j.constvars, j.invars, eqns, j.outvars), materialise };
 }

@@ -180,7 +180,9 @@ export function compileWebGpuProgram(jaxpr: Jaxpr, names?: (i: number) => string
   }
   // Matmuls become reductions the planner fuses with their operands' producers (./matmul.ts).
   // Two-level reductions (per event over bins, then over events) become one kernel (./nested.ts).
-  const plan = fuseTwoLevel(planJaxpr(lowerMatmuls(jaxpr), {
+  const lowered = lowerMatmuls(jaxpr);
+  const plan = fuseTwoLevel(planJaxpr(lowered.jaxpr, {
+    materialise: lowered.materialise,
     fusible: (e) => {
       const k = fuseKind(e);
       return k !== "elementwise" || wgslSupports(e.prim.name);

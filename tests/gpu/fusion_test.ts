@@ -153,6 +153,14 @@ Deno.test("fusion: materialisation and sibling fusion", async (t) => {
     const got = jit(f)(x) as Array[];
     assert.deepEqual(got.map((g) => [...g.dataSync()]), f(x).map((g) => [...g.dataSync()]));
   });
+  await t.step("values a caller asks to materialise are stored", () => {
+    const cj = makeJaxpr((v: Array) => np.exp(v).sum(0))(x);
+    const ex = cj.jaxpr.eqns.find((e) => e.prim.name === "exp")!.outputs[0];
+    assert.equal(kernels(planJaxpr(cj.jaxpr)).length, 1);
+    const p = planJaxpr(cj.jaxpr, { materialise: new Set([ex]) });
+    assert.equal(kernels(p).length, 2);
+    assert.ok(p.buffers.some((b) => b.aval.shape.join() === "2,3" && b.source.kind === "step"));
+  });
   await t.step("kernels validate and print", () => {
     const p = planOf(valueAndGrad((v: Array) => np.sin(v).sum()), x);
     for (const k of kernels(p)) validateKernel(k);

@@ -61,18 +61,22 @@ Deno.test({
         floats([2, 3, 4], 1),
         floats([2, 4, 5], 2),
       ).jaxpr;
-      const names = lowerMatmuls(j).eqns.map((e) => e.prim.name);
+      const names = lowerMatmuls(j).jaxpr.eqns.map((e) => e.prim.name);
       assert.deepEqual(names, ["broadcast_in_dim", "broadcast_in_dim", "mul", "reduce_sum"]);
       const outer = makeJaxpr((x: Array, y: Array) => x.matmul(y))(
         floats([3, 1], 1),
         floats([1, 5], 2),
       ).jaxpr;
-      assert.deepEqual(lowerMatmuls(outer).eqns.map((e) => e.prim.name).at(-1), "reshape");
+      assert.deepEqual(lowerMatmuls(outer).jaxpr.eqns.map((e) => e.prim.name).at(-1), "reshape");
       const f64 = makeJaxpr((x: Array, y: Array) => x.matmul(y))(
         np.ones([2, 2], "float64"),
         np.ones([2, 2], "float64"),
       ).jaxpr;
-      assert.equal(lowerMatmuls(f64), f64, "float64 is left alone (WebGPU rejects it anyway)");
+      assert.equal(
+        lowerMatmuls(f64).jaxpr,
+        f64,
+        "float64 is left alone (WebGPU rejects it anyway)",
+      );
     });
     const mm = (x: Array, y: Array) => x.matmul(y);
     await t.step("inner dimension across the old 65535 cap", async () => {
@@ -105,6 +109,25 @@ Deno.test({
       await check("empty m", mm, [np.zeros([0, 3], "float32"), np.zeros([3, 2], "float32")]);
       await check("empty k", mm, [np.zeros([2, 0], "float32"), np.zeros([0, 3], "float32")]);
     });
+    await t.step(
+      "large costly operands are stored once, small or stored ones inlined",
+      async () => {
+        const a = floats([256, 256], 95), b = floats([256, 256], 96);
+        const f = (x: Array, y: Array) => np.exp(x.mul(0.1)).matmul(np.tanh(y));
+        await check("exp(a) @ tanh(b)", f, [a, b], 1e-5, 1e-5 * 256 * Math.E);
+        const stored = (p: string) => p.match(/→ .*/gm)!.join(" ");
+        // One map kernel writes both operands (sibling fusion), then the matmul's reduction.
+        assert.match(stored(planOf(f, a, b)), /f32\[256,256\].*f32\[256,256\].*f32\[256,256\]/);
+        const { materialise } = lowerMatmuls(makeJaxpr(f)(a, b).jaxpr);
+        assert.equal(materialise.size, 2);
+        // Views of inputs, and a 16×16 operand, stay inlined; exp(y[:, :32]) (8192 values) is stored.
+        const g = (x: Array, y: Array) => x.transpose().matmul(np.exp(y.slice(null, ":32")));
+        assert.equal(lowerMatmuls(makeJaxpr(g)(a, b).jaxpr).materialise.size, 1, "exp(y[:, :32])");
+        const h = (x: Array, y: Array) => np.exp(x.slice(":16", ":16")).matmul(y.slice(":16"));
+        assert.equal(lowerMatmuls(makeJaxpr(h)(a, b).jaxpr).materialise.size, 0);
+        await check("xᵀ @ exp(y[:, :32])", g, [a, b], 1e-5, 1e-5 * 256 * Math.E);
+      },
+    );
     await t.step("grad through matmuls", async () => {
       const x = floats([400, 6], 90);
       const w1 = floats([6, 8], 91), w2 = floats([8, 1], 92);
