@@ -236,25 +236,25 @@ function merge(a: KernelStep, b: KernelStep): { kernel: Kernel; inputs: number[]
 
 /**
  * `plan` with every pair of kernels of the two-level pattern merged into one kernel (at the
- * position of the first: every other input of the second is computed by then); the same plan
- * when there is none.
+ * position of the first: every other input of the second is computed by then) that binds at most
+ * `maxBuffersPerKernel` inputs and outputs; the same plan when there is none.
  *
  * @example
  * ```ts ignore
  * const plan = fuseTwoLevel(planJaxpr(jaxpr));
  * ```
  */
-export function fuseTwoLevel(plan: Plan): Plan {
+export function fuseTwoLevel(plan: Plan, maxBuffersPerKernel = Infinity): Plan {
   let p = plan;
   for (let k = 0; k < p.steps.length; k++) {
-    const merged = mergeAt(p, k);
+    const merged = mergeAt(p, k, maxBuffersPerKernel);
     if (merged) p = merged, k--;
   }
   return p;
 }
 
 /** The plan with step `a` merged with its only consumer, or null. */
-function mergeAt(plan: Plan, a: number): Plan | null {
+function mergeAt(plan: Plan, a: number, maxBuffers: number): Plan | null {
   const sa = plan.steps[a];
   if (sa.kind !== "kernel" || sa.outputs.some((o) => plan.outputs.includes(o))) return null;
   const users = plan.steps.map((s, k) => (s.inputs.some((x) => sa.outputs.includes(x)) ? k : -1))
@@ -272,6 +272,7 @@ function mergeAt(plan: Plan, a: number): Plan | null {
   // Only where the merged kernel is a chunked reduction (B: few outputs over many elements), whose
   // loop unrolls A's few reduced points inside each of B's.
   if (!m || wgslStrategy(m.kernel) !== "chunked") return null;
+  if (m.inputs.length + sb.outputs.length > maxBuffers) return null; // the device's binding limit
   const steps: PlanStep[] = plan.steps.filter((_, k) => k !== b);
   steps[a] = { kind: "kernel", kernel: m.kernel, inputs: m.inputs, outputs: sb.outputs };
   const freeAfter = plan.freeAfter.map((f) => [...f]);

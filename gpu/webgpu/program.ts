@@ -181,14 +181,18 @@ export function compileWebGpuProgram(jaxpr: Jaxpr, names?: (i: number) => string
   // Matmuls become reductions the planner fuses with their operands' producers (./matmul.ts).
   // Two-level reductions (per event over bins, then over events) become one kernel (./nested.ts).
   const lowered = lowerMatmuls(jaxpr);
-  const plan = fuseTwoLevel(planJaxpr(lowered.jaxpr, {
-    materialise: lowered.materialise,
-    fusible: (e) => {
-      const k = fuseKind(e);
-      return k !== "elementwise" || wgslSupports(e.prim.name);
-    },
-    maxBuffersPerKernel: ctx.limits.maxStorageBuffersPerShaderStage - 1, // one for hoisted values
-  }));
+  const maxBuffersPerKernel = ctx.limits.maxStorageBuffersPerShaderStage - 1; // one for hoisted values
+  const plan = fuseTwoLevel(
+    planJaxpr(lowered.jaxpr, {
+      materialise: lowered.materialise,
+      fusible: (e) => {
+        const k = fuseKind(e);
+        return k !== "elementwise" || wgslSupports(e.prim.name);
+      },
+      maxBuffersPerKernel,
+    }),
+    maxBuffersPerKernel,
+  );
   // Software adapters (llvmpipe) pay per workgroup: few threads, each looping; GPUs want many.
   const maxThreads = ctx.isFallbackAdapter || /llvmpipe|swiftshader/i.test(ctx.description)
     ? 4096

@@ -13,6 +13,8 @@ import { type Array, array, jit, valueAndGrad } from "../../mod.ts";
 import { initDevice } from "../../gpu/device.ts";
 import { validateKernel } from "../../gpu/kernel_ir.ts";
 import { compileWebGpuProgram } from "../../gpu/webgpu/program.ts";
+import { fuseTwoLevel } from "../../gpu/webgpu/nested.ts";
+import { planJaxpr } from "../../gpu/fusion.ts";
 import { w1Data, w1MatmulSignificance, w1Significance } from "../../bench/w1_workload.ts";
 import { checkWebGpu, pseudoRandom } from "./_util.ts";
 
@@ -83,6 +85,16 @@ Deno.test({
       });
     }
   },
+});
+
+Deno.test("two-level reductions: merged only within the device's binding limit", () => {
+  const f = (x: Array, e: Array) => np.sin(x).mul(inner(x, e)).sum();
+  const { jaxpr } = jit(f).inspect(xs, edges);
+  const plan = planJaxpr(jaxpr);
+  const kernels = (p: typeof plan) => p.steps.filter((s) => s.kind === "kernel").length;
+  assert.equal(kernels(fuseTwoLevel(plan)), kernels(plan) - 1);
+  assert.equal(kernels(fuseTwoLevel(plan, 2)), kernels(plan), "x, e and the output: 3 bindings");
+  assert.equal(kernels(fuseTwoLevel(plan, 3)), kernels(plan) - 1);
 });
 
 Deno.test({
