@@ -25,7 +25,7 @@ import { populatedGroups } from "./rebin.ts";
 import { mvaScore } from "./diff/soft.ts";
 import { diffEvents } from "./diff_events.ts";
 import { fillHistogram } from "./histograms.ts";
-import type { Progress } from "./progress.ts";
+import type { Progress } from "../progress/mod.ts";
 
 /** Config names of the optimised parameters → the chain's. */
 const PARAM_NAMES = {

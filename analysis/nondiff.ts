@@ -11,7 +11,7 @@ import { configHash } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import { histogramProcess, type ProcessHistograms } from "./histograms.ts";
 import { buildMetrics, type Metrics } from "./metrics.ts";
-import type { Progress } from "./progress.ts";
+import type { Progress } from "../progress/mod.ts";
 import { writeAnalysisPlots } from "./report_plots.ts";
 import { loadWorkspaceModel, runStatistics, type StatisticsResult } from "./statistics.ts";
 import { buildWorkspace } from "./workspace.ts";
@@ -47,7 +47,7 @@ export interface NondiffResult {
  * @example
  * ```ts
  * import { runNondiff } from "./nondiff.ts";
- * import { Progress, stderrSink } from "./progress.ts";
+ * import { Progress, stderrSink } from "../progress/mod.ts";
  * const r = await runNondiff(cfg, events, new Progress(stderrSink()));
  * ```
  */

@@ -20,7 +20,7 @@ import { loadDataset, type Loader, loadOptions } from "./input.ts";
 import { runDiff } from "./diff_run.ts";
 import { formatSummary } from "./metrics.ts";
 import { type NondiffResult, runNondiff } from "./nondiff.ts";
-import { Progress, type ProgressSink, stderrSink } from "./progress.ts";
+import { Progress, type ProgressSink, stderrSink } from "../progress/mod.ts";
 
 /**
  * The help text.

@@ -2,27 +2,27 @@
  * The statistical analysis of a workspace with zgrad's stats layer: load it exactly as the
  * `zgrad` CLI does (`fromPyhf` after validation), fit it, run the CLs hypothesis test at
  * `statistics.muTest` with its expected band, the discovery significance Z0 and the upper limit
- * on μ, and compute pre- and post-fit yields per sample with their uncertainty bands (the
- * linearised propagation `σ_b² = J C Jᵀ` with J = ∂ν_b/∂θ by `jacfwd`; pre-fit C is diagonal in
- * the constraint widths, post-fit C is the fit's covariance).
+ * on μ, and compute pre- and post-fit yields per sample with their uncertainty bands
+ * (`prePostFitYields` of `stats/yields.ts`, shared with `zgrad fit --plot`).
  *
  * @module
  */
-import { type Array, array, zeros } from "../core/mod.ts";
-import { jacfwd } from "../ad/api.ts";
 import {
+  type ChannelYields,
   discoverySignificance,
   fit,
   type FitResult,
   fromPyhf,
   hypotest,
   type Model,
-  prefitConstraints,
+  prePostFitYields,
   upperLimit,
   validateWorkspace,
   type Workspace,
 } from "../stats/mod.ts";
 import type { Config } from "./config/schema.ts";
+
+export type { ChannelYields } from "../stats/mod.ts";
 
 /**
  * The interpolation codes of `statistics.interpolation` (the `zgrad --interp` presets).
@@ -58,24 +58,6 @@ export function loadWorkspaceModel(
 }
 
 /**
- * Per channel: yields per sample and the total with its uncertainty, per bin.
- *
- * @example
- * ```ts
- * import type { ChannelYields } from "./statistics.ts";
- * const total = (y: ChannelYields) => y.total.reduce((a, b) => a + b, 0);
- * ```
- */
-export interface ChannelYields {
-  /** Expected yields per sample. */
-  samples: Record<string, number[]>;
-  /** Their sum. */
-  total: number[];
-  /** Uncertainty of the total (1σ). */
-  uncertainty: number[];
-}
-
-/**
  * Everything the statistics step produces.
  *
  * @example
@@ -104,107 +86,6 @@ export interface StatisticsResult {
   warnings: string[];
   /** Seconds per step. */
   timings: Record<string, number>;
-}
-
-/**
- * Expected main-data yields per channel and sample at `pars`: each sample alone (the other
- * samples' nominals and shape templates set to zero, so only its term of the sum remains), and
- * the total's uncertainty from the covariance `cov` (linearised).
- *
- * @example
- * ```ts
- * import { yieldsAt } from "./statistics.ts";
- * const y = yieldsAt(model, workspace, fitResult.bestfit, fitResult.covariance);
- * ```
- */
-export function yieldsAt(
-  model: Model,
-  ws: Workspace,
-  pars: readonly number[],
-  cov: readonly (readonly number[])[],
-): Record<string, ChannelYields> {
-  const p = array(pars as number[], "float64");
-  const bySample: Record<string, Record<string, number[]>> = {};
-  for (const c of model.channels) bySample[c] = {};
-  for (const s of model.samples) {
-    const m = model.withSamples(onlySample(model, ws, s));
-    const per = m.expectedByChannel(p);
-    for (const c of model.channels) bySample[c][s] = Array_from(per[c]);
-  }
-  const total = model.expectedByChannel(p);
-  const J = jacfwd((x: Array) => model.expectedMain(x))(p).dataSync(); // [B, P]
-  const P = model.npars, B = model.nMain;
-  const variance = new Float64Array(B);
-  for (let b = 0; b < B; b++) {
-    let v = 0;
-    for (let i = 0; i < P; i++) {
-      const ji = J[b * P + i];
-      if (ji === 0) continue;
-      for (let k = 0; k < P; k++) v += ji * cov[i][k] * J[b * P + k];
-    }
-    variance[b] = Math.max(0, v);
-  }
-  const out: Record<string, ChannelYields> = {};
-  let offset = 0;
-  for (const c of model.channels) {
-    const nb = model.channelNbins[c];
-    out[c] = {
-      samples: bySample[c],
-      total: Array_from(total[c]),
-      uncertainty: Array_from(variance.subarray(offset, offset + nb)).map(Math.sqrt),
-    };
-    offset += nb;
-  }
-  return out;
-}
-
-function Array_from(a: Array | Float64Array): number[] {
-  return globalThis.Array.from(a instanceof Float64Array ? a : a.dataSync());
-}
-
-/** A `withSamples` spec zeroing every sample but `keep` (nominals and histosys templates). */
-function onlySample(
-  model: Model,
-  ws: Workspace,
-  keep: string,
-): Parameters<Model["withSamples"]>[0] {
-  const spec: Parameters<Model["withSamples"]>[0] = {};
-  for (const c of model.channels) {
-    spec[c] = {};
-    const nb = model.channelNbins[c];
-    for (const s of model.samples) {
-      if (s === keep) continue;
-      const z = zeros([nb], "float64");
-      const mods: Record<string, { hi_data: Array; lo_data: Array }> = {};
-      for (const name of histosysKeys(ws, c, s)) mods[name] = { hi_data: z, lo_data: z };
-      spec[c][s] = { data: z, modifiers: mods };
-    }
-  }
-  return spec;
-}
-
-/** Keys of the histosys modifiers of a sample, as {@link Model.withSamples} expects them. */
-function histosysKeys(ws: Workspace, channel: string, sample: string): string[] {
-  const s = ws.channels.find((c) => c.name === channel)?.samples.find((x) => x.name === sample);
-  if (!s) return [];
-  return s.modifiers.filter((m) => m.type === "histosys").map((m) =>
-    s.modifiers.filter((x) => x.name === m.name).length > 1 ? `histosys/${m.name}` : m.name
-  );
-}
-
-/**
- * The pre-fit covariance: diagonal in the constraint widths (0 for unconstrained parameters,
- * which pre-fit plots show at their nominal value).
- *
- * @example
- * ```ts
- * import { prefitCovariance } from "./statistics.ts";
- * const C0 = prefitCovariance(model);
- * ```
- */
-export function prefitCovariance(model: Model): number[][] {
-  const widths = prefitConstraints(model).map((c) => (c ? c.width : 0));
-  return widths.map((w, i) => widths.map((_, k) => (i === k ? w * w : 0)));
 }
 
 /**
@@ -239,10 +120,10 @@ export function runStatistics(ws: Workspace, cfg: Config): StatisticsResult {
     "upper_limit_s",
     () => upperLimit(data, model, { level: st.clsLevel, testStat: st.testStat }),
   );
-  const yields = time("yields_s", () => ({
-    prefit: yieldsAt(model, ws, model.suggestedInit, prefitCovariance(model)),
-    postfit: yieldsAt(model, ws, f.bestfit, f.covariance),
-  }));
+  const yields = time("yields_s", () => {
+    const y = prePostFitYields(model, f);
+    return { prefit: y.prefit, postfit: y.postfit };
+  });
   return {
     model,
     fit: f,

@@ -11,6 +11,9 @@
  *    (pyhf's is not in ../shared), only the same size and modifier mix.
  * 2. The pyhf fixtures `backend_consistency_50bin_shapesys` (51 parameters; pyhf's hypotest took
  *    1.02 s) and `readme_uncorrelated_background`, checked against the fixtures' values.
+ * 4. Toys (pyhf's ToyCalculator, `calctype: "toybased"`) on the model of 1.: `--toys=N` (default
+ *    10⁴) signal-plus-background and N background-only toys at μ = 1, each fitted twice (free and
+ *    fixed μ) in batches (stats/batch.ts); the time, per toy, against fitting toys one by one.
  * 3. The scaling series of the convergence tests (20 bins + 50 normsys, 500 bins with per-bin
  *    staterror, 5000 bins, 200 and 500 nuisances): fit time, time per gradient and per Hessian,
  *    memory, and −2 log L against the scipy references in tests/stats/data/reference_fits.json.
@@ -20,7 +23,8 @@
  * number when other work shares the machine; null where unavailable). Every result is checked, so
  * a fast wrong answer fails the run (exit code 1).
  *
- * Run: `deno run --allow-read --allow-env bench/stats_bench.ts [--reps=5] [--skip-scaling]
+ * Run: `deno run --allow-read --allow-env bench/stats_bench.ts [--reps=5] [--skip-scaling] [--toys=N]
+ * [--only=toys] [--threads=N]
  * [--dump-workspaces=DIR]` (CPU times need `deno run -A`: Deno reads /proc/self only then; the
  * last flag writes the scaling workspaces for
  * bench/stats_reference_fits.py, with --allow-write, and exits).
@@ -37,6 +41,11 @@ import {
   upperLimit,
 } from "../stats/mod.ts";
 import { realisticWorkspace } from "../tests/stats/realistic_models.ts";
+import { sampleToys, ToyCalculator } from "../stats/toys.ts";
+import { testStatistic } from "../stats/teststat.ts";
+import { testStatisticBatch } from "../stats/fit_batch.ts";
+import * as random from "../core/random.ts";
+import { configureCpuParallel } from "../gpu/cpu_parallel.ts";
 
 const argv = new Map(
   Deno.args.map((a) => a.replace(/^--/, "").split("=")).map(([k, v]) => [k, v ?? "1"]),
@@ -292,6 +301,67 @@ function benchPyhfLike() {
   );
 }
 
+/** 4.: N s+b and N b-only toys of the pyhf-like model at μ = 1, batched and one by one. */
+function benchToys(ntoys: number) {
+  const m = fromPyhf(realisticWorkspace(PYHF_LIKE));
+  console.log(
+    `\ntoys (ToyCalculator, qtilde, mu = 1) on the pyhf-like model: ${ntoys} s+b + ${ntoys} ` +
+      `b-only toys, 2 fits each, batched`,
+  );
+  let last = 0;
+  const t0 = performance.now(), c0 = cpu();
+  const calc = new ToyCalculator(m.observed, m, {
+    ntoys,
+    seed: 0,
+    onProgress: (done, total) => {
+      const now = performance.now();
+      if (now - last > 10_000 || done === total) {
+        last = now;
+        console.log(`    ${done}/${total} toys, ${((now - t0) / 1000).toFixed(1)} s`);
+      }
+    },
+  });
+  const d = calc.distributions(1);
+  const wall = (performance.now() - t0) / 1000, c1 = cpu();
+  const q = calc.teststatistic(1);
+  const p = calc.pvalues(q, d);
+  const asy = hypotest(1, m.observed, m, { returnTail: true });
+  // The model is in the asymptotic regime: toys and formulas agree within the toys' error.
+  const tol = 4 * Math.sqrt(0.25 / ntoys) + 0.01;
+  if (!(Math.abs(p.clsb - asy.clsb!) < tol && Math.abs(p.clb - asy.clb!) < tol)) {
+    problems.push(`toys: CLsb ${p.clsb}, CLb ${p.clb} vs asymptotics ${asy.clsb}, ${asy.clb}`);
+  }
+  if (d.failedFits > 0) problems.push(`toys: ${d.failedFits} toys with a non-converged fit`);
+  // Toys one by one (the sequential fitter, as before batching) on a sample, and the batched
+  // fitter on the same sample right after (same load), warm: CPU per toy.
+  const nSeq = 64;
+  const toys = sampleToys(m, m.suggestedInit, nSeq, random.key(1));
+  testStatistic("qmutilde", 1, toys.slice(0), m);
+  const s0 = performance.now(), sc0 = cpu();
+  for (let t = 0; t < nSeq; t++) testStatistic("qmutilde", 1, toys.slice(t), m);
+  const seq = (performance.now() - s0) / nSeq / 1000, sc1 = cpu();
+  const b0 = cpu();
+  testStatisticBatch("qmutilde", 1, toys, m);
+  const b1 = cpu();
+  const per = wall / (2 * ntoys);
+  const cpuRatio = sc0 === null || sc1 === null || b0 === null || b1 === null
+    ? ""
+    : `; CPU per toy on a ${nSeq}-toy sample: one by one ${
+      ((sc1 - sc0) / nSeq * 1000).toFixed(1)
+    } ms, batched ${((b1 - b0) / nSeq * 1000).toFixed(1)} ms → ${
+      ((sc1 - sc0) / (b1 - b0)).toFixed(1)
+    }×`;
+  console.log(
+    `  ${2 * ntoys} toys in ${s(wall)} (CPU ${c0 === null || c1 === null ? "n/a" : s(c1 - c0)}, ` +
+      `compilation included): ${(per * 1000).toFixed(2)} ms per toy; one by one ` +
+      `${(seq * 1000).toFixed(1)} ms per toy (wall)${cpuRatio}\n  CLs ${p.cls.toFixed(4)} (CLsb ${
+        p.clsb.toFixed(4)
+      }, CLb ${p.clb.toFixed(4)}); asymptotics ${asy.cls.toFixed(4)} (${asy.clsb!.toFixed(4)}, ${
+        asy.clb!.toFixed(4)
+      })`,
+  );
+}
+
 interface ScaleCase {
   options: Parameters<typeof realisticWorkspace>[0];
   npars: number;
@@ -363,15 +433,23 @@ if (import.meta.main && dump) {
   console.log(`wrote ${Object.keys(ref.cases).length} workspaces to ${dump}`);
 } else if (import.meta.main) {
   console.log("zgrad statistics benchmark (float64, CPU); pyhf: numpy backend, default SLSQP");
-  benchPyhfLike();
+  // --only=toys runs section 4 alone.
+  const all = argv.get("only") !== "toys";
+  if (all) benchPyhfLike();
   // pyhf's figures from ../shared/fixtures/pyhf/README.md ("Performance anchor").
-  const ran = benchCase("backend_consistency_50bin_shapesys.json", { hypotest: 1.02 }, true) &&
+  const ran = all &&
+    benchCase("backend_consistency_50bin_shapesys.json", { hypotest: 1.02 }, true) &&
     benchCase(
       "readme_uncorrelated_background.json",
       { fit: 0.003, hypotest: 0.017, upperLimit: 0.78, scan: 0.18 },
       true,
     );
-  if (!argv.has("skip-scaling")) benchScaling();
+  const ntoys = Number(argv.get("toys") ?? 1e4);
+  // --threads=N: the CPU threads of compiled programs (default: the cores; 1 is faster when the
+  // machine is busy with other work).
+  if (argv.has("threads")) configureCpuParallel({ threads: Number(argv.get("threads")) });
+  if (ntoys > 0) benchToys(ntoys);
+  if (all && !argv.has("skip-scaling")) benchScaling();
   if (problems.length) {
     console.log("\nDISAGREEMENT:\n  " + problems.join("\n  "));
     Deno.exitCode = 1;

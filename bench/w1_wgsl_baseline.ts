@@ -1,13 +1,19 @@
 /**
- * The hand-written WGSL baseline of W1 (`../shared/bench/W1.md`): four kernels, forward + backward,
- * written for llvmpipe as that file advises (no workgroup barriers, per-thread partial sums in
- * unrolled scalars, one submit, one readback):
+ * The hand-written WGSL baselines of W1 (`../shared/bench/W1.md`), written for llvmpipe as that
+ * file advises (no workgroup barriers, per-thread partial sums in unrolled scalars, one submit, one
+ * readback). `"fwd+bwd"`: four kernels,
  *
  * 1. forward: each thread walks a chunk of events, computes the per-event weight and the 26 normal
  *    CDFs, and accumulates signal and background histograms (50 scalars);
  * 2. one thread sums the partial histograms, computes Z and dZ/ds_j, dZ/db_j;
  * 3. backward: each thread recomputes its events' CDFs and accumulates dZ/dθ;
  * 4. one thread sums the partial gradients.
+ *
+ * `"tangent"` (W1.md's limit, "fused forward tangents"): two kernels,
+ *
+ * 1. each thread walks a chunk of events once, computing the 26 CDFs, the weight and its two
+ *    tangents (d/dmetCut, d/dbtagCut), and accumulates s_j, b_j and their tangents (150 scalars);
+ * 2. one thread sums the partials, computes Z and dZ/dθ = Σ_j dZ/ds_j·ds_j/dθ + dZ/db_j·db_j/dθ.
  *
  * @module
  */
@@ -36,7 +42,7 @@ export class W1Wgsl {
   #threads: number;
   #buffers: GPUBuffer[];
 
-  /** Uploads the columns and compiles the four kernels. */
+  /** Uploads the columns and compiles the kernels of `kind` (four, or two fused-tangent ones). */
   constructor(
     device: GPUDevice,
     cols: {
@@ -46,6 +52,7 @@ export class W1Wgsl {
       wgt: Float32Array;
       sig: Float32Array;
     },
+    kind: "fwd+bwd" | "tangent" = "fwd+bwd",
   ) {
     this.#device = device;
     const n = cols.mtt.length;
@@ -64,7 +71,9 @@ export class W1Wgsl {
     };
     const data = [cols.mtt, cols.met, cols.btag, cols.wgt, cols.sig].map(col);
     this.#theta = buf(8);
-    const partHist = buf(T * 2 * B * 4), coef = buf(2 * B * 4), partGrad = buf(T * 2 * 4);
+    const partHist = buf(T * (kind === "tangent" ? 6 : 2) * B * 4),
+      coef = buf(2 * B * 4),
+      partGrad = buf(T * 2 * 4);
     this.#result = buf(16);
     this.#staging = device.createBuffer({
       size: 16,
@@ -182,12 +191,78 @@ fn main() {
   for (var t = 0u; t < ${T}u; t = t + 1u) { gm = gm + pgrad[2u * t]; gb = gb + pgrad[2u * t + 1u]; }
   result[1] = gm; result[2] = gb;
 }`;
+    const tan = `${decl([...cols5, ["part", true]])}
+${common}
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = gid.x;
+  if (t >= ${T}u) { return; }
+${
+      Array.from({ length: B }, (_, j) =>
+        `  var s${j} = 0.0; var b${j} = 0.0; var sm${j} = 0.0; var sb${j} = 0.0; ` +
+        `var bm${j} = 0.0; var bb${j} = 0.0;`).join("\n")
+    }
+  let thm = theta[0]; let thb = theta[1];
+  for (var i = t * ${chunk}u; i < min((t + 1u) * ${chunk}u, ${n}u); i = i + 1u) {
+    let x = mtt[i];
+    let g1 = sigm((met[i] - thm) / 25.0); let g2 = sigm((btag[i] - thb) * 10.0);
+    let w = wgt[i] * g1 * g2;
+    let wm = -w * (1.0 - g1) / 25.0; let wt = -w * (1.0 - g2) * 10.0;
+    let si = sig[i];
+    let ws = w * si; let wb = w - ws; let wsm = wm * si; let wbm = wm - wsm;
+    let wsb = wt * si; let wbb = wt - wsb;
+${row}
+${
+      Array.from({ length: B }, (_, j) =>
+        `    let k${j} = c${j + 1} - c${j};\n` +
+        `    s${j} = s${j} + k${j} * ws; b${j} = b${j} + k${j} * wb; ` +
+        `sm${j} = sm${j} + k${j} * wsm; sb${j} = sb${j} + k${j} * wsb; ` +
+        `bm${j} = bm${j} + k${j} * wbm; bb${j} = bb${j} + k${j} * wbb;`).join("\n")
+    }
+  }
+${
+      Array.from({ length: B }, (_, j) =>
+        ["s", "b", "sm", "sb", "bm", "bb"].map((a, q) =>
+          `  part[t * ${6 * B}u + ${q * B + j}u] = ${a}${j};`
+        ).join("\n")).join("\n")
+    }
+}`;
+    const tanFinish = `${decl([["part", false], ["result", true]])}
+@compute @workgroup_size(1)
+fn main() {
+  var q = 0.0;
+  var gs: array<f32, ${2 * B}>; var gb: array<f32, ${2 * B}>;
+  var ds: array<f32, ${B}>; var db: array<f32, ${B}>;
+  for (var j = 0u; j < ${B}u; j = j + 1u) {
+    var a = array<f32, 6>(0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    for (var t = 0u; t < ${T}u; t = t + 1u) {
+${
+      Array.from({ length: 6 }, (_, c) =>
+        `      a[${c}] = a[${c}] + part[t * ${6 * B}u + ${c * B}u + j];`)
+        .join("\n")
+    }
+    }
+    let s = a[0]; let b = a[1];
+    let bc = max(b, 1e-3); let r = s / bc; let l = log(1.0 + r);
+    q = q + 2.0 * ((s + bc) * l - s);
+    ds[j] = 2.0 * l; db[j] = select(0.0, 2.0 * (l - r), b > 1e-3);
+    gs[j] = a[2]; gs[${B}u + j] = a[3]; gb[j] = a[4]; gb[${B}u + j] = a[5];
+  }
+  let z = sqrt(q);
+  var gm = 0.0; var gt = 0.0;
+  for (var j = 0u; j < ${B}u; j = j + 1u) {
+    gm = gm + (ds[j] * gs[j] + db[j] * gb[j]) * 0.5 / z;
+    gt = gt + (ds[j] * gs[${B}u + j] + db[j] * gb[${B}u + j]) * 0.5 / z;
+  }
+  result[0] = z; result[1] = gm; result[2] = gt;
+}`;
     const mk = (code: string) =>
       device.createComputePipeline({
         layout: "auto",
         compute: { module: device.createShaderModule({ code }), entryPoint: "main" },
       });
-    this.#pipelines = [fwd, fwdFinish, bwd, bwdFinish].map(mk);
+    this.#pipelines = (kind === "tangent" ? [tan, tanFinish] : [fwd, fwdFinish, bwd, bwdFinish])
+      .map(mk);
     const group = (p: GPUComputePipeline, bs: GPUBuffer[]) =>
       device.createBindGroup({
         layout: p.getBindGroupLayout(0),
@@ -195,12 +270,17 @@ fn main() {
       });
     const [mtt, met, btag, wgt, sig] = data;
     const th = this.#theta;
-    this.#groups = [
-      group(this.#pipelines[0], [mtt, met, btag, wgt, sig, th, partHist]),
-      group(this.#pipelines[1], [partHist, coef, this.#result]),
-      group(this.#pipelines[2], [mtt, met, btag, wgt, sig, th, coef, partGrad]),
-      group(this.#pipelines[3], [partGrad, this.#result]),
-    ];
+    this.#groups = kind === "tangent"
+      ? [
+        group(this.#pipelines[0], [mtt, met, btag, wgt, sig, th, partHist]),
+        group(this.#pipelines[1], [partHist, this.#result]),
+      ]
+      : [
+        group(this.#pipelines[0], [mtt, met, btag, wgt, sig, th, partHist]),
+        group(this.#pipelines[1], [partHist, coef, this.#result]),
+        group(this.#pipelines[2], [mtt, met, btag, wgt, sig, th, coef, partGrad]),
+        group(this.#pipelines[3], [partGrad, this.#result]),
+      ];
   }
 
   /** Z and dZ/dθ at θ = (metCut, btagCut): one submit, one readback. */
@@ -209,7 +289,8 @@ fn main() {
     device.queue.writeBuffer(this.#theta, 0, new Float32Array(theta));
     const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();
-    const wgs = [Math.ceil(this.#threads / 64), 1, Math.ceil(this.#threads / 64), 1];
+    const wide = Math.ceil(this.#threads / 64);
+    const wgs = this.#pipelines.length === 2 ? [wide, 1] : [wide, 1, wide, 1];
     this.#pipelines.forEach((p, i) => {
       pass.setPipeline(p);
       pass.setBindGroup(0, this.#groups[i]);

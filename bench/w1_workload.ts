@@ -40,6 +40,20 @@ export const EDGES: Float64Array = Float64Array.from(
   (_, j) => LO + (j * (HI - LO)) / B,
 );
 
+/** Per-event soft-cut weights `w` ([N]) and the KDE matrix of CDF differences ([N, B]). */
+function weightsAndKde(
+  theta: Array,
+  d: Columns<Array>,
+  h: Array | number,
+): { w: Array; kde: Array } {
+  const edges = zg.array(EDGES, theta.dtype);
+  const metCut = theta.slice(0), btagCut = theta.slice(1);
+  const w = d.wgt.mul(zg.sigmoid(d.met.sub(metCut).div(25)))
+    .mul(zg.sigmoid(d.btag.sub(btagCut).mul(10)));
+  const cdf = zg.normalCdf(edges.reshape([1, -1]).sub(d.mtt.reshape([-1, 1])).div(h));
+  return { w, kde: cdf.slice(null, "1:").sub(cdf.slice(null, ":-1")) };
+}
+
 /**
  * W1's soft-cut KDE histograms of `mtt` for signal (`s`) and background (`b`) at θ =
  * (metCut, btagCut), in the dtype of θ. The KDE matrix [N, B] is written as differences of normal
@@ -59,14 +73,34 @@ export function w1Histograms(
   d: Columns<Array>,
   h: Array | number = H,
 ): { s: Array; b: Array } {
-  const edges = zg.array(EDGES, theta.dtype);
-  const metCut = theta.slice(0), btagCut = theta.slice(1);
-  const w = d.wgt.mul(zg.sigmoid(d.met.sub(metCut).div(25)))
-    .mul(zg.sigmoid(d.btag.sub(btagCut).mul(10)));
-  const cdf = zg.normalCdf(edges.reshape([1, -1]).sub(d.mtt.reshape([-1, 1])).div(h));
-  const kde = cdf.slice(null, "1:").sub(cdf.slice(null, ":-1")); // [N, B], never materialised
+  const { w, kde } = weightsAndKde(theta, d, h); // kde: [N, B], never materialised
   const s = kde.mul(w.mul(d.sig).reshape([-1, 1])).sum(0);
   const b = kde.mul(w.mul(d.sig.neg().add(1)).reshape([-1, 1])).sum(0);
+  return { s, b };
+}
+
+/**
+ * W1's histograms in the "matmul" form, as PyTorch and JAX users write them: the KDE matrix
+ * `frac = cdf[:, 1:] − cdf[:, :-1]` ([N, B]) multiplied by the row vectors of per-event weights,
+ * `(w·isSig) @ frac` and `(w·(1 − isSig)) @ frac`. Same values as {@link w1Histograms} (up to
+ * summation order); a compiler should store neither `cdf` nor `frac`.
+ *
+ * @example
+ * ```ts
+ * import { array } from "../mod.ts";
+ * import { w1Data, w1MatmulHistograms } from "./w1_workload.ts";
+ * const { s, b } = w1MatmulHistograms(array([50, 0.5], "float32"), w1Data(1000));
+ * console.log(s.shape, b.shape); // [25] [25]
+ * ```
+ */
+export function w1MatmulHistograms(
+  theta: Array,
+  d: Columns<Array>,
+  h: Array | number = H,
+): { s: Array; b: Array } {
+  const { w, kde: frac } = weightsAndKde(theta, d, h); // frac: [N, B]
+  const s = w.mul(d.sig).reshape([1, -1]).matmul(frac).reshape([-1]);
+  const b = w.mul(d.sig.neg().add(1)).reshape([1, -1]).matmul(frac).reshape([-1]);
   return { s, b };
 }
 
@@ -84,6 +118,25 @@ export function w1Histograms(
 export function asimovZ(s: Array, b: Array): Array {
   const bc = b.maximum(1e-3);
   return s.add(bc).mul(zg.log1p(s.div(bc))).sub(s).mul(2).sum().sqrt();
+}
+
+/**
+ * Z(θ) with the histograms of {@link w1MatmulHistograms} (the "matmul" form).
+ *
+ * @example
+ * ```ts
+ * import { array, valueAndGrad } from "../mod.ts";
+ * import { w1Data, w1MatmulSignificance } from "./w1_workload.ts";
+ * const [z, dz] = valueAndGrad(w1MatmulSignificance)(array([50, 0.5], "float32"), w1Data(1000));
+ * ```
+ */
+export function w1MatmulSignificance(
+  theta: Array,
+  d: Columns<Array>,
+  h: Array | number = H,
+): Array {
+  const { s, b } = w1MatmulHistograms(theta, d, h);
+  return asimovZ(s, b);
 }
 
 /** Z(θ) on the columns `d` (float32 or float64 throughout, the dtype of θ); `h` as in {@link w1Histograms}. */

@@ -2,7 +2,10 @@
  * The fusion planner: jaxpr → {@link Plan}, a schedule of fused {@link Kernel}s and *routines*.
  *
  * 1. Call-like primitives (`jit_call`, `custom_jvp_call`, `custom_vjp_call`) are inlined, so a
- *    jitted function called inside another fuses with its caller.
+ *    jitted function called inside another fuses with its caller. Duplicate fusible equations
+ *    (same primitive, parameters and operands, as transforms emit them: the backward pass of two
+ *    matmuls by one matrix transposes it twice) are merged (`cse.ts`), so no kernel computes or
+ *    writes one value twice.
  * 2. Every equation is classified: *fusible* (the elementwise primitives of `SCALAR_OPS`,
  *    `select`, `convert_element_type`, `stop_gradient`, `iota`, the views `broadcast_in_dim`,
  *    `transpose`, `slice`, `rev`, `reshape`, `pad` without interior padding, `concatenate`, and the
@@ -31,6 +34,7 @@ import type { DType } from "../core/dtype.ts";
 import { type Atom, type Eqn, Jaxpr, Literal, Var } from "../core/jaxpr.ts";
 import { fmtShape, sizeOf, stridesOf } from "../core/shape.ts";
 import { P } from "../core/primitives/mod.ts";
+import { cseEqns } from "./cse.ts";
 import {
   type Affine,
   evalOp,
@@ -134,6 +138,11 @@ export interface PlanOptions {
   fusible?: (eqn: Eqn) => boolean;
   /** Upper bound on inputs + outputs of one kernel (a device's storage-buffer limit). */
   maxBuffersPerKernel?: number;
+  /**
+   * Values to store even though they are fusible: a renderer's cost choice (an operand whose
+   * inlined expression would be recomputed for every element of a large matmul's output).
+   */
+  materialise?: ReadonlySet<Var>;
 }
 
 // ---------------------------------------------------------------------------
@@ -690,7 +699,8 @@ export function planJaxpr(jaxpr0: Jaxpr, opts: PlanOptions = {}): Plan {
       "planJaxpr: the jaxpr has constvars; pass them as leading inputs (hoistConsts)",
     );
   }
-  const jaxpr = inlineCalls(jaxpr0);
+  // Duplicate fusible equations (the transposes of a backward pass) are computed once (./cse.ts).
+  const jaxpr = cseEqns(inlineCalls(jaxpr0), (e) => fuseKind(e) !== null);
   const name = jaxprNamer(jaxpr);
   const producer = new Map<Var, Eqn>();
   const order = new Map<Eqn, number>();
@@ -707,6 +717,7 @@ export function planJaxpr(jaxpr0: Jaxpr, opts: PlanOptions = {}): Plan {
 
   // Materialised values.
   const mat = new Set<Var>(jaxpr.invars);
+  for (const v of opts.materialise ?? []) mat.add(v);
   for (const o of jaxpr.outvars) if (o instanceof Var) mat.add(o);
   for (const e of jaxpr.eqns) {
     const k = kindOf.get(e);

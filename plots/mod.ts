@@ -1,7 +1,8 @@
 /**
  * Plots for zgrad's analyses and statistics, with Vega-Lite rendered headlessly to SVG: stacked
  * histograms with uncertainty bands and data ({@link stackedHistogram}), lines with shaded bands
- * ({@link linePlot}), {@link renderSvg} / {@link writePlot} to draw them, {@link svgToPng} to
+ * ({@link linePlot}), pulls and impact rankings of nuisance parameters ({@link pullPlot},
+ * {@link rankingPlot}), {@link renderSvg} / {@link writePlot} to draw them, {@link svgToPng} to
  * rasterise.
  *
  * @example
@@ -25,5 +26,11 @@ export {
   stackedHistogram,
   type StackedHistogramOptions,
 } from "./specs.ts";
+export {
+  pullPlot,
+  type PullPlotOptions,
+  rankingPlot,
+  type RankingPlotOptions,
+} from "./stat_specs.ts";
 export { renderSvg, writePlot } from "./render.ts";
 export { svgToPng } from "./png.ts";

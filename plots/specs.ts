@@ -36,6 +36,8 @@ export interface StackedHistogramOptions {
   uncertainty?: readonly number[];
   /** Observed counts per bin (points with √n error bars). */
   data?: readonly number[];
+  /** Legend names of the data points and of the uncertainty band (default "data", "uncertainty"). */
+  legend?: { data?: string; uncertainty?: string };
   /** Title. */
   title?: string;
   /** x-axis label. */
@@ -115,6 +117,16 @@ export function stackedHistogram(o: StackedHistogramOptions): TopLevelSpec {
     title: o.xLabel ?? "",
     scale: { domain: [o.edges[0], o.edges[B]], nice: false },
   };
+  // One colour scale (and legend) for the components, the band and the data.
+  const bandName = o.legend?.uncertainty ?? "uncertainty", dataName = o.legend?.data ?? "data";
+  const extra = [
+    ...(o.uncertainty ? [[bandName, "#555555"]] : []),
+    ...(o.data ? [[dataName, "black"]] : []),
+  ];
+  const names = [...o.stack.map((c) => c.name), ...extra.map((e) => e[0])];
+  if (new Set(names).size !== names.length) {
+    throw new Error(`stackedHistogram: legend names must differ, got ${names.join(", ")}`);
+  }
   const layers: Layer[] = [{
     data: { values: bars },
     mark: { type: "rect", stroke: "white", strokeWidth: 0.3 },
@@ -127,10 +139,13 @@ export function stackedHistogram(o: StackedHistogramOptions): TopLevelSpec {
         field: "component",
         type: "nominal",
         title: null,
-        sort: o.stack.map((c) => c.name),
+        sort: names,
         scale: {
-          domain: o.stack.map((c) => c.name),
-          range: o.stack.map((c, k) => c.color ?? PALETTE[k % PALETTE.length]),
+          domain: names,
+          range: [
+            ...o.stack.map((c, k) => c.color ?? PALETTE[k % PALETTE.length]),
+            ...extra.map((e) => e[1]),
+          ],
         },
       },
     },
@@ -146,12 +161,13 @@ export function stackedHistogram(o: StackedHistogramOptions): TopLevelSpec {
           up: t + o.uncertainty![b],
         })),
       },
-      mark: { type: "rect", fill: "#555555", fillOpacity: 0.35, stroke: null },
+      mark: { type: "rect", fillOpacity: 0.35, stroke: null },
       encoding: {
         x,
         x2: { field: "hi" },
         y: { field: "down", type: "quantitative" },
         y2: { field: "up" },
+        color: { datum: bandName },
       },
     });
   }
@@ -165,18 +181,20 @@ export function stackedHistogram(o: StackedHistogramOptions): TopLevelSpec {
     })).filter((p) => p.n > 0 || !o.logY);
     layers.push({
       data: { values: pts },
-      mark: { type: "rule", color: "black" },
+      mark: { type: "rule" },
       encoding: {
         x: { field: "c", type: "quantitative" },
         y: { field: "down", type: "quantitative" },
         y2: { field: "up" },
+        color: { datum: dataName },
       },
     }, {
       data: { values: pts },
-      mark: { type: "point", filled: true, color: "black", size: 30 },
+      mark: { type: "point", filled: true, size: 30, opacity: 1 },
       encoding: {
         x: { field: "c", type: "quantitative" },
         y: { field: "n", type: "quantitative" },
+        color: { datum: dataName },
       },
     });
   }

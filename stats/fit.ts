@@ -1,23 +1,28 @@
 /**
  * Maximum-likelihood fits of a {@link Model}: {@link fit} (all free parameters) and
  * {@link fixedPoiFit} (the POI held at a value), pyhf's `mle.fit` / `mle.fixed_poi_fit`, in
- * float64. The NLL's value, gradient and Hessian come from zgrad (`valueAndGrad`, `hessian`,
- * jitted once per model structure); the steps are taken by {@link minimize} on plain numbers.
+ * float64. The NLL's value, gradient and Hessian come from zgrad (`nll_objective.ts`, jitted once
+ * per model structure); the steps are taken by the optimiser (`optimize.ts`) on plain numbers. A fit
+ * is written once, as {@link fitSteps}, a computation asking for its evaluations (`steps.ts`):
+ * `fit` answers them from one dataset's NLL, `fit_batch.ts` for many datasets at once.
  *
  * For implicit differentiation the pieces are kept apart: {@link nllObjective} is the function
- * handed to the optimiser, {@link minimize} is the optimiser (a plain function of objective and
- * start), and {@link stationarity} is the optimality condition F(θ̂) = 0 whose Jacobian the
+ * handed to the optimiser, `minimize` is the optimiser (a plain function of objective and start),
+ * and {@link stationarity} is the optimality condition F(θ̂) = 0 whose Jacobian the
  * implicit function theorem needs (gradient of the NLL for free parameters, θ − value for fixed
  * ones and for those held at a bound).
  *
  * @module
  */
-import { Array, array, type ArrayLike, DeviceArray, where } from "../core/mod.ts";
-import { grad, hessian, valueAndGrad } from "../ad/api.ts";
-import { invertSymmetric } from "./dense.ts";
+import { Array, array, type ArrayLike, where } from "../core/mod.ts";
+import { grad } from "../ad/api.ts";
+import { choleskyFactor, choleskySolveNumbers, invertSymmetric } from "./dense.ts";
 import type { Model } from "./model.ts";
-import { minimize, type Objective } from "./optimize.ts";
-import { fitWithRestarts } from "./fit_starts.ts";
+import { type MinimizeOutcome, minimizeSteps } from "./optimize.ts";
+import { fitWithRestartsSteps } from "./fit_starts.ts";
+import { nllObjective, undefinedNll } from "./nll_objective.ts";
+export { type NllObjective, nllObjective } from "./nll_objective.ts";
+import { hessian as hessianAt, run, type Steps } from "./steps.ts";
 
 /** Options of {@link fit} and {@link fixedPoiFit}. */
 export interface FitOptions {
@@ -130,117 +135,6 @@ export class FitError extends Error {
   }
 }
 
-function concrete(x: Array, what: string): Array {
-  if (!(x instanceof DeviceArray)) {
-    throw new TypeError(
-      `${what} is a traced value: a fit runs on concrete numbers (wrap it in customRoot to differentiate through it)`,
-    );
-  }
-  return x;
-}
-
-/** An {@link Objective} that also reports how it was evaluated. */
-export interface NllObjective extends Objective {
-  /** Notes for the fit's warnings (e.g. that jit failed and evaluation fell back to eager). */
-  readonly notes: string[];
-}
-
-/**
- * The NLL of `model` for `data` as an {@link Objective} on plain numbers: value, gradient and
- * Hessian by zgrad, jitted once per model structure (`jit: false` evaluates eagerly). Should jit
- * fail on the program, the objective falls back to eager evaluation and says so in `notes`.
- *
- * @example
- * ```ts
- * import { nllObjective } from "./mod.ts";
- * const obj = nllObjective(model, model.observed);
- * console.log(obj.value(Float64Array.from(model.suggestedInit)));
- * ```
- */
-export function nllObjective(
-  model: Model,
-  data: ArrayLike,
-  opts: { jit?: boolean } = {},
-): NllObjective {
-  if (model.isTraced) {
-    throw new TypeError(
-      "nllObjective: the model's inputs are traced values; a fit runs on concrete numbers (wrap it in customRoot to differentiate through it)",
-    );
-  }
-  const d = concrete(toF64(data), "data");
-  if (d.ndim !== 1 || d.shape[0] !== model.nMain + model.nAux) {
-    throw new RangeError(`data: expected shape [${model.nMain + model.nAux}], got [${d.shape}]`);
-  }
-  const inputs = model.programInputs;
-  const notes: string[] = [];
-  let useJit = opts.jit ?? true;
-  const c = useJit ? model.compiled : null;
-  const nll = (p: Array) => model.nll(p, d);
-  const eager = { vg: valueAndGrad(nll), h: hessian(nll) };
-  const run = <T>(jitted: () => T, plain: () => T): T => {
-    if (useJit) {
-      try {
-        return jitted();
-      } catch (e) {
-        useJit = false;
-        notes.push(`jit failed (${(e as Error).message}); the NLL was evaluated eagerly`);
-      }
-    }
-    return plain();
-  };
-  const p = (x: Float64Array) => array(x, "float64");
-  return {
-    notes,
-    value: (x) => run(() => c!.nll(p(x), d, inputs) as Array, () => nll(p(x))).item(),
-    valueAndGrad: (x) => {
-      const [v, g] = run(
-        () => c!.nllValueAndGrad(p(x), d, inputs) as [Array, Array],
-        () => eager.vg(p(x)) as [Array, Array],
-      );
-      return [v.item(), Float64Array.from(g.dataSync())];
-    },
-    // The structured Hessian (exact, O(terms²) instead of forward-over-reverse autodiff over
-    // every intermediate; stats/structured_hessian.ts); autodiff when jit is off or failed.
-    hessian: (x) =>
-      run(
-        () => model.structuredHessian(p(x), d),
-        () => Float64Array.from((eager.h(p(x)) as Array).dataSync()),
-      ),
-  };
-}
-
-/** Why the NLL is not finite at `init`: the bins whose expected rate is not positive. */
-function undefinedNll(model: Model, data: ArrayLike, init: number[], f0: number): string {
-  const lam = model.expectedMain(array(init, "float64")).dataSync();
-  const obs = toF64(data).dataSync();
-  const bad: string[] = [];
-  let b0 = 0;
-  for (const c of model.channels) {
-    for (let j = 0; j < model.channelNbins[c]; j++) {
-      const l = lam[b0 + j];
-      if (!(l > 0)) {
-        bad.push(`${JSON.stringify(c)} bin ${j} (expected ${l}, observed ${obs[b0 + j]})`);
-      }
-    }
-    b0 += model.channelNbins[c];
-  }
-  const where = bad.length
-    ? `the expected rate is not positive in ${bad.length} bin(s): ${bad.slice(0, 5).join(", ")}${
-      bad.length > 5 ? ", ..." : ""
-    } (${
-      bad.some((b) => b.includes("expected NaN"))
-        ? "NaN: a normsys factor or hi/lo that is not positive?"
-        : "are all samples zero there?"
-    })`
-    : "a constraint term is not finite (check auxiliary data, sigmas and bounds)";
-  return `fit: the NLL is undefined (${f0}) at the initial parameters: ${where}`;
-}
-
-function toF64(x: ArrayLike): Array {
-  const a = x instanceof Array ? x : array(x, "float64");
-  return a.dtype === "float64" ? a : a.astype("float64");
-}
-
 /**
  * The fixed components of a fit: the model's defaults, an explicit boolean per component, or the
  * defaults plus `{name: true}` by parameter name.
@@ -292,7 +186,43 @@ export function numbers(x: ArrayLike | readonly number[], n: number, what: strin
  * ```
  */
 export function fit(data: ArrayLike, model: Model, opts: FitOptions = {}): FitResult {
-  if (opts.restarts) return fitWithRestarts(data, model, opts);
+  const objective = nllObjective(model, data, { jit: opts.jit });
+  return run(fitSteps(data, model, opts, objective), objective);
+}
+
+/**
+ * @internal What a fit computation needs beyond the evaluations it asks for: a Hessian evaluated
+ * on the spot (for uncertainties read after the fit) and notes on how the NLL was evaluated.
+ */
+export interface FitContext {
+  /** Notes for the fit's warnings (e.g. that jit fell back to eager evaluation). */
+  readonly notes: readonly string[];
+  /** ∇²NLL(x), evaluated now (when a result's uncertainties are first read). */
+  hessian(x: Float64Array): Float64Array;
+}
+
+/**
+ * {@link fit} as a computation that asks for its NLL evaluations (see `steps.ts`), so that
+ * `batch.ts` can run many fits in lockstep. With `withHessian`, the Hessian at the minimum is
+ * asked for when the last steps reused an older one, so that reading the uncertainties costs no
+ * evaluation of its own.
+ *
+ * @example
+ * ```ts
+ * import { fitSteps, nllObjective } from "./fit.ts";
+ * import { run } from "./steps.ts";
+ * const obj = nllObjective(model, model.observed);
+ * const r = run(fitSteps(model.observed, model, {}, obj), obj);
+ * ```
+ */
+export function* fitSteps(
+  data: ArrayLike,
+  model: Model,
+  opts: FitOptions,
+  ctx: FitContext,
+  withHessian = false,
+): Steps<FitResult> {
+  if (opts.restarts) return yield* fitWithRestartsSteps(data, model, opts, ctx);
   const n = model.npars;
   const init = numbers(opts.init ?? model.suggestedInit, n, "fit: init");
   const bounds = opts.bounds ?? model.suggestedBounds;
@@ -309,15 +239,7 @@ export function fit(data: ArrayLike, model: Model, opts: FitOptions = {}): FitRe
       );
     }
   });
-  const objective = nllObjective(model, data, { jit: opts.jit });
-  const f0 = objective.value(
-    Float64Array.from(
-      init,
-      (v, i) => fixed[i] ? v : Math.min(bounds[i][1], Math.max(bounds[i][0], v)),
-    ),
-  );
-  if (!Number.isFinite(f0)) throw new RangeError(undefinedNll(model, data, init, f0));
-  const r = minimize(objective, init, {
+  const r = yield* minimizeSteps(init, {
     lower: bounds.map((b) => b[0]),
     upper: bounds.map((b) => b[1]),
     fixed,
@@ -325,7 +247,63 @@ export function fit(data: ArrayLike, model: Model, opts: FitOptions = {}): FitRe
     maxIter: opts.maxIter,
     kinks: model.kinks,
   });
-  const warnings = [...startWarnings, ...r.warnings, ...objective.notes];
+  // Non-finite only where it starts (every step taken has a finite value).
+  if (!Number.isFinite(r.value)) throw new RangeError(undefinedNll(model, data, init, r.value));
+  // A minimum whose reduced Hessian failed its Cholesky factorisation is examined at once, so
+  // that the warning is there from the start.
+  if (r.hessian === null && (withHessian || !(Number.isFinite(r.edm) && r.converged))) {
+    r.hessian = yield* hessianAt(r.x);
+    r.evaluations.hessian++;
+  }
+  const result = fitResult(model, r, init, fixed, [...startWarnings, ...r.warnings], ctx);
+  if (!result.converged && opts.strict) throw new FitError(result);
+  return result;
+}
+
+/** The Hessian at the minimum of each fit result (evaluated when first asked for). */
+const HESSIANS = new WeakMap<FitResult, () => Float64Array>();
+
+/**
+ * Column `j` of a fit's covariance (the inverse Hessian over the free components; zeros for
+ * fixed ones) by one Cholesky solve — the same numbers as `r.covariance[i][j]`, without inverting
+ * the whole matrix. Null when the Hessian is not positive definite or not at hand (then read
+ * `r.covariance`).
+ *
+ * @example
+ * ```ts
+ * import { covarianceColumn, fit } from "./fit.ts";
+ * const r = fit(model.observed, model);
+ * console.log(covarianceColumn(r, model.poiIndex!)); // = r.covariance.map((row) => row[poi])
+ * ```
+ */
+export function covarianceColumn(r: FitResult, j: number): number[] | null {
+  const hess = HESSIANS.get(r);
+  if (!hess || r.fixed[j]) return null;
+  const H = hess(), n = r.fixed.length;
+  const free = r.fixed.flatMap((f, i) => (f ? [] : [i]));
+  const m = free.length;
+  const Hf = new Float64Array(m * m);
+  free.forEach((i, a) => free.forEach((k, b) => (Hf[a * m + b] = H[i * n + k])));
+  const L = choleskyFactor(Hf, m);
+  if (!L) return null;
+  const e = new Float64Array(m);
+  e[free.indexOf(j)] = 1;
+  const col = choleskySolveNumbers(L, e, m);
+  const out = new globalThis.Array<number>(n).fill(0);
+  free.forEach((i, a) => (out[i] = col[a]));
+  return out;
+}
+
+/** The {@link FitResult} of a minimisation (uncertainties computed when first read). */
+function fitResult(
+  model: Model,
+  r: MinimizeOutcome,
+  init: number[],
+  fixed: boolean[],
+  warnings: string[],
+  ctx: FitContext,
+): FitResult {
+  warnings.push(...ctx.notes);
   warnings.push(...model.negativeYields(globalThis.Array.from(r.x)));
   const kinked = model.parLabels.filter((_, i) => r.atKink[i]);
   if (kinked.length) {
@@ -359,11 +337,17 @@ export function fit(data: ArrayLike, model: Model, opts: FitOptions = {}): FitRe
     start: isSuggested(model, init, fixed) ? "suggested init" : "init",
   };
   // Uncertainties need the Hessian at the minimum, which Newton–chord steps may not have
-  // evaluated: computed when first read (hypotests and limits never read them). A minimum whose
-  // reduced Hessian failed its Cholesky factorisation is examined now, so that the warning is
-  // there from the start.
+  // evaluated: computed when first read (hypotests and limits never read them).
   let unc: Uncertainties | null = null;
-  const get = () => (unc ??= uncertaintiesOf(r.hessian, fixed, warnings));
+  const hess = () => {
+    if (r.hessian === null) {
+      r.hessian = ctx.hessian(r.x);
+      r.evaluations.hessian++;
+    }
+    return r.hessian;
+  };
+  const get = () => (unc ??= uncertaintiesOf(hess(), fixed, warnings));
+  HESSIANS.set(result, hess);
   if (!(Number.isFinite(r.edm) && r.converged)) get();
   for (const key of ["uncertainties", "covariance", "correlation"] as const) {
     Object.defineProperty(result, key, {
@@ -375,7 +359,6 @@ export function fit(data: ArrayLike, model: Model, opts: FitOptions = {}): FitRe
       configurable: true,
     });
   }
-  if (!result.converged && opts.strict) throw new FitError(result);
   return result;
 }
 

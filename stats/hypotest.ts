@@ -1,5 +1,6 @@
 /**
- * Hypothesis tests with asymptotic formulas: pyhf's `pyhf.infer.hypotest`.
+ * Hypothesis tests: pyhf's `pyhf.infer.hypotest`, with asymptotic formulas (the default) or toys
+ * (`calctype: "toybased"`, stats/toys.ts).
  *
  * @module
  */
@@ -9,20 +10,20 @@ import {
   type AsymptoticResult,
   type AsymptoticTestStat,
   type CalculatorOptions,
+  checkPoiFree,
 } from "./asymptotics.ts";
 import { FitError } from "./fit.ts";
 import type { Model } from "./model.ts";
+import { toyHypotest, type ToyHypotestResult, type ToySettings } from "./toys.ts";
 
 /** Options of {@link hypotest}. */
-export interface HypotestOptions extends CalculatorOptions {
+export interface HypotestOptions extends CalculatorOptions, ToySettings {
   /** Include `clsb` and `clb` (pyhf's `return_tail_probs`). */
   returnTail?: boolean;
   /** Include `clsExpected`, the median expected value (pyhf's `return_expected`). */
   returnExpected?: boolean;
   /** Include `clsExpectedSet`, the 5-value band (pyhf's `return_expected_set`). */
   returnExpectedSet?: boolean;
-  /** Only `"asymptotics"` (the default) is implemented. */
-  calctype?: "asymptotics";
 }
 
 /**
@@ -30,7 +31,18 @@ export interface HypotestOptions extends CalculatorOptions {
  * p-values of the background-only hypothesis: `cls` is p0 (= CLsb), the tail is [CLsb, CLb] and
  * the expected values are expected p0's.
  */
-export interface HypotestResult {
+export interface HypotestResult extends HypotestValues {
+  /** The test statistic on the Asimov data. */
+  qA: number;
+  /** Everything the calculator computed (fits included). */
+  detail: AsymptoticResult;
+}
+
+/**
+ * What hypotests report with either calculator (pyhf's return values): CLs, the tails and the
+ * expected band on request, the statistic, convergence.
+ */
+export interface HypotestValues {
   /** Observed CLs (for q0: p0). */
   cls: number;
   /** Observed CLsb (with `returnTail`). */
@@ -46,10 +58,6 @@ export interface HypotestResult {
   clsExpectedSet?: number[];
   /** The test statistic on the data. */
   q: number;
-  /** The test statistic on the Asimov data. */
-  qA: number;
-  /** Everything the calculator computed (fits included). */
-  detail: AsymptoticResult;
   /** Whether every fit converged. */
   converged: boolean;
   /** The fits' warnings (non-convergence, ...). */
@@ -58,11 +66,25 @@ export interface HypotestResult {
   notes: string[];
 }
 
+/** The result of {@link hypotest} with `calctype: "toybased"`. */
+export interface ToyHypotestReport extends HypotestValues {
+  /** The calculator. */
+  calctype: "toybased";
+  /** Toys per hypothesis. */
+  ntoys: number;
+  /** Their seed. */
+  seed: number;
+  /** The toy distributions and every p-value. */
+  toys: ToyHypotestResult;
+}
+
 /**
- * pyhf's `hypotest(poi, data, model, test_stat, calctype="asymptotics", ...)`: CLs for the
- * hypothesis POI = `poiValue` (Cowan et al.'s asymptotic formulas; the Asimov dataset for the
- * expected values uses nuisance parameters from a fit with the POI fixed at 0 — at 1 for q0 — to
- * `data`). Non-convergence of a fit is reported in `converged`/`warnings` (or thrown as a
+ * pyhf's `hypotest(poi, data, model, test_stat, calctype, ...)`: CLs for the hypothesis
+ * POI = `poiValue`. With `calctype: "asymptotics"` (the default), Cowan et al.'s asymptotic
+ * formulas (the Asimov dataset for the expected values uses nuisance parameters from a fit with the
+ * POI fixed at 0 — at 1 for q0 — to `data`); with `"toybased"`, pyhf's ToyCalculator:
+ * `ntoys` pseudo-experiments per hypothesis drawn with `seed`, fitted in batches (stats/toys.ts).
+ * Non-convergence of a fit is reported in `converged`/`warnings` (or thrown as a
  * {@link FitError} with `strict`).
  *
  * @example
@@ -70,28 +92,76 @@ export interface HypotestResult {
  * import { hypotest } from "./mod.ts";
  * const r = hypotest(1.0, model.observed, model, { returnTail: true, returnExpectedSet: true });
  * console.log(r.cls, r.clsb, r.clb, r.clsExpectedSet);
+ * const t = hypotest(1.0, model.observed, model, { calctype: "toybased", ntoys: 1000, seed: 1 });
+ * console.log(t.cls, t.toys.distributions.backgroundOnly.length); // ≈ r.cls, 1000
  * ```
  */
 export function hypotest(
   poiValue: number,
   data: ArrayLike,
   model: Model,
+  opts?: HypotestOptions & { calctype?: "asymptotics" },
+): HypotestResult;
+/**
+ * {@link hypotest} from toys (pyhf's ToyCalculator).
+ *
+ * @example
+ * ```ts
+ * import { hypotest } from "./mod.ts";
+ * hypotest(1.0, model.observed, model, { calctype: "toybased", ntoys: 1000, seed: 1 }).cls;
+ * ```
+ */
+export function hypotest(
+  poiValue: number,
+  data: ArrayLike,
+  model: Model,
+  opts: HypotestOptions & { calctype: "toybased" },
+): ToyHypotestReport;
+/**
+ * {@link hypotest} with the calculator chosen at run time.
+ *
+ * @example
+ * ```ts
+ * import { hypotest } from "./mod.ts";
+ * const calctype = Math.random() < 0.5 ? "asymptotics" : "toybased";
+ * hypotest(1.0, model.observed, model, { calctype, ntoys: 100 }).cls;
+ * ```
+ */
+export function hypotest(
+  poiValue: number,
+  data: ArrayLike,
+  model: Model,
+  opts?: HypotestOptions,
+): HypotestResult | ToyHypotestReport;
+export function hypotest(
+  poiValue: number,
+  data: ArrayLike,
+  model: Model,
   opts: HypotestOptions = {},
-): HypotestResult {
+): HypotestResult | ToyHypotestReport {
   const {
     testStat = "qtilde",
     returnTail = false,
     returnExpected = false,
     returnExpectedSet = false,
     calctype = "asymptotics",
+    ntoys,
+    seed,
+    batchSize,
+    onToyProgress,
     ...fit
   } = opts;
-  if (calctype !== "asymptotics") {
+  if (calctype !== "asymptotics" && calctype !== "toybased") {
     throw new RangeError(
-      `hypotest: calctype ${JSON.stringify(calctype)} is not implemented (only "asymptotics")`,
+      `hypotest: calctype must be "asymptotics" or "toybased", got ${JSON.stringify(calctype)}`,
     );
   }
-  const calc = new AsymptoticCalculator(data, model, { ...fit, testStat });
+  if (calctype === "asymptotics" && (ntoys !== undefined || seed !== undefined)) {
+    throw new RangeError('hypotest: ntoys and seed need calctype: "toybased"');
+  }
+  const calc = calctype === "asymptotics"
+    ? new AsymptoticCalculator(data, model, { ...fit, testStat })
+    : null;
   const [lo, hi] = (fit.bounds ?? model.suggestedBounds)[model.poiIndex!];
   if (Number.isFinite(poiValue) && !(poiValue >= lo && poiValue <= hi)) {
     // Outside them the free fit cannot reach μ, and q̃/q would silently clip to CLs = 1.
@@ -99,6 +169,32 @@ export function hypotest(
       `hypotest: ${model.poiName} = ${poiValue} is outside the POI bounds [${lo}, ${hi}]; ` +
         "test a value inside them or widen the bounds",
     );
+  }
+  if (calc === null) {
+    checkPoiFree(model, fit);
+    const t = toyHypotest(poiValue, data, model, {
+      ...fit,
+      testStat,
+      ntoys,
+      seed,
+      batchSize,
+      onProgress: onToyProgress,
+    });
+    const out: ToyHypotestReport = {
+      cls: t.cls,
+      q: t.q,
+      converged: t.converged,
+      warnings: t.warnings,
+      notes: t.notes,
+      calctype: "toybased",
+      ntoys: t.distributions.backgroundOnly.length,
+      seed: seed ?? 0,
+      toys: t,
+    };
+    if (returnTail) (out.clsb = t.clsb), (out.clb = t.clb);
+    if (returnExpected) out.clsExpected = t.clsExpected;
+    if (returnExpectedSet) out.clsExpectedSet = [...t.clsExpectedSet];
+    return out;
   }
   return hypotestResult(calc.evaluate(poiValue), testStat, {
     returnTail,

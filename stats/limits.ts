@@ -14,9 +14,10 @@ import {
 } from "./asymptotics.ts";
 import { FitError } from "./fit.ts";
 import type { Model } from "./model.ts";
+import { type ToyLimitPoint, toyLimitPoints, type ToySettings } from "./toys.ts";
 
 /** Options of {@link upperLimit}. */
-export interface UpperLimitOptions extends Omit<CalculatorOptions, "testStat"> {
+export interface UpperLimitOptions extends Omit<CalculatorOptions, "testStat">, ToySettings {
   /**
    * Test these POI values and interpolate linearly where CLs crosses `level` (pyhf's
    * `upper_limit(scan=...)`; `np.interp` on the reversed arrays, so CLs should decrease along the
@@ -40,10 +41,51 @@ export interface UpperLimitOptions extends Omit<CalculatorOptions, "testStat"> {
   maxWiden?: number;
   /** Maximum root-finding iterations per limit (default 100). */
   maxRootIter?: number;
+  /**
+   * Called after each new hypothesis test with (tests done, total): the scan's length with
+   * `scan`, null while root finding (the number of tests is not known in advance).
+   */
+  onProgress?: (done: number, total: number | null) => void;
 }
 
-/** The outcome of {@link upperLimit}. */
-export interface UpperLimitResult {
+/**
+ * CLs against the POI over every tested value, ascending in μ (the curve of a Brazil plot).
+ *
+ * @example
+ * ```ts
+ * import { upperLimit } from "./mod.ts";
+ * const { curve } = upperLimit(model.observed, model, { scan: [0, 1, 2, 3] });
+ * console.log(curve.mu, curve.cls, curve.clsExpected.map((band) => band[2])); // median
+ * ```
+ */
+export interface ClsCurve {
+  /** Tested POI values, ascending. */
+  mu: number[];
+  /** Observed CLs at each. */
+  cls: number[];
+  /** Expected CLs at each: 5 values in pyhf's order (b-only shifts [2, 1, 0, −1, −2] σ). */
+  clsExpected: number[][];
+}
+
+/**
+ * What the limit search reads of a hypothesis test at one POI value: an asymptotic result
+ * (`AsymptoticResult`) or a toy-based one (`ToyLimitPoint`, with `calctype: "toybased"`).
+ */
+export interface LimitPoint {
+  /** The tested POI value. */
+  poiValue: number;
+  /** Observed CLs. */
+  cls: number;
+  /** The expected band (5 values, ascending). */
+  expected: { cls: readonly number[] };
+  /** Whether every fit converged. */
+  converged: boolean;
+  /** The fits' warnings. */
+  warnings: string[];
+}
+
+/** The outcome of {@link upperLimit} (`R`: the hypothesis tests, asymptotic by default). */
+export interface UpperLimitResult<R extends LimitPoint = AsymptoticResult> {
   /** The observed upper limit on the POI. */
   obsLimit: number;
   /** The expected limits [−2σ, −1σ, median, +1σ, +2σ]. */
@@ -51,7 +93,9 @@ export interface UpperLimitResult {
   /** Every tested POI value, in order of evaluation (the scan's order for a scan). */
   tested: number[];
   /** The hypothesis tests at `tested`. */
-  results: AsymptoticResult[];
+  results: R[];
+  /** CLs (observed and expected) against μ over `tested`, sorted by μ. */
+  curve: ClsCurve;
   /** False when a fit did not converge (see `warnings`). */
   converged: boolean;
   /** Fit warnings and notes on the search (bracket widening, limits outside a scan). */
@@ -137,20 +181,57 @@ function interp(x: number, xp: readonly number[], fp: readonly number[]): number
  * The upper limit on the POI at CLs = `level` (95% CL by default), observed and expected band,
  * as pyhf's `upper_limit`: root finding of CLs(μ) − level (Brent's method on brackets widened as
  * pyhf widens them; every curve reuses the hypothesis tests already done), or with `scan`, linear
- * interpolation of the tested CLs values. Fits that do not depend on μ are done once.
+ * interpolation of the tested CLs values. Fits that do not depend on μ are done once. With
+ * `calctype: "toybased"`, each CLs comes from toys (pyhf's ToyCalculator, stats/toys.ts; the same
+ * `seed` at every μ).
  *
  * @example
  * ```ts
  * import { upperLimit } from "./mod.ts";
  * const { obsLimit, expLimits } = upperLimit(model.observed, model);
  * const viaScan = upperLimit(model.observed, model, { scan: [0, 0.5, 1, 1.5, 2, 2.5, 3] });
+ * const toys = upperLimit(model.observed, model, { calctype: "toybased", ntoys: 500, seed: 1 });
  * ```
  */
 export function upperLimit(
   data: ArrayLike,
   model: Model,
+  opts?: UpperLimitOptions & { calctype?: "asymptotics" },
+): UpperLimitResult;
+/**
+ * {@link upperLimit} from toys (pyhf's ToyCalculator at each tested μ).
+ *
+ * @example
+ * ```ts
+ * import { upperLimit } from "./mod.ts";
+ * upperLimit(model.observed, model, { calctype: "toybased", ntoys: 500, seed: 1 }).obsLimit;
+ * ```
+ */
+export function upperLimit(
+  data: ArrayLike,
+  model: Model,
+  opts: UpperLimitOptions & { calctype: "toybased" },
+): UpperLimitResult<ToyLimitPoint>;
+/**
+ * {@link upperLimit} with the calculator chosen at run time.
+ *
+ * @example
+ * ```ts
+ * import { upperLimit } from "./mod.ts";
+ * const calctype = Math.random() < 0.5 ? "asymptotics" : "toybased";
+ * upperLimit(model.observed, model, { calctype, ntoys: 100 }).obsLimit;
+ * ```
+ */
+export function upperLimit(
+  data: ArrayLike,
+  model: Model,
+  opts?: UpperLimitOptions,
+): UpperLimitResult<AsymptoticResult | ToyLimitPoint>;
+export function upperLimit(
+  data: ArrayLike,
+  model: Model,
   opts: UpperLimitOptions = {},
-): UpperLimitResult {
+): UpperLimitResult<AsymptoticResult | ToyLimitPoint> {
   const {
     scan,
     level = 0.05,
@@ -160,6 +241,12 @@ export function upperLimit(
     testStat = "qtilde",
     maxWiden = 64,
     maxRootIter = 100,
+    onProgress,
+    calctype = "asymptotics",
+    ntoys,
+    seed,
+    batchSize,
+    onToyProgress,
     ...fitOpts
   } = opts;
   if (!(level > 0 && level < 1)) {
@@ -172,36 +259,49 @@ export function upperLimit(
   }
   const poi = model.poiIndex;
   if (poi === null) throw new Error("upperLimit: the model has no parameter of interest");
-  const calc = new AsymptoticCalculator(data, model, { ...fitOpts, testStat });
-  const cache = new Map<number, AsymptoticResult>();
+  const evaluate = calctype === "toybased"
+    ? toyLimitPoints(data, model, {
+      ...fitOpts,
+      testStat,
+      ntoys,
+      seed,
+      batchSize,
+      onProgress: onToyProgress,
+    })
+    : asymptoticPoints(data, model, { ...fitOpts, testStat });
+  const cache = new Map<number, AsymptoticResult | ToyLimitPoint>();
   const tested: number[] = [];
   const warnings: string[] = [];
-  const at = (mu: number): AsymptoticResult => {
+  const at = (mu: number): AsymptoticResult | ToyLimitPoint => {
     let r = cache.get(mu);
     if (!r) {
-      r = calc.evaluate(mu);
-      if (fitOpts.strict && !r.converged) {
-        throw new FitError(
-          [r.observedFits.fixedFit, r.asimovFits.fixedFit, calc.freeFit, calc.asimovFreeFit]
-            .find((f) => !f.converged) ?? r.observedFits.fixedFit,
-        );
-      }
+      r = evaluate(mu);
       cache.set(mu, r);
       tested.push(mu);
+      onProgress?.(tested.length, scan === undefined ? null : new Set(scan).size);
     }
     return r;
   };
   /** CLs curves: 0 = observed, 1..5 = the expected band. */
-  const curve = (r: AsymptoticResult, k: number) => (k === 0 ? r.cls : r.expected.cls[k - 1]);
-  const finish = (obsLimit: number, expLimits: number[]): UpperLimitResult => {
+  const curve = (r: LimitPoint, k: number) => (k === 0 ? r.cls : r.expected.cls[k - 1]);
+  const finish = (
+    obsLimit: number,
+    expLimits: number[],
+  ): UpperLimitResult<AsymptoticResult | ToyLimitPoint> => {
     const results = tested.map((mu) => cache.get(mu)!);
     const converged = results.every((r) => r.converged);
     const fitWarnings = results.flatMap((r) => r.warnings);
+    const order = tested.map((_, i) => i).sort((i, j) => tested[i] - tested[j]);
     return {
       obsLimit,
       expLimits,
       tested,
       results,
+      curve: {
+        mu: order.map((i) => tested[i]),
+        cls: order.map((i) => results[i].cls),
+        clsExpected: order.map((i) => [...results[i].expected.cls]),
+      },
       converged,
       warnings: [...new Set([...warnings, ...fitWarnings])],
     };
@@ -232,7 +332,7 @@ export function upperLimit(
   if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi)) {
     throw new RangeError(`upperLimit: poiRange must be finite with lo < hi, got [${lo}, ${hi}]`);
   }
-  const all = (r: AsymptoticResult) => [0, 1, 2, 3, 4, 5].map((k) => curve(r, k));
+  const all = (r: LimitPoint) => [0, 1, 2, 3, 4, 5].map((k) => curve(r, k));
   const check = (mu: number) => {
     const vs = all(at(mu));
     if (!vs.every(Number.isFinite)) {
@@ -272,6 +372,25 @@ export function upperLimit(
     return root.x;
   });
   return finish(limits[0], limits.slice(1));
+}
+
+/** The asymptotic hypothesis test at each POI value (a FitError with `strict`). */
+function asymptoticPoints(
+  data: ArrayLike,
+  model: Model,
+  opts: CalculatorOptions,
+): (mu: number) => AsymptoticResult {
+  const calc = new AsymptoticCalculator(data, model, opts);
+  return (mu) => {
+    const r = calc.evaluate(mu);
+    if (opts.strict && !r.converged) {
+      throw new FitError(
+        [r.observedFits.fixedFit, r.asimovFits.fixedFit, calc.freeFit, calc.asimovFreeFit]
+          .find((f) => !f.converged) ?? r.observedFits.fixedFit,
+      );
+    }
+    return r;
+  };
 }
 
 /** Options of {@link discoverySignificance}: those of the fits (and warm starts). */

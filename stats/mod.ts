@@ -130,15 +130,41 @@ export {
   N_SIGMA,
   safeSqrt,
 } from "./asymptotics.ts";
-export { hypotest, type HypotestOptions, type HypotestResult } from "./hypotest.ts";
+export { type ChannelYields, prefitCovariance, prePostFitYields, yieldsAt } from "./yields.ts";
 export {
+  hypotest,
+  type HypotestOptions,
+  type HypotestResult,
+  type HypotestValues,
+  type ToyHypotestReport,
+} from "./hypotest.ts";
+export {
+  type ClsCurve,
   type DiscoveryOptions,
   type DiscoveryResult,
   discoverySignificance,
+  type LimitPoint,
   upperLimit,
   type UpperLimitOptions,
   type UpperLimitResult,
 } from "./limits.ts";
+export {
+  sampleToys,
+  ToyCalculator,
+  type ToyDistributions,
+  toyHypotest,
+  type ToyHypotestResult,
+  type ToyLimitPoint,
+  type ToyOptions,
+  type ToyPvalues,
+  type ToySettings,
+} from "./toys.ts";
+export {
+  type BatchOptions,
+  fitBatch,
+  testStatisticBatch,
+  testStatisticBatchMap,
+} from "./fit_batch.ts";
 export {
   clsArray,
   fitParams,

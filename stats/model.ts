@@ -28,7 +28,7 @@ import {
   DeviceArray,
   where,
 } from "../core/mod.ts";
-import { hessian, valueAndGrad } from "../ad/api.ts";
+import { hessian, valueAndGrad, vmap } from "../ad/api.ts";
 import { jit, type Jitted } from "../gpu/jit.ts";
 import { Constraints, poissonLogpdf } from "./constraints.ts";
 import {
@@ -54,6 +54,7 @@ import {
 import { resolveParamsets } from "./parameters.ts";
 import {
   compileTermDerivatives,
+  compileTermDerivativesBatch,
   type HessianStructure,
   structuredHessian,
 } from "./structured_hessian.ts";
@@ -166,6 +167,9 @@ interface Structure {
     nllValueAndGrad?: Jitted;
     nllHessian?: Jitted;
     termDerivatives?: Jitted;
+    nllBatch?: Jitted;
+    nllValueAndGradBatch?: Jitted;
+    termDerivativesBatch?: Jitted;
     additiveRates?: Jitted;
     expectedData?: Jitted;
   };
@@ -662,16 +666,44 @@ export class Model {
    * `hessian(model.nll)`. Concrete inputs only.
    */
   structuredHessian(pars: Array, data: Array): Float64Array {
+    const s = this.#s, hs = this.#hessianStructure();
+    s.jitted.termDerivatives ??= compileTermDerivatives(hs);
+    return structuredHessian(hs, s.jitted.termDerivatives, pars, data, this.programInputs);
+  }
+
+  #hessianStructure(): HessianStructure {
     const s = this.#s;
-    const hs: HessianStructure = {
+    return {
       modifiers: s.modifiers,
       layout: s.layout,
       constraintLogpdf: s.constraints.nAux === 0
         ? null
         : (p, aux, inp) => s.constraints.logpdf(p, aux, inp),
     };
-    s.jitted.termDerivatives ??= compileTermDerivatives(hs);
-    return structuredHessian(hs, s.jitted.termDerivatives, pars, data, this.programInputs);
+  }
+
+  /**
+   * @internal {@link Model.compiled}'s NLL and its gradient over a batch: `(pars [T, npars],
+   * data [T, nMain + nAux], inputs)` → `[T]` values (and `[T, npars]` gradients), one vectorised
+   * program per batch size (what the batched fits of toys evaluate).
+   */
+  get compiledBatch(): { nll: Jitted; nllValueAndGrad: Jitted } {
+    const j = this.#s.jitted, c = this.compiled, inAxes = [0, 0, null];
+    j.nllBatch ??= jit(vmap(c.nll, { inAxes }), { name: "nll_batch" });
+    j.nllValueAndGradBatch ??= jit(vmap(c.nllValueAndGrad, { inAxes }), {
+      name: "nll_value_and_grad_batch",
+    });
+    return { nll: j.nllBatch, nllValueAndGrad: j.nllValueAndGradBatch };
+  }
+
+  /**
+   * @internal {@link Model.structuredHessian} at T points for T datasets (`pars [T, npars]`,
+   * `data [T, nMain + nAux]`): the T row-major Hessians one after the other.
+   */
+  structuredHessianBatch(pars: Array, data: Array): Float64Array {
+    const s = this.#s, hs = this.#hessianStructure();
+    s.jitted.termDerivativesBatch ??= compileTermDerivativesBatch(hs);
+    return structuredHessian(hs, s.jitted.termDerivativesBatch, pars, data, this.programInputs);
   }
 
   /**

@@ -9,8 +9,12 @@
  *   Newton system is solved on the others (the reduced Hessian, as in Bertsekas' projected
  *   Newton method).
  * - If the reduced Hessian is not positive definite, or the step does not decrease the function,
- *   λ·diag(max(|H_ii|, 1)) is added (λ grows ×10) until it does; λ shrinks after full steps, so
+ *   λ·diag(max(|H_ii|, 1)) is added (λ grows ×10) until it does; λ shrinks after full steps, and
+ *   whenever the reduced Hessian is positive definite its undamped Newton step is tried first, so
  *   the method ends with pure Newton steps and converges quadratically.
+ * - Written as a computation that asks for its evaluations ({@link minimizeSteps}, `steps.ts`), so
+ *   that many minimisations can share vectorised evaluations (`batch.ts`); {@link minimize} runs
+ *   it on one objective.
  * - Each trial step is projected onto the box and backtracked (Armijo condition).
  * - Converged when the estimated distance to the minimum, EDM = ½ gᵀH⁻¹g on the free, inactive
  *   parameters, falls below `tol` (Minuit's criterion), or when all free parameters sit at bounds.
@@ -20,16 +24,16 @@
  * @module
  */
 import { choleskyFactor, choleskySolveNumbers } from "./dense.ts";
+import {
+  hessian as hessianAt,
+  type Objective,
+  run,
+  type Steps,
+  value as valueAt,
+  valueAndGrad as valueAndGradAt,
+} from "./steps.ts";
 
-/** What the optimiser needs of the function: value, gradient and Hessian (row-major n × n). */
-export interface Objective {
-  /** f(x). */
-  value(x: Float64Array): number;
-  /** [f(x), ∇f(x)]. */
-  valueAndGrad(x: Float64Array): [number, Float64Array];
-  /** ∇²f(x), row-major. */
-  hessian(x: Float64Array): Float64Array;
-}
+export type { Objective } from "./steps.ts";
 
 /** Options of {@link minimize}. */
 export interface MinimizeOptions {
@@ -108,6 +112,57 @@ export function minimize(
   x0: ArrayLike<number>,
   opts: MinimizeOptions = {},
 ): MinimizeResult {
+  return withLazyHessian(run(minimizeSteps(x0, opts), objective), objective);
+}
+
+/**
+ * {@link minimize}'s result where the Hessian at the minimum is `null` when the last steps reused
+ * an older one (Newton–chord): the form {@link minimizeSteps} returns, since a generator cannot
+ * evaluate lazily.
+ */
+export type MinimizeOutcome = Omit<MinimizeResult, "hessian"> & { hessian: Float64Array | null };
+
+/**
+ * The outcome of {@link minimizeSteps} as a {@link MinimizeResult}: a Hessian missing at the
+ * minimum is evaluated by `objective` when first read.
+ *
+ * @example
+ * ```ts
+ * import { minimizeSteps, withLazyHessian } from "./optimize.ts";
+ * import { run } from "./steps.ts";
+ * const r = withLazyHessian(run(minimizeSteps([0, 0]), objective), objective);
+ * ```
+ */
+export function withLazyHessian(r: MinimizeOutcome, objective: Objective): MinimizeResult {
+  let h = r.hessian;
+  return {
+    ...r,
+    get hessian() {
+      if (h === null) {
+        h = objective.hessian(r.x);
+        r.evaluations.hessian++;
+      }
+      return h;
+    },
+  };
+}
+
+/**
+ * {@link minimize} as a computation that asks for its evaluations (see `steps.ts`): the one
+ * implementation of the optimiser, run by `minimize` on one objective and by `batch.ts` on many
+ * at once.
+ *
+ * @example
+ * ```ts
+ * import { minimizeSteps } from "./optimize.ts";
+ * import { run } from "./steps.ts";
+ * const r = run(minimizeSteps([0, 0], { upper: [1, Infinity] }), objective);
+ * ```
+ */
+export function* minimizeSteps(
+  x0: ArrayLike<number>,
+  opts: MinimizeOptions = {},
+): Steps<MinimizeOutcome> {
   const n = x0.length;
   const lower = Float64Array.from({ length: n }, (_, i) => opts.lower?.[i] ?? -Infinity);
   const upper = Float64Array.from({ length: n }, (_, i) => opts.upper?.[i] ?? Infinity);
@@ -127,13 +182,14 @@ export function minimize(
   const reuse = opts.reuseHessian ?? true;
   let stale = 0; // consecutive chord steps since H was evaluated
   const x = Float64Array.from(x0, (v, i) => (fixed[i] ? v : clip0(v, i)));
-  let [f, g] = objective.valueAndGrad(x);
+  let [f, g] = yield* valueAndGradAt(x);
   evals.gradient++;
-  let H = objective.hessian(x);
-  evals.hessian++;
+  let H: Float64Array | null = null; // null: not evaluated (an objective not finite at the start)
   if (!Number.isFinite(f)) {
     return finish(false, `the objective is not finite at the initial point (f = ${f})`, 0, NaN, []);
   }
+  H = yield* hessianAt(x);
+  evals.hessian++;
 
   let lambda = 0;
   let edm = NaN;
@@ -143,7 +199,7 @@ export function minimize(
   let message = `maximum number of iterations (${maxIter}) reached`;
 
   for (; iter < maxIter; iter++) {
-    if (hasKinks) atKink = kinkBoxes();
+    if (hasKinks) atKink = yield* kinkBoxes();
     active = fixed.map((fx, i) =>
       !fx && (atKink[i] || (x[i] <= lo[i] && g[i] > 0) || (x[i] >= hi[i] && g[i] < 0))
     );
@@ -161,7 +217,7 @@ export function minimize(
     for (let a = 0; a < m; a++) {
       for (let b = 0; b < m; b++) HI[a * m + b] = H[free[a] * n + free[b]];
     }
-    if (!gI.every(Number.isFinite) || !HI.every(Number.isFinite)) {
+    if (!allFinite(gI) || !allFinite(HI)) {
       message = "the gradient or Hessian is not finite";
       break;
     }
@@ -173,7 +229,7 @@ export function minimize(
       if (edm < tol) {
         converged = true;
         message = "converged (EDM below tolerance)";
-        if (stale > 0) polish(p0, free, L0);
+        if (stale > 0) yield* polish(p0, free, L0);
         break;
       }
     } else {
@@ -181,7 +237,13 @@ export function minimize(
     }
 
     // Damped Newton step, projected and backtracked.
-    let accepted: { xn: Float64Array; fn: number; t: number } | null = null;
+    let accepted: { xn: Float64Array; fn: number; gn: Float64Array | null; t: number } | null =
+      null;
+    if (p0 && lambda > 0) {
+      // The Hessian is positive definite again: its Newton step first (damping kept from earlier
+      // iterations would slow the end to linear convergence).
+      accepted = yield* lineSearch(p0, free);
+    }
     for (let attempt = 0; attempt < 40 && !accepted; attempt++) {
       let p: Float64Array | null = null;
       if (lambda === 0 && p0) p = p0;
@@ -192,7 +254,7 @@ export function minimize(
         const L = choleskyFactor(A, m);
         if (L) p = choleskySolveNumbers(L, gI, m).map((v) => -v);
       }
-      if (p) accepted = lineSearch(p, free);
+      if (p) accepted = yield* lineSearch(p, free);
       if (!accepted) {
         lambda = lambda === 0 ? 1e-3 : lambda * 10;
         if (lambda > 1e15) break;
@@ -203,13 +265,13 @@ export function minimize(
       // Newton step is still accepted when it shrinks the gradient (then EDM falls to `tol`).
       const xn = Float64Array.from(x);
       free.forEach((i, a) => (xn[i] = clip(x[i] + p0![a], i)));
-      const [fn, gn] = objective.valueAndGrad(xn);
+      const [fn, gn] = yield* valueAndGradAt(xn);
       evals.gradient++;
       const norm = (v: Float64Array) => Math.hypot(...free.map((i) => v[i]));
       if (Number.isFinite(fn) && norm(gn) < 0.5 * norm(g)) {
         x.set(xn);
         [f, g] = [fn, gn];
-        H = objective.hessian(x);
+        H = yield* hessianAt(x);
         evals.hessian++;
         stale = 0;
         continue;
@@ -217,7 +279,7 @@ export function minimize(
     }
     if (!accepted && stale > 0) {
       // The reused Hessian may be what failed: evaluate it here and try again.
-      H = objective.hessian(x);
+      H = yield* hessianAt(x);
       evals.hessian++;
       stale = 0;
       continue;
@@ -242,11 +304,14 @@ export function minimize(
       maxStep = Math.max(maxStep, Math.abs(accepted.xn[i] - x[i]) / (1 + Math.abs(x[i])));
     }
     x.set(accepted.xn);
-    [f, g] = objective.valueAndGrad(x);
-    evals.gradient++;
+    if (accepted.gn) [f, g] = [accepted.fn, accepted.gn];
+    else {
+      [f, g] = yield* valueAndGradAt(x);
+      evals.gradient++;
+    }
     if (reuse && accepted.t === 1 && lambda < 1e-2 && edm < 1e-3 && stale < 3) stale++;
     else {
-      H = objective.hessian(x);
+      H = yield* hessianAt(x);
       evals.hessian++;
       stale = 0;
     }
@@ -266,10 +331,10 @@ export function minimize(
    * criterion read off an older Hessian is looser than Newton's quadratic finish, and this step
    * restores that accuracy. Kept only if f does not rise beyond rounding.
    */
-  function polish(p: Float64Array, free: number[], L: Float64Array) {
+  function* polish(p: Float64Array, free: number[], L: Float64Array): Steps<void> {
     const xn = Float64Array.from(x);
     free.forEach((i, a) => (xn[i] = clip(x[i] + p[a], i)));
-    const [fn, gn] = objective.valueAndGrad(xn);
+    const [fn, gn] = yield* valueAndGradAt(xn);
     evals.gradient++;
     if (!(Number.isFinite(fn) && fn <= f + 1e-13 * (1 + Math.abs(f)))) return;
     x.set(xn);
@@ -283,7 +348,7 @@ export function minimize(
    * on a kink gets the side whose one-sided derivative descends (and that derivative in g), or is
    * held there when neither side descends. Returns which parameters are held at a kink.
    */
-  function kinkBoxes(): boolean[] {
+  function* kinkBoxes(): Steps<boolean[]> {
     const held = fixed.map(() => false);
     const on: number[] = [];
     for (let i = 0; i < n; i++) {
@@ -298,13 +363,13 @@ export function minimize(
     if (on.length === 0) return held;
     // One-sided derivatives: the gradient just right and just left of every kink at once (the
     // partial derivative in α_i depends on the side of α_i only, up to O(δ)).
-    const side = (sign: number) => {
+    function* side(sign: number): Steps<Float64Array> {
       const xs = Float64Array.from(x);
       for (const i of on) xs[i] = x[i] + sign * 1e-9 * Math.max(1, Math.abs(x[i]));
       evals.gradient++;
-      return objective.valueAndGrad(xs)[1];
-    };
-    const gR = side(1), gL = side(-1);
+      return (yield* valueAndGradAt(xs))[1];
+    }
+    const gR = yield* side(1), gL = yield* side(-1);
     for (const i of on) {
       const c = x[i];
       const next = kinks[i].find((k) => k > c) ?? Infinity;
@@ -321,7 +386,14 @@ export function minimize(
     return held;
   }
 
-  function lineSearch(p: Float64Array, free: number[]) {
+  /**
+   * Backtracking along `p` (Armijo). The full step asks for the gradient with the value: it is
+   * usually accepted, and the next iteration needs that gradient.
+   */
+  function* lineSearch(
+    p: Float64Array,
+    free: number[],
+  ): Steps<{ xn: Float64Array; fn: number; gn: Float64Array | null; t: number } | null> {
     let t = 1;
     for (let k = 0; k < 30; k++, t *= 0.5) {
       const xn = Float64Array.from(x);
@@ -333,10 +405,16 @@ export function minimize(
         gdx += g[i] * dx;
       });
       if (!moved) return null;
-      const fn = objective.value(xn);
-      evals.value++;
-      if (Number.isFinite(fn) && gdx < 0 && fn <= f + 1e-4 * gdx) return { xn, fn, t };
       if (gdx >= 0) return null; // not a descent direction after projection: damp instead
+      let fn: number, gn: Float64Array | null = null;
+      if (k === 0) {
+        [fn, gn] = yield* valueAndGradAt(xn);
+        evals.gradient++;
+      } else {
+        fn = yield* valueAt(xn);
+        evals.value++;
+      }
+      if (Number.isFinite(fn) && fn <= f + 1e-4 * gdx) return { xn, fn, gn, t };
     }
     return null;
   }
@@ -347,20 +425,15 @@ export function minimize(
     iterations: number,
     e: number,
     act: boolean[],
-  ): MinimizeResult {
+  ): MinimizeOutcome {
     if (!ok) warnings.push(msg);
-    let hFinal: Float64Array | null = stale > 0 ? null : H;
     return {
       x,
       value: f,
-      grad: g,
-      get hessian() {
-        if (hFinal === null) {
-          hFinal = objective.hessian(x);
-          evals.hessian++;
-        }
-        return hFinal;
-      },
+      // Copies of what a batched evaluation may have answered as views into a larger buffer,
+      // which a result kept for long would otherwise hold on to.
+      grad: own(g),
+      hessian: stale > 0 || H === null ? null : own(H),
       edm: e,
       active: act.length ? act : fixed.map(() => false),
       atKink,
@@ -371,6 +444,18 @@ export function minimize(
       warnings,
     };
   }
+}
+
+/** `a`, or a copy of it when it is a view into a larger buffer. */
+function own(a: Float64Array): Float64Array {
+  return a.byteLength === a.buffer.byteLength ? a : a.slice();
+}
+
+/** Whether every entry is finite (0·x is NaN exactly for x = ±∞ or NaN; a loop, not a callback each). */
+function allFinite(a: Float64Array): boolean {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += 0 * a[i];
+  return s === 0;
 }
 
 function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -49,6 +49,8 @@ export interface RankingOptions {
   parameters?: readonly string[];
   /** Also compute the pre-fit impacts (default true). */
   prefit?: boolean;
+  /** Called after each refit with (refits done, refits planned) — for progress bars. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /**
@@ -197,6 +199,14 @@ export function ranking(data: ArrayLike, model: Model, opts: RankingOptions = {}
   const mu0 = best.bestfit[poi];
   const setOf = model.paramsets.flatMap((p) => new globalThis.Array(p.n).fill(p.name) as string[]);
   let refits = 0;
+  // Refits planned: ± σ̂ for every ranked component, ± σ₀ for the constrained ones (pre-fit).
+  const ranked = model.parLabels.map((_, k) =>
+    k !== poi && !best.fixed[k] && (!only || only.has(k))
+  );
+  const planned = ranked.reduce(
+    (n, r, k) => n + (r ? 2 + (doPrefit && pre[k] ? 2 : 0) : 0),
+    0,
+  );
 
   // Refits: the optimiser on the NLL objective directly (built once; no covariance needed).
   const objective = nllObjective(model, d, { jit: fitOpts.jit });
@@ -229,13 +239,14 @@ export function ranking(data: ArrayLike, model: Model, opts: RankingOptions = {}
       maxIter: fitOpts.maxIter,
     });
     refits++;
+    opts.onProgress?.(refits, Math.max(planned, refits));
     if (!r.converged) w.push(`refit with θ = ${v} did not converge: ${r.message}`);
     return r.x[poi] - mu0;
   };
 
   const impacts: Impact[] = [];
   for (let k = 0; k < model.npars; k++) {
-    if (k === poi || best.fixed[k] || (only && !only.has(k))) continue;
+    if (!ranked[k]) continue;
     const w: string[] = [];
     const theta = best.bestfit[k], sigma = best.uncertainties[k];
     const before = refits;

@@ -16,9 +16,18 @@
  * @module
  */
 import type { ArrayLike } from "../core/mod.ts";
-import { fit, type FitOptions, type FitResult, fixedPoiFit } from "./fit.ts";
-import { conditionalStart } from "./fit_starts.ts";
+import {
+  type FitContext,
+  type FitOptions,
+  type FitResult,
+  fitSteps,
+  nllObjective,
+  numbers,
+  resolveFixed,
+} from "./fit.ts";
+import { conditionalStartSteps } from "./fit_starts.ts";
 import type { Model } from "./model.ts";
+import { run, type Steps } from "./steps.ts";
 
 /** The test statistics of this module, by pyhf's function names. */
 export type TestStatName = "q0" | "qmu" | "qmutilde" | "tmu" | "tmutilde";
@@ -78,6 +87,22 @@ export function testStatistic(
   model: Model,
   opts: TestStatOptions = {},
 ): TestStatDetail {
+  checkTestStat(name, poiValue, model);
+  const objective = nllObjective(model, data, { jit: opts.jit });
+  return run(testStatisticSteps(name, poiValue, data, model, opts, objective), objective);
+}
+
+/**
+ * Throws on an unknown statistic, a model without POI or a POI value that is not finite (what
+ * {@link testStatistic} checks before fitting).
+ *
+ * @example
+ * ```ts
+ * import { checkTestStat } from "./teststat.ts";
+ * checkTestStat("qmutilde", 1, model); // throws on bad arguments
+ * ```
+ */
+export function checkTestStat(name: TestStatName, poiValue: number, model: Model): void {
   if (!NAMES.includes(name)) {
     throw new RangeError(
       `testStatistic: unknown test statistic ${JSON.stringify(name)} (known: ${NAMES.join(", ")})`,
@@ -90,6 +115,31 @@ export function testStatistic(
   if (typeof poiValue !== "number" || !Number.isFinite(poiValue)) {
     throw new RangeError(`${name}: poiValue must be a finite number, got ${poiValue}`);
   }
+}
+
+/**
+ * {@link testStatistic} as a computation asking for its NLL evaluations (see `steps.ts`): what
+ * `testStatistic` runs on one dataset and `batch.ts` on many (toys). Check the arguments with
+ * {@link checkTestStat} first.
+ *
+ * @example
+ * ```ts
+ * import { nllObjective } from "./fit.ts";
+ * import { run } from "./steps.ts";
+ * import { testStatisticSteps } from "./teststat.ts";
+ * const obj = nllObjective(model, model.observed);
+ * run(testStatisticSteps("qmutilde", 1, model.observed, model, {}, obj), obj).value;
+ * ```
+ */
+export function* testStatisticSteps(
+  name: TestStatName,
+  poiValue: number,
+  data: ArrayLike,
+  model: Model,
+  opts: TestStatOptions,
+  ctx: FitContext,
+): Steps<TestStatDetail> {
+  const poi = model.poiIndex!;
   const { freeFit, warmStart = true, ...fitOpts } = opts;
   const notes: string[] = [];
   const lo = (fitOpts.bounds ?? model.suggestedBounds)[poi][0];
@@ -108,11 +158,15 @@ export function testStatistic(
   if (name === "q0" && poiValue !== 0) {
     notes.push(`q0 tests mu = 0; it was called with mu = ${poiValue}`);
   }
-  const free = freeFit ?? fit(data, model, fitOpts);
-  const fixedFit = fixedPoiFit(poiValue, data, model, {
-    ...fitOpts,
-    init: warmStart ? conditionalStart(model, free, poiValue, data) : fitOpts.init,
-  });
+  const free = freeFit ?? (yield* fitSteps(data, model, fitOpts, ctx, warmStart));
+  // The fixed-POI fit (fixedPoiFit's settings), from the free fit's conditional minimum.
+  const init = warmStart
+    ? yield* conditionalStartSteps(model, free, poiValue)
+    : numbers(fitOpts.init ?? model.suggestedInit, model.npars, "fixedPoiFit: init");
+  init[poi] = poiValue;
+  const fixed = resolveFixed(model, fitOpts.fixed);
+  fixed[poi] = true;
+  const fixedFit = yield* fitSteps(data, model, { ...fitOpts, init, fixed }, ctx);
   const llr = fixedFit.twiceNll - free.twiceNll;
   const muhat = free.bestfit[poi];
   const tmuValue = Math.max(llr, 0);

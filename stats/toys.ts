@@ -19,8 +19,26 @@ import * as random from "../core/random.ts";
 import type { ArrayLike } from "../core/mod.ts";
 import type { AsymptoticTestStat } from "./asymptotics.ts";
 import { FitError, type FitOptions } from "./fit.ts";
+import { testStatisticBatchMap } from "./fit_batch.ts";
 import type { Model } from "./model.ts";
-import { testStatistic, type TestStatName } from "./teststat.ts";
+import { type TestStatDetail, testStatistic, type TestStatName } from "./teststat.ts";
+
+/**
+ * The toy settings of `hypotest` and `upperLimit` (pyhf's `calctype`, `ntoys`; a seed, since
+ * zgrad's PRNG is explicit).
+ */
+export interface ToySettings {
+  /** `"asymptotics"` (default) or `"toybased"` (pyhf's ToyCalculator). */
+  calctype?: "asymptotics" | "toybased";
+  /** Toys per hypothesis with `"toybased"` (default 2000, as pyhf). */
+  ntoys?: number;
+  /** Seed of the toys (default 0): the same seed gives the same numbers. */
+  seed?: number;
+  /** Toys fitted at once (see {@link ToyOptions.batchSize}). */
+  batchSize?: number;
+  /** Called as toys finish, with (toys done, toys in this hypothesis test). */
+  onToyProgress?: (done: number, total: number) => void;
+}
 
 /** Options of {@link ToyCalculator} and {@link toyHypotest}. */
 export interface ToyOptions extends FitOptions {
@@ -32,6 +50,11 @@ export interface ToyOptions extends FitOptions {
   seed?: number;
   /** Called after each toy's statistic with (done, total) — for progress bars. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Toys fitted at once (default 512): their fits run in lockstep, every NLL evaluation of the
+   * group in one vectorised, compiled call (stats/batch.ts). 1 fits them one by one.
+   */
+  batchSize?: number;
 }
 
 /** The two empirical test-statistic distributions of one tested μ. */
@@ -70,6 +93,8 @@ export interface ToyHypotestResult extends ToyPvalues {
   converged: boolean;
   /** Warnings (non-converged fits). */
   warnings: string[];
+  /** Notes on the test statistic's conventions (as the asymptotic hypotest's). */
+  notes: string[];
 }
 
 const STAT_NAME: Record<AsymptoticTestStat, TestStatName> = {
@@ -152,12 +177,21 @@ export class ToyCalculator {
   readonly #data: ArrayLike;
   readonly #model: Model;
   readonly #opts: ToyOptions;
+  /** The test statistic. */
   readonly testStat: AsymptoticTestStat;
+  /** Toys per hypothesis. */
   readonly ntoys: number;
   readonly #warnings: string[] = [];
+  #notes: string[] = [];
   #converged = true;
 
-  /** @param data observed data (main + aux) @param model the model @param opts toys and fits */
+  /**
+   * A calculator for `data` (main + aux) and `model`, with the toys' and fits' options.
+   *
+   * @param data observed data (main + aux)
+   * @param model the model
+   * @param opts toys and fits
+   */
   constructor(data: ArrayLike, model: Model, opts: ToyOptions = {}) {
     if (model.poiIndex === null) throw new Error("ToyCalculator: the model has no POI");
     this.#data = data;
@@ -185,14 +219,24 @@ export class ToyCalculator {
   get converged(): boolean {
     return this.#converged;
   }
+  /** Notes on the test statistic's conventions (from the statistic on the observed data). */
+  get notes(): string[] {
+    return [...this.#notes];
+  }
 
   #fitOptions(): FitOptions {
-    const { testStat: _t, ntoys: _n, seed: _s, onProgress: _p, ...fit } = this.#opts;
+    const { testStat: _t, ntoys: _n, seed: _s, onProgress: _p, batchSize: _b, ...fit } = this.#opts;
     return fit;
   }
 
   #stat(poi: number, data: ArrayLike): number {
     const d = testStatistic(STAT_NAME[this.testStat], poi, data, this.#model, this.#fitOptions());
+    this.#notes = d.notes;
+    this.#check(d);
+    return d.value;
+  }
+
+  #check(d: TestStatDetail): void {
     if (!d.converged) {
       this.#converged = false;
       if (this.#opts.strict) {
@@ -200,7 +244,6 @@ export class ToyCalculator {
       }
       if (this.#warnings.length < 20) this.#warnings.push(...d.warnings);
     }
-    return d.value;
   }
 
   /** The test statistic on the observed data at POI = `poi`. */
@@ -218,16 +261,23 @@ export class ToyCalculator {
     const total = 2 * this.ntoys;
     let done = 0, failed = 0;
     const run = (toys: Array) => {
-      const out = new Float64Array(this.ntoys);
-      for (let t = 0; t < this.ntoys; t++) {
-        const before = this.#converged;
-        this.#converged = true;
-        out[t] = this.#stat(poi, toys.slice(t));
-        if (!this.#converged) failed++;
-        this.#converged &&= before;
-        this.#opts.onProgress?.(++done, total);
-      }
-      return out;
+      const qs = testStatisticBatchMap(
+        STAT_NAME[this.testStat],
+        poi,
+        toys,
+        m,
+        this.#fitOptions(),
+        {
+          window: this.#opts.batchSize,
+          onProgress: () => this.#opts.onProgress?.(++done, total),
+        },
+        (d) => {
+          if (!d.converged) failed++;
+          this.#check(d);
+          return d.value;
+        },
+      );
+      return Float64Array.from(qs);
     };
     const signalPlusBackground = run(sampleToys(m, at(poi), this.ntoys, kSb));
     const backgroundOnly = run(sampleToys(m, at(bPoi), this.ntoys, kB));
@@ -282,5 +332,59 @@ export function toyHypotest(
     distributions: d,
     converged: calc.converged,
     warnings: calc.warnings,
+    notes: calc.notes,
+  };
+}
+
+/** One tested POI value of a toy-based upper limit (shaped like the asymptotic one's). */
+export interface ToyLimitPoint extends ToyPvalues {
+  /** The tested POI value. */
+  poiValue: number;
+  /** The test statistic on the data. */
+  q: number;
+  /** The expected band (ascending, as the asymptotic `expected`). */
+  expected: { cls: number[]; clsb: number[]; clb: number[] };
+  /** The toy distributions. */
+  distributions: ToyDistributions;
+  /** Whether every fit converged. */
+  converged: boolean;
+  /** Warnings of the fits. */
+  warnings: string[];
+}
+
+/**
+ * The toy-based hypothesis test of `upperLimit` with `calctype: "toybased"`: a function of the
+ * tested POI value, sharing one {@link ToyCalculator} (the same seed for every value, so the
+ * CLs curves are not made ragged by fresh toys at each μ).
+ *
+ * @example
+ * ```ts ignore
+ * import { toyLimitPoints } from "./toys.ts";
+ * const at = toyLimitPoints(model.observed, model, { ntoys: 500, seed: 1 });
+ * console.log(at(1).cls, at(1).expected.cls);
+ * ```
+ */
+export function toyLimitPoints(
+  data: ArrayLike,
+  model: Model,
+  opts: ToyOptions = {},
+): (poiValue: number) => ToyLimitPoint {
+  return (poiValue) => {
+    const calc = new ToyCalculator(data, model, opts);
+    const q = calc.teststatistic(poiValue);
+    const d = calc.distributions(poiValue);
+    return {
+      poiValue,
+      q,
+      ...calc.pvalues(q, d),
+      expected: {
+        cls: calc.expectedPvalues(d, "cls"),
+        clsb: calc.expectedPvalues(d, "clsb"),
+        clb: calc.expectedPvalues(d, "clb"),
+      },
+      distributions: d,
+      converged: calc.converged,
+      warnings: calc.warnings,
+    };
   };
 }

@@ -36,6 +36,8 @@ import {
 import { renderWgsl, type WgslKernel } from "./wgsl.ts";
 import { wgslSupports } from "./wgsl_ops.ts";
 import { describePlan, deviceRoutine } from "./routines.ts";
+import { lowerMatmuls } from "./matmul.ts";
+import { fuseTwoLevel } from "./nested.ts";
 
 /**
  * A jaxpr compiled for the WebGPU device.
@@ -176,13 +178,21 @@ export function compileWebGpuProgram(jaxpr: Jaxpr, names?: (i: number) => string
       }
     }
   }
-  const plan = planJaxpr(jaxpr, {
-    fusible: (e) => {
-      const k = fuseKind(e);
-      return k !== "elementwise" || wgslSupports(e.prim.name);
-    },
-    maxBuffersPerKernel: ctx.limits.maxStorageBuffersPerShaderStage - 1, // one for hoisted values
-  });
+  // Matmuls become reductions the planner fuses with their operands' producers (./matmul.ts).
+  // Two-level reductions (per event over bins, then over events) become one kernel (./nested.ts).
+  const lowered = lowerMatmuls(jaxpr);
+  const maxBuffersPerKernel = ctx.limits.maxStorageBuffersPerShaderStage - 1; // one for hoisted values
+  const plan = fuseTwoLevel(
+    planJaxpr(lowered.jaxpr, {
+      materialise: lowered.materialise,
+      fusible: (e) => {
+        const k = fuseKind(e);
+        return k !== "elementwise" || wgslSupports(e.prim.name);
+      },
+      maxBuffersPerKernel,
+    }),
+    maxBuffersPerKernel,
+  );
   // Software adapters (llvmpipe) pay per workgroup: few threads, each looping; GPUs want many.
   const maxThreads = ctx.isFallbackAdapter || /llvmpipe|swiftshader/i.test(ctx.description)
     ? 4096

@@ -5,8 +5,8 @@
  *
  * - **`gather`** (take along an axis, indices clamped): one map pass, encoded into the caller's
  *   compute pass.
- * - **`matmul`**, **`cumsum`** (float32, int32): one map pass each, an output element (matmul) or
- *   a line (cumsum) per item, accumulated in the dtype in eager order.
+ * - **`cumsum`** (float32, int32): one map pass, a line per item, accumulated in the dtype in
+ *   eager order. (`matmul` is no routine on WebGPU: `./matmul.ts` lowers it to a fused reduction.)
  * - **`scatter_add`** (histograms, segment sums): WGSL has no float atomics, so each of `Tc`
  *   event chunks owns a partial copy of the operand in a scratch buffer `[Tc, size]` (bounded by
  *   {@link SCATTER_SCRATCH} elements): accumulate passes add each event's updates into its chunk's
@@ -228,44 +228,6 @@ function gatherPasses(eqn: Eqn, o: RoutineOptions): Pass[] | null {
       `let a = g / ${inner * K}u;`,
       `let j = u32(clamp(idx[k], 0i, ${n - 1}i));`,
       `out[g] = x[(a * ${n}u + j) * ${inner}u + c];`,
-    ],
-  )];
-}
-
-/**
- * `matmul` [b, m, k] × [b, k, n]: one output element per item, the dot product accumulated in
- * the dtype in k order (float32: within the contract for sums of gpu/README.md).
- */
-function matmulPasses(eqn: Eqn, o: RoutineOptions): Pass[] | null {
-  const [x, y] = eqn.inputs.map((a) => a.aval);
-  const [m, k] = x.shape.slice(-2), n = y.shape[y.ndim - 1];
-  const total = sizeOf(x.shape.slice(0, -2)) * m * n;
-  if (total === 0) return [];
-  if (k > LOOP_CAP || (x.dtype !== "float32" && x.dtype !== "int32")) return null;
-  const t = BUF[x.dtype];
-  return [stridePass(
-    `matmul: out[b, i, j] = Σ_p x[b, i, p] y[b, p, j]; [${
-      total / (m * n)
-    }, ${m}, ${k}] × [.., ${n}]`,
-    [
-      { name: "x", type: t, write: false },
-      { name: "y", type: t, write: false },
-      { name: "out", type: t, write: true },
-    ],
-    [["in", 0], ["in", 1], ["out", 0]],
-    total,
-    k,
-    o,
-    [
-      `let j = g % ${n}u;`,
-      `let bi = g / ${n}u;`, // b·m + i
-      `let xb = bi * ${k}u;`,
-      `let yb = (bi / ${m}u) * ${k * n}u + j;`,
-      `var acc = ${t}(0);`,
-      `for (var p: u32 = 0u; p < ${k}u; p = p + 1u) {`,
-      `  acc = acc + x[xb + p] * y[yb + p * ${n}u];`,
-      `}`,
-      `out[g] = acc;`,
     ],
   )];
 }
@@ -691,10 +653,6 @@ function makeRoutine(eqn: Eqn, o: RoutineOptions): DeviceRoutine | null {
     case "gather": {
       const passes = gatherPasses(eqn, o);
       return passes && kernelRoutine("WGSL gather", passes, [], o);
-    }
-    case "matmul": {
-      const passes = matmulPasses(eqn, o);
-      return passes && kernelRoutine("WGSL matmul", passes, [], o);
     }
     case "cumsum": {
       const passes = cumsumPasses(eqn, o);

@@ -12,8 +12,9 @@
  *   reads of one value, the CDF at neighbouring bin edges, are value-numbered once), else in a
  *   loop keeping shifted values in sliding windows. Values of the reduced points only (per-bin
  *   coefficients) are tables filled once by a looped pre-pass.
- * - **chunked reduction** (at most 32 output elements, many reduced points: a histogram over
- *   events): each thread walks a contiguous chunk of the reduced points with one scalar
+ * - **chunked reduction** (at most 32 output elements, or at most 160 accumulators — output
+ *   elements × reduce outputs —, and many reduced points: a histogram over events, and its
+ *   forward-mode tangents): each thread walks a contiguous chunk of the reduced points with one scalar
  *   accumulator per output element (the output axes are unrolled) and writes its partial sums;
  *   a second pass sums the partials of each output element in thread order. No atomics.
  *
@@ -143,15 +144,7 @@ export function renderWgsl(k: Kernel, opts: WgslOptions = {}): WgslKernel {
   for (const x of [...k.inputs, ...k.outputs]) {
     if (x.dtype === "float64") throw new Error(`wgsl: ${x.name} is float64`);
   }
-  const kept = k.domain.map((_, d) => d).filter((d) => !k.reduceAxes.includes(d));
-  const K = sizeOf(kept.map((d) => k.domain[d]));
-  const R = sizeOf(k.reduceAxes.map((d) => k.domain[d]));
-  const hasReduce = k.outputs.some((o) => o.kind === "reduce");
-  const strategy: WgslKernel["strategy"] = !hasReduce
-    ? "map"
-    : K <= 32 && R >= 2048
-    ? "chunked"
-    : "per-output";
+  const strategy = wgslStrategy(k);
   const render = (hoist: boolean) =>
     strategy === "chunked" ? chunkedPasses(k, opts, hoist) : gridPasses(k, opts, strategy, hoist);
   // Values the same in every thread are computed once per thread, before its loops; a one-thread
@@ -166,6 +159,33 @@ export function renderWgsl(k: Kernel, opts: WgslOptions = {}): WgslKernel {
   const built = invariantCost * threads >= HOIST_MIN_WORK ? render(true) : plain;
   return { kernel: k, strategy, passes: built.passes, scratch: built.scratch };
 }
+
+/**
+ * The thread layout {@link renderWgsl} uses for `k`: a map, a chunked reduction (few output
+ * elements, many reduced points) or per-output reductions.
+ *
+ * @example
+ * ```ts
+ * import { wgslStrategy } from "./wgsl.ts";
+ * declare const k: import("../kernel_ir.ts").Kernel;
+ * if (wgslStrategy(k) === "chunked") console.log("per-thread partial sums");
+ * ```
+ */
+export function wgslStrategy(k: Kernel): WgslKernel["strategy"] {
+  const kept = k.domain.map((_, d) => d).filter((d) => !k.reduceAxes.includes(d));
+  const K = sizeOf(kept.map((d) => k.domain[d]));
+  const R = sizeOf(k.reduceAxes.map((d) => k.domain[d]));
+  const reduces = k.outputs.filter((o) => o.kind === "reduce").length;
+  if (!reduces) return "map";
+  return (K <= 32 || K * reduces <= CHUNKED_ACCUMULATORS) && R >= 2048 ? "chunked" : "per-output";
+}
+
+/**
+ * Most scalar accumulators (output elements × reduce outputs) of a chunked reduction: W1's
+ * forward pass has 50 (signal and background over 25 bins), its forward-mode pass (`jacfwd`, two
+ * tangents) 100; the hand-written fused-tangent kernel keeps 150 in registers and is the fastest.
+ */
+const CHUNKED_ACCUMULATORS = 160;
 
 /** Smallest (invariant op cost × threads) for which invariant values get a pre-pass. */
 const HOIST_MIN_WORK = 1 << 16;
@@ -203,6 +223,8 @@ const MAX_TABLE = 4096;
  * loop compiles faster).
  */
 const UNROLL_MAX = 64, UNROLL_MIN_ELEMENTS = 1024;
+/** Most copies of a kernel body in a chunked reduction's loop (output elements × inner points). */
+const MAX_UNROLLED_BODIES = 256;
 
 /**
  * Map and per-output reductions: threads over the kept elements (grid stride); each computes the
@@ -343,6 +365,24 @@ function unrolledPoints(k: Kernel, base: Env, axes: number[]): Env[] {
 }
 
 /**
+ * The innermost reduce axes of `k` unrolled inside a chunked reduction's loop: trailing reduce
+ * axes with at most UNROLL_MAX points together (and at most MAX_UNROLLED_BODIES copies of the
+ * body with the `K` output elements), when another reduce axis remains to loop over.
+ */
+function innerReduceAxes(k: Kernel, K: number): number[] {
+  const axes = [...k.reduceAxes].sort((a, b) => a - b);
+  const inner: number[] = [];
+  let points = 1;
+  const fits = (n: number) => n <= UNROLL_MAX && n * K <= MAX_UNROLLED_BODIES;
+  while (axes.length > 1 && fits(points * k.domain[axes.at(-1)!])) {
+    const d = axes.pop()!;
+    points *= k.domain[d];
+    inner.unshift(d);
+  }
+  return inner;
+}
+
+/**
  * Chunked reductions (at most 32 output elements, many reduced points: a histogram over events):
  * T threads, each over a contiguous chunk of the reduced points, with the output elements
  * unrolled as scalar accumulators (registers: an indexed accumulator array is ~2× slower on
@@ -351,9 +391,14 @@ function unrolledPoints(k: Kernel, base: Env, axes: number[]): Env[] {
 function chunkedPasses(k: Kernel, opts: WgslOptions, hoist: boolean): Built {
   const wg = opts.workgroupSize ?? 64;
   const maxDim = opts.maxWorkgroupsPerDimension ?? 65535;
-  const red = k.reduceAxes;
   const { kept, domStrides, reduceOuts } = layout(k);
+  // Small inner reduce axes (the bins of a two-level reduction: over bins, then over events) are
+  // unrolled inside each point of the looped ones, so values along them are value-numbered (each
+  // bin edge's CDF once per event) and per-event values computed once.
   const K = sizeOf(kept.map((d) => k.domain[d]));
+  const unrolledRed = innerReduceAxes(k, K);
+  const red = k.reduceAxes.filter((d) => !unrolledRed.includes(d));
+  const U = sizeOf(unrolledRed.map((d) => k.domain[d]));
   const R = sizeOf(red.map((d) => k.domain[d]));
   const T = Math.max(
     Math.ceil(R / LOOP_CAP),
@@ -365,12 +410,14 @@ function chunkedPasses(k: Kernel, opts: WgslOptions, hoist: boolean): Built {
   const pre = new Prelude();
   const vals = wgslValues(k, pre, hoist);
   const outer = loopEnv(k, k.domain.map(() => ({ v: null, c: 0 })), red, "r", 1);
-  const combos = unrolledPoints(k, outer, kept);
+  // Points kept-major: point p accumulates into output element ⌊p / U⌋.
+  const combos = unrolledPoints(k, outer, [...kept, ...unrolledRed]);
   const scratchIndex = new Map(reduceOuts.map(({ j }, s) => [j, s]));
   const accs: string[] = [];
   const loop: string[] = [];
   const fin: string[] = [];
-  combos.forEach((e, c) => {
+  combos.forEach((e, p) => {
+    const c = Math.floor(p / U), first = p % U === 0;
     k.outputs.forEach((o, j) => {
       const v = valueAt(vals, o.node, e);
       if (o.kind === "map") {
@@ -378,9 +425,11 @@ function chunkedPasses(k: Kernel, opts: WgslOptions, hoist: boolean): Built {
         return;
       }
       const s = scratchIndex.get(j)!;
-      accs.push(`var a${s}_${c}: ${WGSL_TYPE[o.dtype]} = ${accInit(o.reduce!, o.dtype)};`);
+      if (first) {
+        accs.push(`var a${s}_${c}: ${WGSL_TYPE[o.dtype]} = ${accInit(o.reduce!, o.dtype)};`);
+        fin.push(`p${s}[t * ${K}u + ${c}u] = ${store(o.dtype, `a${s}_${c}`)};`);
+      }
       loop.push(accStep(o.reduce!, o.dtype, `a${s}_${c}`, v, pre.use));
-      fin.push(`p${s}[t * ${K}u + ${c}u] = ${store(o.dtype, `a${s}_${c}`)};`);
     });
   });
   const hz = vals.hoistedSlots();
@@ -393,7 +442,9 @@ function chunkedPasses(k: Kernel, opts: WgslOptions, hoist: boolean): Built {
   if (hz.length) bindings.push(hzBinding(reduceOuts.length));
   const src1 = [
     `// kernel ${k.name}: chunked reduction (pass 1 of 2), domain [${k.domain}], ` +
-    `reduce axes [${red}], ${T} threads × ${chunk} points, ${K} outputs each`,
+    `reduce axes [${k.reduceAxes}]` +
+    (unrolledRed.length ? ` (unrolled: [${unrolledRed}])` : "") +
+    `, ${T} threads × ${chunk} points, ${K} outputs each`,
     pre.toString(),
     header(bindings, wg),
     `fn main(@builtin(global_invocation_id) gid: vec3<u32>) {`,

@@ -48,6 +48,19 @@ export function wgslConst(v: number, dtype: DType): string {
   return `bitcast<f32>(0x${f32Bits(f).toString(16).padStart(8, "0")}u)`;
 }
 
+/**
+ * 1/c in float32 when dividing by the constant `c` may become a multiplication: the reciprocal is
+ * a normal float32 (so x·(1/c) overflows and underflows where x/c does), and x·fround(1/c) is
+ * within 1.5 ulp of x/c, inside the WebGPU contract for div (rtol 1e-6); exact when c is a power
+ * of two. A division costs several multiplications on llvmpipe: W1 divides by the bandwidth once
+ * per bin edge and event.
+ */
+function reciprocal(c: number | undefined): number | null {
+  if (c === undefined || !Number.isFinite(c) || c === 0) return null;
+  const r = Math.fround(1 / c);
+  return Number.isFinite(r) && Math.abs(r) >= 2 ** -126 ? r : null;
+}
+
 // ---------------------------------------------------------------------------
 // Values: the shared schedule (gpu/schedule) spelled in WGSL
 // ---------------------------------------------------------------------------
@@ -72,7 +85,9 @@ function wgslLang(use: (f: string) => string, tables?: Map<number, Table>): Lang
     clamp: (addr, size) => `clamp(${addr}, 0i, ${size - 1}i)`,
     load: (input, addr, dtype) =>
       dtype === "bool" ? `(in${input}[${addr}] != 0u)` : `in${input}[${addr}]`,
-    op(op, refs, _args, argT, dt) {
+    op(op, refs, args, argT, dt) {
+      const recip = op === "div" && dt === "float32" ? reciprocal(args[1].value) : null;
+      if (recip !== null) return `(${refs[0]} * ${wgslConst(recip, "float32")})`;
       const render = WGSL_OPS[op];
       if (!render) throw new Error(`wgsl: no rendering for ${op}`);
       return render(refs, argT, dt, use);

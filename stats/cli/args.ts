@@ -102,6 +102,24 @@ export interface CliArgs {
   maxIter: number | null;
   /** `--level`: the CLs level of `upper-limit` (default 0.05, a 95% CL limit). */
   level: number | null;
+  /**
+   * `--scan START:STOP:COUNT` (COUNT points from START to STOP, numpy's `linspace`) or
+   * `--scan X1,X2,...`: upper-limit by interpolating CLs on these POI values (pyhf's
+   * `upper_limit(scan=...)`).
+   */
+  scan: number[] | null;
+  /** `--bracket LO,HI`: the initial root-finding interval of upper-limit (default: POI bounds). */
+  bracket: [number, number] | null;
+  /** `--plot DIR`: write the command's plots (SVG) into DIR. */
+  plot: string | null;
+  /** False with `--no-progress`: no progress bar on stderr. */
+  progress: boolean;
+  /** `--calctype`: `asymptotics` (default) or `toybased` (hypotest, upper-limit). */
+  calctype: "asymptotics" | "toybased";
+  /** `--ntoys N`: toys per hypothesis with `--calctype toybased` (default 2000, as pyhf). */
+  ntoys: number | null;
+  /** `--seed S`: seed of the toys (default 0). */
+  seed: number | null;
   /** `--json`: one JSON document on stdout instead of tables. */
   json: boolean;
   /** `--help` / `-h`. */
@@ -129,15 +147,32 @@ export class UsageError extends Error {
 
 /** The flags each command accepts (besides `--json`, `--measurement`, `--interp`, `--help`). */
 const ACCEPTS: Record<Command, readonly string[]> = {
-  fit: ["mu"],
-  hypotest: ["mu", "test-stat"],
-  "upper-limit": ["test-stat", "level"],
+  fit: ["mu", "plot"],
+  hypotest: ["mu", "test-stat", "calctype", "ntoys", "seed"],
+  "upper-limit": ["test-stat", "level", "scan", "bracket", "plot", "calctype", "ntoys", "seed"],
   significance: ["test-stat"],
-  ranking: [],
+  ranking: ["plot"],
 };
 
-const VALUE_FLAGS = ["mu", "test-stat", "measurement", "interp", "level", "max-iter"] as const;
-const SWITCHES = ["json", "help", "version", "strict", "restarts"] as const;
+/** Flags every command takes. */
+const GENERAL = ["measurement", "interp", "max-iter"];
+
+const VALUE_FLAGS = [
+  "mu",
+  "test-stat",
+  "measurement",
+  "interp",
+  "level",
+  "max-iter",
+  "scan",
+  "bracket",
+  "plot",
+  "calctype",
+  "ntoys",
+  "seed",
+] as const;
+const CALCTYPES = ["asymptotics", "toybased"] as const;
+const SWITCHES = ["json", "help", "version", "strict", "restarts", "no-progress"] as const;
 
 function finite(flag: string, v: string): number {
   const x = Number(v);
@@ -180,6 +215,13 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     restarts: false,
     maxIter: null,
     level: null,
+    scan: null,
+    bracket: null,
+    plot: null,
+    progress: true,
+    calctype: "asymptotics",
+    ntoys: null,
+    seed: null,
     json: false,
     help: false,
     version: false,
@@ -207,7 +249,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
     if ((SWITCHES as readonly string[]).includes(name)) {
       if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      out[name as (typeof SWITCHES)[number]] = true;
+      if (name === "no-progress") out.progress = false;
+      else out[name as Exclude<(typeof SWITCHES)[number], "no-progress">] = true;
       continue;
     }
     if (!(VALUE_FLAGS as readonly string[]).includes(name)) {
@@ -242,12 +285,41 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       case "interp":
         out.interp = interpolation(value);
         break;
+      case "scan":
+        out.scan = scanValues(value);
+        break;
+      case "bracket":
+        out.bracket = bracketValues(value);
+        break;
+      case "plot":
+        if (value.trim() === "") throw new UsageError("--plot needs a directory");
+        out.plot = value;
+        break;
       case "max-iter": {
         const k = finite(name, value);
         if (!(Number.isInteger(k) && k >= 1)) {
           throw new UsageError(`--max-iter must be a positive integer, got ${value}`);
         }
         out.maxIter = k;
+        break;
+      }
+      case "calctype":
+        out.calctype = oneOf(name, value, CALCTYPES);
+        break;
+      case "ntoys": {
+        const k = finite(name, value);
+        if (!(Number.isInteger(k) && k >= 1)) {
+          throw new UsageError(`--ntoys must be a positive integer, got ${value}`);
+        }
+        out.ntoys = k;
+        break;
+      }
+      case "seed": {
+        const k = finite(name, value);
+        if (!(Number.isInteger(k) && k >= 0 && k <= 0xffffffff)) {
+          throw new UsageError(`--seed must be an integer in [0, 2^32), got ${value}`);
+        }
+        out.seed = k;
         break;
       }
     }
@@ -264,10 +336,19 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   }
   out.workspace = positional[1];
   for (const f of given) {
-    if (["measurement", "interp", "max-iter"].includes(f)) continue;
+    if (GENERAL.includes(f)) continue;
     if (!ACCEPTS[out.command].includes(f)) {
       throw new UsageError(`${out.command} does not take --${f}`);
     }
+  }
+  if (out.scan !== null && out.bracket !== null) {
+    throw new UsageError(
+      "--scan and --bracket exclude each other (a scan interpolates, a bracket " +
+        "starts the root finding)",
+    );
+  }
+  if ((out.ntoys !== null || out.seed !== null) && out.calctype !== "toybased") {
+    throw new UsageError(`--${out.ntoys !== null ? "ntoys" : "seed"} needs --calctype toybased`);
   }
   if (out.testStat !== null) {
     const ok: Record<Command, readonly TestStatName[]> = {
@@ -284,6 +365,38 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     }
   }
   return out;
+}
+
+/** `START:STOP:COUNT` (numpy's linspace, both ends included) or a comma-separated list. */
+function scanValues(v: string): number[] {
+  const bad = (why: string) =>
+    new UsageError(
+      `--scan expects START:STOP:COUNT (e.g. 0:5:51) or X1,X2,..., ${why}: ${JSON.stringify(v)}`,
+    );
+  let xs: number[];
+  if (v.includes(":")) {
+    const parts = v.split(":");
+    if (parts.length !== 3) throw bad("three fields needed");
+    const [a, b, n] = parts.map((p) => (p.trim() === "" ? NaN : Number(p)));
+    if (!Number.isFinite(a) || !Number.isFinite(b)) throw bad("START and STOP must be numbers");
+    if (!(Number.isInteger(n) && n >= 2)) throw bad("COUNT must be an integer >= 2");
+    if (!(a < b)) throw bad("START must be below STOP");
+    xs = Array.from({ length: n }, (_, i) => (i === n - 1 ? b : a + ((b - a) * i) / (n - 1)));
+  } else {
+    xs = v.split(",").map((p) => (p.trim() === "" ? NaN : Number(p)));
+    if (xs.length < 2 || !xs.every(Number.isFinite)) throw bad("at least two numbers needed");
+    if (!xs.every((x, i) => i === 0 || x > xs[i - 1])) throw bad("values must increase");
+  }
+  return xs;
+}
+
+/** `LO,HI` with LO < HI. */
+function bracketValues(v: string): [number, number] {
+  const xs = v.split(",").map((p) => (p.trim() === "" ? NaN : Number(p)));
+  if (xs.length !== 2 || !xs.every(Number.isFinite) || !(xs[0] < xs[1])) {
+    throw new UsageError(`--bracket expects LO,HI with LO < HI, got ${JSON.stringify(v)}`);
+  }
+  return [xs[0], xs[1]];
 }
 
 function interpolation(v: string): Interpolation {
@@ -324,7 +437,7 @@ usage: zgrad <command> WORKSPACE.json [options]     (WORKSPACE.json "-": read st
 commands:
   fit            maximum-likelihood fit: best-fit values, uncertainties, -2 log L
                  (--mu X: the POI fixed at X, a conditional fit)
-  hypotest       asymptotic CLs at --mu (default 1): observed CLs, CLsb, CLb, expected band
+  hypotest       CLs at --mu (default 1): observed CLs, CLsb, CLb, expected band
   upper-limit    upper limit on the POI at CL 1 - level (default level 0.05): observed and band
   significance   discovery significance (q0): observed and expected Z0, p0
   ranking        impacts of every nuisance parameter on the POI (pre- and post-fit), sorted
@@ -338,6 +451,14 @@ options:
   --mu X                 POI value (hypotest: tested value, default 1; fit: fixed POI)
   --test-stat NAME       qtilde (default) or q for hypotest / upper-limit; q0 for significance
   --level A              upper-limit: CLs level (default 0.05)
+  --scan A:B:N           upper-limit: interpolate CLs on N POI values from A to B (or a list
+                         X1,X2,...), as pyhf's upper_limit(scan=...)
+  --bracket LO,HI        upper-limit: start the root finding on [LO, HI] (default: POI bounds;
+                         widened as pyhf does when it does not bracket the limits)
+  --calctype TYPE        hypotest / upper-limit: asymptotics (default) or toybased (pyhf's
+                         ToyCalculator; toys fitted in batches, progress on stderr)
+  --ntoys N              toys per hypothesis with --calctype toybased (default 2000)
+  --seed S               seed of the toys (default 0; the same seed gives the same numbers)
   --measurement NAME     measurement in the workspace (default: the first)
   --interp CODES         interpolation: pyhf = normsys code4, histosys code4p (default, as
                          pyhf's Workspace.model() and CLI); root = code1 / code0; or a pair
@@ -347,24 +468,38 @@ options:
   --max-iter N           Newton iterations per fit (default 200)
   --restarts             refit from pyhf's suggested init and from the free fit, keep the
                          lowest minimum, and report every minimum found (multimodal models)
+  --plot DIR             write SVG plots into DIR: fit -> pulls, pre-/post-fit yields per
+                         channel; upper-limit -> Brazil band; ranking -> impact ranking
+  --no-progress          no progress bar on stderr (upper-limit, ranking)
   --json                 print one JSON document (metric, uncertainty, timing, status, provenance)
   -h, --help             this text (zgrad <command> --help: that command's options)
   --version              zgrad version
 
 exit codes: 0 ok (check status.converged), 1 bad input or failed computation, 2 bad command line`;
 
+const TOY_FLAGS = [
+  "  --calctype TYPE        asymptotics (default) or toybased (pyhf's ToyCalculator)",
+  "  --ntoys N              toys per hypothesis with toybased (default 2000)",
+  "  --seed S               seed of the toys (default 0)",
+];
+
 const COMMAND_HELP: Record<Command, { what: string; pyhf: string; flags: string[] }> = {
   fit: {
     what: "maximum-likelihood fit: best-fit values, uncertainties, -2 log L, convergence",
     pyhf: "pyhf fit (pyhf.infer.mle.fit / fixed_poi_fit)",
-    flags: ["  --mu X                 fit with the POI fixed at X (a conditional fit)"],
+    flags: [
+      "  --mu X                 fit with the POI fixed at X (a conditional fit)",
+      "  --plot DIR             pulls.svg (pulls and constraints), prefit_<channel>.svg and",
+      "                         postfit_<channel>.svg (stacked yields, data, uncertainty band)",
+    ],
   },
   hypotest: {
-    what: "asymptotic CLs at a POI value: observed CLs, CLsb, CLb and the expected band",
+    what: "CLs at a POI value (asymptotic or from toys): observed CLs, CLsb, CLb, expected band",
     pyhf: "pyhf cls (pyhf.infer.hypotest, return_tail_probs, return_expected_set)",
     flags: [
       "  --mu X                 the tested POI value (default 1; must be within the POI bounds)",
       "  --test-stat NAME       qtilde (default) or q",
+      ...TOY_FLAGS,
     ],
   },
   "upper-limit": {
@@ -373,6 +508,12 @@ const COMMAND_HELP: Record<Command, { what: string; pyhf: string; flags: string[
     flags: [
       "  --level A              CLs level (default 0.05, a 95% CL limit)",
       "  --test-stat NAME       qtilde (default) or q",
+      "  --scan A:B:N           interpolate CLs on N POI values from A to B (or X1,X2,...),",
+      "                         as pyhf's upper_limit(scan=...); the JSON has the CLs curve",
+      "  --bracket LO,HI        start the root finding on [LO, HI] (default: the POI bounds)",
+      "  --plot DIR             brazil.svg: CLs against the POI, observed and expected bands",
+      "  --no-progress          no progress bar on stderr",
+      ...TOY_FLAGS,
     ],
   },
   significance: {
@@ -383,7 +524,10 @@ const COMMAND_HELP: Record<Command, { what: string; pyhf: string; flags: string[
   ranking: {
     what: "impacts of every nuisance parameter on the POI (pre- and post-fit), sorted",
     pyhf: "no pyhf command (cabinetry.fit.ranking)",
-    flags: [],
+    flags: [
+      "  --plot DIR             ranking.svg: pre-/post-fit impacts as bars, sorted, with pulls",
+      "  --no-progress          no progress bar on stderr",
+    ],
   },
 };
 

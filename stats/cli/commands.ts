@@ -5,13 +5,15 @@
  *
  * JSON document (`schema: "zgrad-cli/1"`; numbers that are not available are `null`):
  * - `command`, `workspace`, `measurement`, `poi`, `settings` (interpolation codes, `mu`,
- *   `test_stat`, `level` where they apply);
+ *   `test_stat`, `level` where they apply; hypotest and upper-limit also `calctype`, `ntoys`,
+ *   `seed`, the last two null without toys);
  * - `metric`: the command's results (see each command in docs/stats.md); 5-value expected bands
  *   (`cls_exp`, `exp_limits`, `z0_exp_set`, `p0_exp_set`) are in pyhf's order, b-only
  *   test-statistic shifts [2, 1, 0, −1, −2] σ (CLs, limits and p0 ascend, Z0 descends);
  * - `uncertainty`: their uncertainties where defined (fit: per parameter; ranking: σ̂ and σ₀);
  * - `timing`: `load_s` (read, validate, build the model), `compute_s`, `total_s`;
  * - `status`: `converged` (every fit involved met its criterion) and `warnings`;
+ * - `plots`: the SVG files written with `--plot DIR` (else empty);
  * - `provenance`: `zgrad_version`, `git_commit` (or null), `device` "cpu", `dtype` "float64",
  *   `runtime`.
  *
@@ -29,8 +31,10 @@ import {
   upperLimit,
 } from "../mod.ts";
 import type { Interpolation } from "../model.ts";
+import { Progress, type ProgressSink, progressTask, silentSink } from "../../progress/mod.ts";
 import type { CliArgs, Command } from "./args.ts";
 import { num, table } from "./format.ts";
+import { brazilFigure, type Figure, fitFigures, rankingFigure, writeFigures } from "./plots.ts";
 import { type Provenance, provenance } from "./provenance.ts";
 import { decodeUtf8 } from "./utf8.ts";
 
@@ -84,6 +88,12 @@ export interface Report {
     test_stat: string | null;
     /** CLs level (upper-limit), else null. */
     level: number | null;
+    /** hypotest, upper-limit: `asymptotics` or `toybased` (absent for other commands). */
+    calctype?: "asymptotics" | "toybased";
+    /** hypotest, upper-limit: toys per hypothesis (toybased), else null. */
+    ntoys?: number | null;
+    /** hypotest, upper-limit: seed of the toys (toybased), else null. */
+    seed?: number | null;
   };
   /** The results. */
   metric: Record<string, unknown>;
@@ -93,6 +103,8 @@ export interface Report {
   timing: { load_s: number; compute_s: number; total_s: number };
   /** Convergence and warnings. */
   status: { converged: boolean; warnings: string[] };
+  /** SVG files written with `--plot DIR` (empty without). */
+  plots: string[];
   /** Version, commit, device, dtype. */
   provenance: Provenance;
 }
@@ -187,6 +199,8 @@ interface Computed {
   uncertainty: Record<string, unknown>;
   converged: boolean;
   warnings: string[];
+  /** Plots to write (with `--plot`). */
+  figures?: Figure[];
 }
 
 function requirePoi(model: Model, command: Command): number {
@@ -233,12 +247,18 @@ function runFit(model: Model, args: CliArgs): Computed {
     },
     converged: r.converged,
     warnings: r.warnings,
+    figures: args.plot === null ? undefined : fitFigures(model, r),
   };
 }
 
-function runRanking(model: Model, args: CliArgs): Computed {
+function runRanking(model: Model, args: CliArgs, progress: Progress): Computed {
   requirePoi(model, "ranking");
-  const r = ranking(model.observed, model, { fitOptions: fitOptions(args) });
+  const task = progressTask(progress, "ranking: refits");
+  const r = ranking(model.observed, model, {
+    fitOptions: fitOptions(args),
+    onProgress: task.onProgress,
+  });
+  task.done();
   return {
     metric: {
       poi_hat: n(r.poiBestfit),
@@ -262,6 +282,7 @@ function runRanking(model: Model, args: CliArgs): Computed {
     },
     converged: r.converged,
     warnings: r.warnings,
+    figures: args.plot === null ? undefined : [rankingFigure(r)],
   };
 }
 
@@ -271,16 +292,36 @@ function band(
   return { one_sigma: [n(v[1]), n(v[3])], two_sigma: [n(v[0]), n(v[4])] };
 }
 
-function runHypotest(model: Model, args: CliArgs): Computed {
+/**
+ * The toy settings of hypotest / upper-limit and one progress line on stderr for all their toys
+ * (`total`: toys in all, when known); call the second element when the command is done.
+ */
+/** Toy options of hypotest / upper-limit, with their progress on the command's progress bar. */
+function toyOptions(args: CliArgs, what: string, progress: Progress) {
+  if (args.calctype !== "toybased") return [{}, () => {}] as const;
+  const task = progressTask(progress, `${what}: toys`);
+  const opts = {
+    calctype: "toybased" as const,
+    ntoys: args.ntoys ?? 2000,
+    seed: args.seed ?? 0,
+    onToyProgress: task.onProgress,
+  };
+  return [opts, () => task.done()] as const;
+}
+
+function runHypotest(model: Model, args: CliArgs, progress: Progress): Computed {
   requirePoi(model, "hypotest");
   const mu = args.mu ?? 1;
   const testStat = (args.testStat ?? "qtilde") as "qtilde" | "q";
+  const [toys, toysDone] = toyOptions(args, "hypotest", progress);
   const r = hypotest(mu, model.observed, model, {
     testStat,
     returnTail: true,
     returnExpectedSet: true,
     ...fitOptions(args),
+    ...toys,
   });
+  toysDone();
   const exp = r.clsExpectedSet!;
   return {
     metric: {
@@ -289,7 +330,7 @@ function runHypotest(model: Model, args: CliArgs): Computed {
       clb_obs: n(r.clb),
       cls_exp: exp.map(n),
       q_obs: n(r.q),
-      q_asimov: n(r.qA),
+      q_asimov: "qA" in r ? n(r.qA) : null,
     },
     uncertainty: { cls_exp: band(exp) },
     converged: r.converged,
@@ -297,22 +338,40 @@ function runHypotest(model: Model, args: CliArgs): Computed {
   };
 }
 
-function runUpperLimit(model: Model, args: CliArgs): Computed {
+function runUpperLimit(model: Model, args: CliArgs, progress: Progress): Computed {
   requirePoi(model, "upper-limit");
+  const level = args.level ?? 0.05;
+  const task = progressTask(progress, args.scan ? "upper-limit: scan" : "upper-limit: hypotests");
+  const [toys, toysDone] = toyOptions(args, "upper-limit", progress);
   const r = upperLimit(model.observed, model, {
-    level: args.level ?? 0.05,
+    level,
     testStat: (args.testStat ?? "qtilde") as "qtilde" | "q",
+    ...(args.scan ? { scan: args.scan } : {}),
+    ...(args.bracket ? { poiRange: args.bracket } : {}),
+    onProgress: task.onProgress,
     ...fitOptions(args),
+    ...toys,
   });
+  task.done();
+  toysDone();
   return {
     metric: {
       obs_limit: n(r.obsLimit),
       exp_limits: r.expLimits.map(n),
       hypotests: r.tested.length,
+      method: args.scan ? "scan" : "root finding",
+      scan: args.scan,
+      bracket: args.bracket,
+      curve: {
+        mu: r.curve.mu,
+        cls_obs: r.curve.cls.map(n),
+        cls_exp: r.curve.clsExpected.map((v) => v.map(n)),
+      },
     },
     uncertainty: { exp_limits: band(r.expLimits) },
     converged: r.converged,
     warnings: r.warnings,
+    figures: args.plot === null ? undefined : [brazilFigure(r.curve, level, model.poiName!)],
   };
 }
 
@@ -347,8 +406,12 @@ function runSignificance(model: Model, args: CliArgs): Computed {
  * console.log(report.metric.twice_nll, report.status.converged);
  * ```
  */
-export async function runCommand(args: CliArgs): Promise<Report> {
+export async function runCommand(
+  args: CliArgs,
+  opts: { progress?: ProgressSink } = {},
+): Promise<Report> {
   const command = args.command!;
+  const progress = new Progress(args.progress ? opts.progress ?? silentSink() : silentSink());
   const t0 = performance.now();
   const model = await loadModel(args.workspace!, args.measurement, args.interp);
   const t1 = performance.now();
@@ -356,10 +419,10 @@ export async function runCommand(args: CliArgs): Promise<Report> {
   try {
     const run: Record<Command, () => Computed> = {
       fit: () => runFit(model, args),
-      hypotest: () => runHypotest(model, args),
-      "upper-limit": () => runUpperLimit(model, args),
+      hypotest: () => runHypotest(model, args, progress),
+      "upper-limit": () => runUpperLimit(model, args, progress),
       significance: () => runSignificance(model, args),
-      ranking: () => runRanking(model, args),
+      ranking: () => runRanking(model, args, progress),
     };
     c = run[command]();
   } catch (e) {
@@ -367,6 +430,7 @@ export async function runCommand(args: CliArgs): Promise<Report> {
     throw new InputError(`${command} failed: ${oneLine(e)}`);
   }
   const t2 = performance.now();
+  const plots = args.plot === null ? [] : await plotFiles(args.plot, c.figures ?? []);
   const settings: Report["settings"] = {
     interpolation: { ...model.interpolation },
     mu: command === "hypotest" ? (args.mu ?? 1) : command === "fit" ? args.mu : null,
@@ -376,6 +440,7 @@ export async function runCommand(args: CliArgs): Promise<Report> {
       ? "q0"
       : null,
     level: command === "upper-limit" ? (args.level ?? 0.05) : null,
+    ...toySettings(command, args),
   };
   return {
     schema: "zgrad-cli/1",
@@ -392,8 +457,38 @@ export async function runCommand(args: CliArgs): Promise<Report> {
       total_s: (t2 - t0) / 1000,
     },
     status: { converged: c.converged, warnings: [...model.warnings, ...c.warnings] },
+    plots,
     provenance: await provenance(),
   };
+}
+
+/** Writes the figures into `dir` (relative to where the task started); the paths as given. */
+async function plotFiles(dir: string, figures: readonly Figure[]): Promise<string[]> {
+  try {
+    await writeFigures(resolvePath(dir), figures);
+  } catch (e) {
+    throw new InputError(`cannot write plots to ${JSON.stringify(dir)}: ${oneLine(e)}`);
+  }
+  const base = dir.replace(/[\\/]+$/, "") || ".";
+  return figures.map((f) => `${base}/${f.name}`);
+}
+
+/** The `calctype`, `ntoys` and `seed` of a report's settings (hypotest, upper-limit). */
+function toySettings(command: Command, args: CliArgs): Partial<Report["settings"]> {
+  if (command !== "hypotest" && command !== "upper-limit") return {};
+  const toyBased = args.calctype === "toybased";
+  return {
+    calctype: args.calctype,
+    ntoys: toyBased ? args.ntoys ?? 2000 : null,
+    seed: toyBased ? args.seed ?? 0 : null,
+  };
+}
+
+/** How the CLs values were computed, for table headers. */
+function calcLabel(s: Report["settings"]): string {
+  return s.calctype === "toybased"
+    ? `${s.ntoys} toys per hypothesis, seed ${s.seed}`
+    : "asymptotics";
 }
 
 // deno-lint-ignore no-explicit-any
@@ -457,20 +552,22 @@ export function formatReport(r: Report): string {
     }
     case "ranking": {
       out.push(
-        `${r.poi} = ${num(m.poi_hat)} ± ${num(u.poi)}; impact = Δ${r.poi} with the parameter ` +
-          `fixed at θ̂ ± σ (post-fit σ̂, pre-fit σ₀), largest first`,
+        `${r.poi} = ${num(m.poi_hat)} ± ${num(u.poi)}`,
+        `up/down: Δ${r.poi} with the parameter fixed at θ̂ ± σ (post: σ̂, pre: σ₀); sorted by ` +
+          `impact = (|post up| + |post down|)/2, largest first`,
         "",
       );
       out.push(table(
-        ["parameter", "pull", "constraint", "post up", "post down", "pre up", "pre down"],
+        ["parameter", "impact", "post up", "post down", "pre up", "pre down", "pull", "constraint"],
         m.impacts.map((i: Json) => [
           i.label,
-          num(i.pull),
-          num(i.constraint),
+          num(i.impact),
           num(i.postfit_up),
           num(i.postfit_down),
           num(i.prefit_up),
           num(i.prefit_down),
+          num(i.pull),
+          num(i.constraint),
         ]),
       ));
       out.push("", `${m.refits} refits`);
@@ -478,7 +575,7 @@ export function formatReport(r: Report): string {
     }
     case "hypotest": {
       const s = r.settings;
-      out.push(`CLs for ${r.poi} = ${s.mu} (test statistic ${s.test_stat}, asymptotics)`, "");
+      out.push(`CLs for ${r.poi} = ${s.mu} (test statistic ${s.test_stat}, ${calcLabel(s)})`, "");
       out.push(table(["", "observed"], [
         ["CLs", num(m.cls_obs)],
         ["CLsb", num(m.clsb_obs)],
@@ -493,11 +590,18 @@ export function formatReport(r: Report): string {
       const s = r.settings;
       out.push(
         `${(100 * (1 - s.level!)).toFixed(1)}% CL upper limit on ${r.poi} (CLs = ${s.level}, ` +
-          `test statistic ${s.test_stat}, asymptotics)`,
+          `test statistic ${s.test_stat}, ${calcLabel(s)})`,
         "",
       );
       out.push(`observed: ${num(m.obs_limit)}`, "", bandTable("expected limit", m.exp_limits));
-      out.push("", `${m.hypotests} hypothesis tests`);
+      const how = m.scan
+        ? `CLs interpolated on a scan of ${m.scan.length} values from ${num(m.scan[0])} to ${
+          num(m.scan[m.scan.length - 1])
+        }`
+        : `root finding${
+          m.bracket ? ` from the bracket [${num(m.bracket[0])}, ${num(m.bracket[1])}]` : ""
+        }`;
+      out.push("", `${m.hypotests} hypothesis tests (${how}; the CLs curve is in --json)`);
       break;
     }
     case "significance": {
@@ -518,6 +622,7 @@ export function formatReport(r: Report): string {
         r.provenance.git_commit ? ` @ ${r.provenance.git_commit.slice(0, 12)}` : ""
       }, ${r.provenance.device}, ${r.provenance.dtype}`,
   );
+  if (r.plots.length) out.push(`plots: ${r.plots.join(", ")}`);
   for (const w of r.status.warnings) out.push(`warning: ${w}`);
   return out.join("\n");
 }

@@ -6,6 +6,7 @@
  */
 import { commandUsage, parseArgs, USAGE, UsageError } from "./args.ts";
 import { formatReport, InputError, runCommand } from "./commands.ts";
+import { type ProgressSink, stderrSink } from "../../progress/mod.ts";
 import { ZGRAD_VERSION } from "./provenance.ts";
 import { runTool, TOOL_COMMANDS, TOOL_USAGE } from "./tools.ts";
 import { runXmlTool, XML_COMMANDS, XML_USAGE } from "./xmltools.ts";
@@ -25,6 +26,8 @@ export interface Io {
   out(text: string): void;
   /** Errors and diagnostics. */
   err(text: string): void;
+  /** Progress of long work (default: stderr, a bar on a terminal, lines otherwise). */
+  progress?: ProgressSink;
 }
 
 const stdio: Io = {
@@ -86,7 +89,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       io.out(`zgrad ${ZGRAD_VERSION}`);
       return 0;
     }
-    const report = await runCommand(args);
+    const report = await runCommand(args, { progress: io.progress ?? stderrSink() });
     io.out(
       args.json
         ? JSON.stringify(report, null, 2)

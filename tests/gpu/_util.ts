@@ -5,7 +5,14 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type Array, configureCpuParallel, jit, tree, type TypedArray } from "../../mod.ts";
+import {
+  type Array,
+  configureCpuParallel,
+  type DeviceArray,
+  jit,
+  tree,
+  type TypedArray,
+} from "../../mod.ts";
 
 /** Flattens a result (array, number or pytree of them) to typed arrays with their dtypes. */
 export function leaves(
@@ -109,5 +116,34 @@ export function checkJit(name: string, f: (...a: any[]) => unknown, args: unknow
     assertClose(got, want, `${name} [default, ${threads} thread(s)]`, rel, 1e-30, FAST_REL64);
     if (first === undefined) first = got;
     else assertSameBits(got, first, `${name} [default, ${threads} threads vs 1]`);
+  });
+}
+
+/**
+ * `jit(f, {device: "webgpu"})` agrees with eager `f` to `rel`·|x| + `abs` (ints bitwise), every
+ * output living on the device.
+ */
+export async function checkWebGpu(
+  name: string,
+  // deno-lint-ignore no-explicit-any
+  f: (...a: any[]) => unknown,
+  args: unknown[],
+  rel = 1e-6,
+  abs = 0,
+): Promise<void> {
+  const want = f(...args);
+  const got = jit(f, { device: "webgpu" })(...args);
+  const outs = tree.flatten(got)[0] as DeviceArray[];
+  for (const o of outs) assert.equal(o.device, "webgpu", `${name}: output on the device`);
+  await Promise.all(outs.map((o) => o.data()));
+  assertClose(got, want, name, rel, abs || 1e-30);
+}
+
+/** A deterministic pseudo-random sequence of `n` numbers in [0, 1) (an LCG seeded by `seed`). */
+export function pseudoRandom(n: number, seed: number): number[] {
+  let s = seed >>> 0;
+  return globalThis.Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
   });
 }

@@ -131,6 +131,36 @@ Deno.test("fusion: materialisation and sibling fusion", async (t) => {
     for (const k of kernels(q)) assert.ok(k.inputs.length + k.outputs.length <= 4);
     assert.ok(q.steps.some((s) => s.kind === "routine" && s.eqn.prim.name === "concatenate"));
   });
+  await t.step("duplicate equations are computed once (no kernel writes a value twice)", () => {
+    // The backward pass of `a @ m` and `b @ m` transposes m once per matmul.
+    const m = array([[1, 2], [3, 4], [5, 6]], "float64"), a = array([[1, 0, 2]], "float64");
+    const loss = (a: Array, m: Array) => a.matmul(m).sum().add(a.mul(2).matmul(m).square().sum());
+    const p = planOf(valueAndGrad(loss), a, m);
+    for (const k of kernels(p)) {
+      const outs = k.outputs.map((o) => `${o.kind}|${o.reduce}|${o.node}`);
+      assert.equal(new Set(outs).size, outs.length, `${k.name} writes a value twice:\n${p}`);
+    }
+    const transposes = makeJaxpr(valueAndGrad(loss))(a, m).jaxpr.eqns
+      .filter((e) => e.prim.name === "transpose");
+    assert.ok(transposes.length >= 2, "the test needs duplicate transposes");
+    const tBuffers = p.buffers.filter((b) => b.aval.shape.join() === "2,3");
+    assert.equal(tBuffers.length, 1, "mᵀ stored once");
+    // A value returned twice, and literals that differ, stay correct.
+    const f = (v: Array) => [v.T.mul(2), v.T.mul(2), v.T.mul(3)];
+    const q = planOf(f, x);
+    assert.equal(kernels(q).length, 1);
+    assert.equal(kernels(q)[0].outputs.length, 2);
+    const got = jit(f)(x) as Array[];
+    assert.deepEqual(got.map((g) => [...g.dataSync()]), f(x).map((g) => [...g.dataSync()]));
+  });
+  await t.step("values a caller asks to materialise are stored", () => {
+    const cj = makeJaxpr((v: Array) => np.exp(v).sum(0))(x);
+    const ex = cj.jaxpr.eqns.find((e) => e.prim.name === "exp")!.outputs[0];
+    assert.equal(kernels(planJaxpr(cj.jaxpr)).length, 1);
+    const p = planJaxpr(cj.jaxpr, { materialise: new Set([ex]) });
+    assert.equal(kernels(p).length, 2);
+    assert.ok(p.buffers.some((b) => b.aval.shape.join() === "2,3" && b.source.kind === "step"));
+  });
   await t.step("kernels validate and print", () => {
     const p = planOf(valueAndGrad((v: Array) => np.sin(v).sum()), x);
     for (const k of kernels(p)) validateKernel(k);

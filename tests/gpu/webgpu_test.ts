@@ -12,7 +12,7 @@ import { type Array, array, grad, jit, valueAndGrad } from "../../mod.ts";
 import { P } from "../../core/primitives/mod.ts";
 import { bind1 } from "../../core/trace.ts";
 import { deviceGet, devicePut, initDevice, memoryStats } from "../../gpu/device.ts";
-import { pipelineCount } from "../../gpu/webgpu/program.ts";
+import { compileWebGpuProgram, pipelineCount } from "../../gpu/webgpu/program.ts";
 import { leaves } from "./_util.ts";
 
 const gpu = await initDevice("webgpu");
@@ -143,6 +143,11 @@ Deno.test({
       [x, y],
       EXACT,
     );
+    // Division by a constant is a multiplication by its float32 reciprocal when that is normal.
+    const wide = array([1, -7, 3e38, -2.5e-38, 1e-45, 0, Infinity, NaN, 123.456], "float32");
+    for (const c of [3, 60, -0.7, 1e38, 1e-39, 4e-38, Infinity, 0.125]) {
+      await check(`x / ${c}`, (a: Array) => a.div(c), [wide], EXACT);
+    }
     await check(
       "max/min",
       (a: Array, b: Array) => a.maximum(b).sub(a.minimum(b.mul(2))),
@@ -230,14 +235,32 @@ Deno.test({
       await check("logsumexp", (v: Array) => np.logsumexp(v, 0), [big], [1e-5, 1e-5]);
     });
     await t.step(
+      "chunked up to 160 accumulators (forward-mode tangents), per-output beyond",
+      async () => {
+        const strategies = (f: (v: Array) => Array[], v: Array) => {
+          const { jaxpr } = jit(f, { device: "webgpu" }).inspect(v);
+          return compileWebGpuProgram(jaxpr).kernels.map((k) => k?.strategy);
+        };
+        const n = 5000;
+        for (const [width, want] of [[70, "chunked"], [90, "per-output"]] as const) {
+          const v = array(lin(-1, 1, n * width).map((x, i) => x + Math.sin(i)), "float32")
+            .reshape([n, width]);
+          const f = (v: Array) => [v.sum(0), np.exp(v).sum(0)];
+          assert.deepEqual(strategies(f, v), [want], `[${n}, ${width}], 2 sums`);
+          const mag = np.exp(v).sum().item();
+          await check(`${want}: 2 × ${width} sums`, f, [v], [1e-5, 1e-6], mag);
+        }
+      },
+    );
+    await t.step(
       "long loops are split (llvmpipe stops a loop after 65535 iterations)",
       async () => {
-        // Per-output reduction over 200000 points (40 outputs), chunked reduction over 300000 points,
-        // and a special function with an internal recurrence over many elements.
+        // Per-output reduction over 200000 points (90 outputs × 2 reductions), chunked reduction
+        // over 300000 points, and a special function with an internal recurrence over many elements.
         await check(
           "per-output",
-          (v: Array) => v.sum(0),
-          [np.ones([200000, 40], "float32")],
+          (v: Array) => [v.sum(0), v.max(0)],
+          [np.ones([200000, 90], "float32")],
           EXACT,
         );
         await check("chunked", (v: Array) => v.sum(), [np.ones([300000], "float32")], EXACT);

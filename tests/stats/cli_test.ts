@@ -365,9 +365,16 @@ Deno.test({
         assert.equal(o.code, 0, o.stderr);
         assert.match(
           o.stdout,
-          /parameter\s+pull\s+constraint\s+post up\s+post down\s+pre up\s+pre down/,
+          /parameter\s+impact\s+post up\s+post down\s+pre up\s+pre down\s+pull\s+constraint/,
         );
         assert.match(o.stdout, /\nstaterror_ch\[0\]\s/);
+        // The table shows the column it is sorted by: impact, descending.
+        const rows = o.stdout.split("\n");
+        const start = rows.findIndex((l) => /^-+\s+-+/.test(l)) + 1;
+        const impacts = rows.slice(start).filter((l) => /^\S+\s+[-\d.e]+\s/.test(l))
+          .map((l) => Number(l.trim().split(/\s+/)[1]));
+        assert.ok(impacts.length >= 2, o.stdout);
+        for (let i = 1; i < impacts.length; i++) assert.ok(impacts[i] <= impacts[i - 1], o.stdout);
       });
 
       await t.step("stdin (-) reads the same workspace", async () => {

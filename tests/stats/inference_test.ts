@@ -219,8 +219,8 @@ Deno.test("hypotest (counting experiment, closed forms)", async (t) => {
   await t.step("errors", () => {
     assert.throws(
       // deno-lint-ignore no-explicit-any
-      () => hypotest(1, data(53), model, { calctype: "toybased" as any }),
-      /calctype "toybased" is not implemented/,
+      () => hypotest(1, data(53), model, { calctype: "frequentist" as any }),
+      /calctype must be "asymptotics" or "toybased"/,
     );
     // deno-lint-ignore no-explicit-any
     assert.throws(() => hypotest(1, data(53), model, { testStat: "t" as any }), /testStat must/);

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { random } from "../../mod.ts";
-import { fromPyhf, hypotest } from "../../stats/mod.ts";
+import { fromPyhf, hypotest, testStatistic, upperLimit } from "../../stats/mod.ts";
 import { sampleToys, ToyCalculator, toyHypotest } from "../../stats/toys.ts";
 
 /** One channel, 3 bins, normsys + shapesys on the background, large counts. */
@@ -98,4 +98,133 @@ Deno.test("toys: expected band ascends; bad options are errors", () => {
     () => new ToyCalculator(m.observed, m, { testStat: "tmu" as any }),
     /testStat must be "qtilde", "q" or "q0"/,
   );
+});
+
+Deno.test("toys: how many are fitted at once does not change a number", () => {
+  const m = model(0.1);
+  const a = toyHypotest(1, m.observed, m, { ntoys: 30, seed: 2 });
+  const b = toyHypotest(1, m.observed, m, { ntoys: 30, seed: 2, batchSize: 1 });
+  const c = toyHypotest(1, m.observed, m, { ntoys: 30, seed: 2, batchSize: 7 });
+  assert.deepEqual(a.distributions, b.distributions);
+  assert.deepEqual(a.distributions, c.distributions);
+  // And each toy's statistic is the sequential testStatistic's on that toy (the s+b toys are
+  // drawn from the first half of the seed's key).
+  const sb = m.suggestedInit.map((v, i) => (i === m.poiIndex ? 1 : v));
+  const toys = sampleToys(m, sb, 30, random.split(random.key(2), 2).slice(0));
+  for (const t of [0, 13, 29]) {
+    const q = testStatistic("qmutilde", 1, toys.slice(t), m).value;
+    assert.ok(Math.abs(q - a.distributions.signalPlusBackground[t]) < 1e-9, `toy ${t}`);
+  }
+});
+
+Deno.test("toys: progress is reported for every toy", () => {
+  const m = model(0.1);
+  const seen: number[] = [];
+  toyHypotest(1, m.observed, m, {
+    ntoys: 25,
+    onProgress: (d, n) => (seen.push(d), assert.equal(n, 50)),
+  });
+  assert.deepEqual(seen, Array.from({ length: 50 }, (_, i) => i + 1));
+});
+
+Deno.test("hypotest(calctype: toybased) is the ToyCalculator's test, shaped like pyhf's", () => {
+  const m = model(0.1);
+  const opts = { ntoys: 60, seed: 5 };
+  const t = toyHypotest(1, m.observed, m, opts);
+  const h = hypotest(1, m.observed, m, {
+    calctype: "toybased",
+    ...opts,
+    returnTail: true,
+    returnExpected: true,
+    returnExpectedSet: true,
+  });
+  assert.equal(h.calctype, "toybased");
+  assert.equal(h.cls, t.cls);
+  assert.equal(h.clsb, t.clsb);
+  assert.equal(h.clb, t.clb);
+  assert.deepEqual(h.clsExpectedSet, t.clsExpectedSet);
+  assert.equal(h.clsExpected, t.clsExpectedSet[2]);
+  assert.equal(h.ntoys, 60);
+  assert.equal(h.seed, 5);
+  assert.equal(hypotest(1, m.observed, m, { calctype: "toybased", ...opts }).clsb, undefined);
+  assert.throws(() => hypotest(1, m.observed, m, { ntoys: 10 }), /ntoys and seed need calctype/);
+  assert.throws(
+    // deno-lint-ignore no-explicit-any
+    () => hypotest(1, m.observed, m, { calctype: "frequentist" as any }),
+    /calctype must be "asymptotics" or "toybased"/,
+  );
+  assert.throws(
+    () => hypotest(20, m.observed, m, { calctype: "toybased", ntoys: 5 }),
+    /outside the POI bounds/,
+  );
+});
+
+Deno.test("upperLimit(calctype: toybased) agrees with asymptotics in the asymptotic regime", () => {
+  const m = model();
+  const scan = [0.5, 1, 1.5, 2, 2.5, 3];
+  const asy = upperLimit(m.observed, m, { scan });
+  const toy = upperLimit(m.observed, m, { scan, calctype: "toybased", ntoys: 200, seed: 4 });
+  assert.equal(toy.results.length, scan.length);
+  assert.ok(toy.results.every((r) => r.distributions.backgroundOnly.length === 200));
+  // CLs from 200 toys is good to a few 0.01 here; the limit moves by that over dCLs/dμ.
+  assert.ok(
+    Math.abs(toy.obsLimit - asy.obsLimit) < 0.15 * asy.obsLimit,
+    `observed limit: toys ${toy.obsLimit}, asymptotics ${asy.obsLimit}`,
+  );
+  assert.ok(
+    Math.abs(toy.expLimits[2] - asy.expLimits[2]) < 0.15 * asy.expLimits[2],
+    `median expected limit: toys ${toy.expLimits[2]}, asymptotics ${asy.expLimits[2]}`,
+  );
+});
+
+const canRun = Deno.permissions.querySync({ name: "run", command: Deno.execPath() }).state ===
+  "granted";
+
+Deno.test({
+  name: `CLI: hypotest --calctype toybased${canRun ? "" : " (skipped: needs --allow-run)"}`,
+  ignore: !canRun,
+  fn: async () => {
+    const ws = new URL("./data/simple.json", import.meta.url).pathname;
+    const root = new URL("../../", import.meta.url).pathname;
+    const run = async (...args: string[]) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "cli.ts", ...args],
+        cwd: root,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const dec = new TextDecoder();
+      return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+    };
+    const r = await run(
+      "hypotest",
+      ws,
+      "--calctype",
+      "toybased",
+      "--ntoys",
+      "40",
+      "--seed",
+      "9",
+      "--json",
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.settings.calctype, "toybased");
+    assert.equal(j.settings.ntoys, 40);
+    assert.equal(j.settings.seed, 9);
+    assert.equal(j.metric.q_asimov, null);
+    assert.match(r.stderr, /toys/, "progress on stderr");
+    const m = fromPyhf(JSON.parse(Deno.readTextFileSync(ws)));
+    const api = toyHypotest(1, m.observed, m, { ntoys: 40, seed: 9 });
+    assert.equal(j.metric.cls_obs, api.cls);
+    assert.deepEqual(j.metric.cls_exp, api.clsExpectedSet);
+    const asy = await run("hypotest", ws, "--json");
+    assert.equal(JSON.parse(asy.stdout).settings.calctype, "asymptotics");
+    assert.equal(JSON.parse(asy.stdout).settings.ntoys, null);
+    const bad = await run("hypotest", ws, "--ntoys", "10");
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--ntoys needs --calctype toybased/);
+    const badSig = await run("significance", ws, "--calctype", "toybased");
+    assert.equal(badSig.code, 2);
+  },
 });
