@@ -347,6 +347,17 @@ async function main() {
       add(await measure(one, n, REPS, withThreads(1, run), base1));
       add(await measure(`zgrad jit cpu (${precision}, ${pool} threads)`, n, REPS, run, base2));
     }
+    // The matmul form ((w·isSig) @ frac), default options, on the pool.
+    const cpuMatmul = `zgrad jit cpu (default, matmul form, ${pool} threads)`;
+    add(
+      await measure(
+        cpuMatmul,
+        n,
+        REPS,
+        zgradRunner(zg.jit(zg.valueAndGrad(matmulSignificance)), theta32, arrays),
+        "baseline TS 2 threads (float32 erfc)",
+      ),
+    );
     add(
       await measure(
         "zgrad jit cpu float64",
@@ -369,6 +380,17 @@ async function main() {
             peers.map(([p, ms]) => `${p} ${ms} ms → ${(r.median / ms).toFixed(2)}×`).join(", "),
         );
       }
+      // Issue 14's CPU targets: with default options on the pool, the faster form ≤ 0.5× PyTorch
+      // (2 cores, W1.md), the slower ≤ 1.0×.
+      const torch = peers.find(([p]) => p === "PyTorch")![1];
+      const [fast, slow] = [`zgrad jit cpu (default, ${pool} threads)`, cpuMatmul]
+        .map((name) => rows.find((r) => r.n === n && r.name === name)!)
+        .sort((a, b) => a.median - b.median);
+      console.log(
+        `    CPU default vs PyTorch ${torch} ms: faster form ${
+          (fast.median / torch).toFixed(2)
+        }× (target ≤ 0.5×), slower form ${(slow.median / torch).toFixed(2)}× (target ≤ 1.0×)`,
+      );
     }
     if (gpu) {
       // Columns are put on the device once; each call reads Z and the gradient back.
