@@ -31,6 +31,7 @@ export {
   type VmapOptions,
 } from "./ad/api.ts";
 export { jit, type JitOptions, type Jitted } from "./gpu/jit.ts";
+export { FORWARD_MAX_INPUTS, FORWARD_MIN_DATA, type GradMode } from "./ad/grad_mode.ts";
 export {
   type BufferPoolLimits,
   configureBufferPool,
