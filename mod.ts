@@ -30,7 +30,7 @@ export {
   vmap,
   type VmapOptions,
 } from "./ad/api.ts";
-export { jit, type JitOptions, type Jitted } from "./gpu/jit.ts";
+export { jit, type JitOptions, type Jitted } from "./jit/jit.ts";
 export { FORWARD_MAX_INPUTS, FORWARD_MIN_DATA, type GradMode } from "./ad/grad_mode.ts";
 export {
   type BufferPoolLimits,
@@ -42,14 +42,14 @@ export {
   initDevice,
   memoryStats,
   setDefaultDevice,
-} from "./gpu/device.ts";
-export type { WebGpuContext, WebGpuLimits } from "./gpu/webgpu/device.ts";
+} from "./jit/device.ts";
+export type { WebGpuContext, WebGpuLimits } from "./jit/webgpu/device.ts";
 export {
   configureCpuParallel,
   type CpuParallelConfig,
   type CpuPoolStats,
   cpuPoolStats,
-} from "./gpu/cpu_parallel.ts";
+} from "./jit/cpu/parallel.ts";
 export {
   customJvp,
   type CustomJvpFunction,

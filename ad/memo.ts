@@ -4,7 +4,7 @@
  * on the jaxpr and on which of its inputs carry tangents (are known, are batched), so it is traced
  * once per (jaxpr, mask) and reused. `grad(jit(f))` then re-traces nothing on later calls with the
  * same signature, and the derived programs keep their identity, so compiled kernels are reused by
- * identity too (`gpu/program.ts`).
+ * identity too (`jit/cpu/program.ts`).
  *
  * Entries live as long as their jaxpr (a `WeakMap`). A result is only kept when its constants are
  * concrete arrays: constants that are tracers of an enclosing transform belong to that trace.

@@ -45,7 +45,7 @@ import { sampleToys, ToyCalculator } from "../stats/toys.ts";
 import { testStatistic } from "../stats/teststat.ts";
 import { testStatisticBatch } from "../stats/fit_batch.ts";
 import * as random from "../core/random.ts";
-import { configureCpuParallel } from "../gpu/cpu_parallel.ts";
+import { configureCpuParallel } from "../jit/cpu/parallel.ts";
 
 const argv = new Map(
   Deno.args.map((a) => a.replace(/^--/, "").split("=")).map(([k, v]) => [k, v ?? "1"]),

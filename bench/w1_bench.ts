@@ -4,7 +4,7 @@
  *
  * Every implementation runs in the same process on the same data: zgrad eager, zgrad `jit` on the
  * CPU (default `fast` precision, and `precision: "exact"`), each with kernels on one thread and
- * split across the worker pool (`gpu/cpu_parallel.ts`, `navigator.hardwareConcurrency` threads),
+ * split across the worker pool (`jit/cpu/parallel.ts`, `navigator.hardwareConcurrency` threads),
  * zgrad `jit` in float64, and hand-written TypeScript baselines (a fused forward loop plus an
  * analytic backward loop over typed arrays, in double-precision arithmetic; with the eager `erfc`
  * and with the float32-accurate `erfcF32`; on one thread, and on two: main thread + one Worker,
@@ -29,9 +29,9 @@
 import * as zg from "../mod.ts";
 import type { Array } from "../mod.ts";
 import { erfc } from "../core/special.ts";
-import { erfcF32 } from "../gpu/f32math.ts";
-import { devicePut, initDevice } from "../gpu/device.ts";
-import { configureCpuParallel } from "../gpu/cpu_parallel.ts";
+import { erfcF32 } from "../jit/f32math.ts";
+import { devicePut, initDevice } from "../jit/device.ts";
+import { configureCpuParallel } from "../jit/cpu/parallel.ts";
 import { W1Wgsl } from "./w1_wgsl_baseline.ts";
 import { measure, measureInterleaved, type Result, type Row } from "./w1_measure.ts";
 import {
@@ -208,7 +208,7 @@ class Baseline2 {
     this.#erfcFn = which === "erfc" ? erfc : erfcF32;
     this.#own = ownLoops();
     const special = new URL("../core/special.ts", import.meta.url).href;
-    const f32math = new URL("../gpu/f32math.ts", import.meta.url).href;
+    const f32math = new URL("../jit/f32math.ts", import.meta.url).href;
     const src = `
       import { erfc } from ${JSON.stringify(special)};
       import { erfcF32 } from ${JSON.stringify(f32math)};

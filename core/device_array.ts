@@ -1,6 +1,6 @@
 /**
  * Concrete arrays: data that exists on a device — the CPU (a typed array) or an accelerator
- * (a {@link DeviceStorage}, e.g. a WebGPU buffer managed by `gpu/webgpu/`).
+ * (a {@link DeviceStorage}, e.g. a WebGPU buffer managed by `jit/webgpu/`).
  *
  * @module
  */
@@ -10,7 +10,7 @@ import { allocate, type DType, type TypedArray } from "./dtype.ts";
 import type { Shape } from "./shape.ts";
 
 /**
- * Data held on a non-CPU device (implemented by the device's runtime in `gpu/`). The array owns it:
+ * Data held on a non-CPU device (implemented by the device's runtime in `jit/`). The array owns it:
  * `dispose()` (or garbage collection of the array) calls `free()`.
  *
  * @example
@@ -31,7 +31,7 @@ export interface DeviceStorage {
   free(): void;
 }
 
-// Live CPU arrays, for memory statistics (gpu/ reports them with its own devices').
+// Live CPU arrays, for memory statistics (jit/ reports them with its own devices').
 const cpuLive = { arrays: 0, bytes: 0 };
 const cpuRegistry = new FinalizationRegistry<number>((bytes) => {
   cpuLive.arrays--;
@@ -96,7 +96,7 @@ export class DeviceArray extends Array {
     return this.#storage ? this.#storage.device : "cpu";
   }
   /**
-   * The device storage (null for CPU arrays); for device runtimes in `gpu/`.
+   * The device storage (null for CPU arrays); for device runtimes in `jit/`.
    *
    * @ignore
    */
@@ -167,7 +167,7 @@ export class DeviceArray extends Array {
   /**
    * A copy of this CPU array's data on another device, made by `make` on first use and cached
    * (arrays are immutable); it is freed when the array is disposed, donated or collected. For
-   * device runtimes in `gpu/`.
+   * device runtimes in `jit/`.
    *
    * @ignore
    */

@@ -1,7 +1,7 @@
 /**
  * Primitives: the small set of operations every transform understands. Each is declared once (name,
  * shape/dtype rule, eager CPU implementation) in `core/primitives/<family>.ts`; the transforms keep
- * their own rule tables keyed by the primitive's name (`ad/rules/`, `ad/batching/`, `gpu/`).
+ * their own rule tables keyed by the primitive's name (`ad/rules/`, `ad/batching/`, `jit/`).
  *
  * @module
  */

@@ -217,9 +217,9 @@ export class EvalTrace extends Trace {
 }
 
 /**
- * How eager operations on arrays that live on another device run (`gpu/` sets it: as a compiled
+ * How eager operations on arrays that live on another device run (`jit/` sets it: as a compiled
  * program of one primitive on that device). A settable hook because `core/` must not depend on
- * `gpu/`; null means every operand must be on the CPU.
+ * `jit/`; null means every operand must be on the CPU.
  *
  * @example
  * ```ts

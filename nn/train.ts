@@ -9,7 +9,7 @@ import { asArray } from "../core/ops/convert.ts";
 import { take } from "../core/ops/indexing.ts";
 import * as random from "../core/random.ts";
 import { valueAndGrad } from "../ad/api.ts";
-import { jit } from "../gpu/jit.ts";
+import { jit } from "../jit/jit.ts";
 import { adam } from "../optim/adam.ts";
 import { applyUpdates, type GradientTransformation, type OptState } from "../optim/transform.ts";
 import { bceWithLogits } from "./loss.ts";

@@ -29,7 +29,7 @@ import {
   where,
 } from "../core/mod.ts";
 import { hessian, valueAndGrad, vmap } from "../ad/api.ts";
-import { jit, type Jitted } from "../gpu/jit.ts";
+import { jit, type Jitted } from "../jit/jit.ts";
 import { Constraints, poissonLogpdf } from "./constraints.ts";
 import {
   type AppliedModifier,

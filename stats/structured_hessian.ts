@@ -25,7 +25,7 @@
  */
 import { type Array, zerosLike } from "../core/mod.ts";
 import { grad, jvp, vmap } from "../ad/api.ts";
-import { jit, type Jitted } from "../gpu/jit.ts";
+import { jit, type Jitted } from "../jit/jit.ts";
 import type { AppliedModifier, Layout, ModelInputs } from "./modifiers/common.ts";
 
 /** What the structured Hessian needs of a model. */

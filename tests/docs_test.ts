@@ -1,6 +1,6 @@
 /**
  * The documentation's code runs as written: every ```ts block of every Markdown file of the
- * repository (README.md, docs/, gpu/README.md, …; not node_modules/ or out/) is type-checked — all
+ * repository (README.md, docs/, jit/README.md, …; not node_modules/ or out/) is type-checked — all
  * blocks in one `deno check` — and run, each in its own process with a timeout, two at a time.
  *
  * A block is a module on its own. Its relative imports resolve from the Markdown file's folder, or,
@@ -14,7 +14,7 @@
 import assert from "node:assert/strict";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { initDevice } from "../gpu/device.ts";
+import { initDevice } from "../jit/device.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SKIP_DIRS = new Set(["node_modules", "out", ".git"]);

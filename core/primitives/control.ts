@@ -1,6 +1,6 @@
 /**
  * Higher-order primitives: their parameters hold jaxprs. Their rules for each transform live with
- * the transform (ad/, gpu/); here are the shape rules and eager implementations.
+ * the transform (ad/, jit/); here are the shape rules and eager implementations.
  *
  * Convention: a sub-jaxpr has no constvars; its constants are passed as the leading operands
  * (closure conversion), so transforms see them as ordinary inputs.
@@ -56,9 +56,9 @@ export function derivedJitParams(params: JitCallParams, jaxpr: Jaxpr, name: stri
 }
 
 /**
- * How `jit_call` executes on concrete arrays. The default evaluates the jaxpr eagerly; `gpu/jit.ts`
+ * How `jit_call` executes on concrete arrays. The default evaluates the jaxpr eagerly; `jit/jit.ts`
  * replaces `run` with its compiler (fused kernels on the CPU or WebGPU). A settable hook rather
- * than an import, because `core/` must not depend on `gpu/`.
+ * than an import, because `core/` must not depend on `jit/`.
  *
  * @example
  * ```ts
@@ -174,7 +174,7 @@ export const controlPrimitives = {
   jit_call: primitive<JitCallParams>({
     name: "jit_call",
     abstractEval: (_, { jaxpr }) => jaxpr.outAvals,
-    // Runs through the installed executor: gpu/jit.ts installs the fused-kernel compiler.
+    // Runs through the installed executor: jit/jit.ts installs the fused-kernel compiler.
     impl: (args, params) => jitCallExecutor.run(args, params),
   }),
 

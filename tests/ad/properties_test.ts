@@ -41,7 +41,7 @@ import {
   where,
 } from "../../core/mod.ts";
 import { grad, jvp, vjp, vmap } from "../../ad/api.ts";
-import { jit } from "../../gpu/jit.ts";
+import { jit } from "../../jit/jit.ts";
 import { propertyParams } from "../_property.ts";
 
 const RUNS = 40;

@@ -25,7 +25,7 @@ import {
 } from "../../core/mod.ts";
 import { makeJaxpr } from "../../core/make_jaxpr.ts";
 import { grad } from "../../ad/api.ts";
-import { jit } from "../../gpu/jit.ts";
+import { jit } from "../../jit/jit.ts";
 
 const desc = (x: Array) => ({ shape: [...x.shape], dtype: x.dtype, values: x.tolist() });
 

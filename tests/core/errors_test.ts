@@ -19,7 +19,7 @@ import {
   zeros,
 } from "../../core/mod.ts";
 import { grad, jvp, vjp, vmap } from "../../ad/api.ts";
-import { jit } from "../../gpu/jit.ts";
+import { jit } from "../../jit/jit.ts";
 
 /** Asserts that `fn` throws an error of class `cls` whose message contains every fragment. */
 function throwsWith(fn: () => unknown, cls: new (...a: never[]) => Error, ...fragments: string[]) {

@@ -1,7 +1,7 @@
 /**
  * IEEE 754 and JAX semantics at the edges: pow's special cases, NaN in logaddexp, empty
  * logsumexp, bool arithmetic, integer powers, jvp's tangent dtype check, take's modes and using a
- * traced value as a JS value. Parity of jit with these is in tests/gpu/jit_parity_test.ts.
+ * traced value as a JS value. Parity of jit with these is in tests/jit/jit_parity_test.ts.
  */
 import assert from "node:assert/strict";
 import {

@@ -16,7 +16,7 @@ async function moduleGraph(entry: string): Promise<string[]> {
 
 Deno.test("packaging: mod.ts loads no stats module and no npm package", async () => {
   const mods = await moduleGraph("mod.ts");
-  assert.ok(mods.some((m) => m.endsWith("/gpu/jit.ts")), "the graph was read");
+  assert.ok(mods.some((m) => m.endsWith("/jit/jit.ts")), "the graph was read");
   const stats = mods.filter((m) => m.includes("/stats/") || m.endsWith("/stats.ts"));
   assert.deepEqual(stats, [], "no statistics module in mod.ts's graph");
   const npm = mods.filter((m) => m.startsWith("npm:") || m.includes("zod"));
@@ -69,7 +69,7 @@ Deno.test("packaging: deno publish --dry-run passes (JSR-ready, no slow types)",
   assert.equal(r.code, 0, `deno publish --dry-run failed:\n${r.stderr}`);
   const out = r.stdout + r.stderr;
   assert.match(out, /Dry run complete/);
-  for (const f of ["mod.ts", "stats.ts", "LICENSE", "gpu/cpu_worker_source.ts"]) {
+  for (const f of ["mod.ts", "stats.ts", "LICENSE", "jit/cpu/worker_source.ts"]) {
     assert.ok(out.includes(`${ROOT}${f} `), `${f} is published`);
   }
   for (const dir of ["tests", "bench", "tools", ".ci"]) {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { type Array, array } from "../../core/mod.ts";
 import { grad, hessian, vmap } from "../../ad/api.ts";
-import { jit } from "../../gpu/jit.ts";
+import { jit } from "../../jit/jit.ts";
 import { correlatedBackground, fromPyhf, uncorrelatedBackground } from "../../stats/mod.ts";
 import { everyModifierModel } from "./models.ts";
 

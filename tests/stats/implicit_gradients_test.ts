@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { type Array, array, solve } from "../../core/mod.ts";
 import { ndtr } from "../../core/special.ts";
 import { grad, hessian, jacrev, valueAndGrad, vmap } from "../../ad/api.ts";
-import { jit } from "../../gpu/jit.ts";
+import { jit } from "../../jit/jit.ts";
 import {
   clsArray,
   clsLoss,
