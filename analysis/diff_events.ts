@@ -23,7 +23,7 @@ import type { ChannelSpec, SystematicSpec } from "./diff/inputs.ts";
 import { defaultSampleOf } from "./diff/inputs.ts";
 import { applyObjectMasks, type Events, eventsFromTable, selectEvents } from "./events.ts";
 import { fillHistogram } from "./histograms.ts";
-import { mergeHist, populatedGroups } from "./rebin.ts";
+import { mergeEdges, populatedGroups } from "./rebin.ts";
 import { activeChannels, applySelection } from "./selection.ts";
 import { applyObjectLevel, eventWeights, objectVariations, type Variation } from "./variations.ts";
 
@@ -164,7 +164,7 @@ export function diffEvents(events: readonly ProcessEvents[], cfg: Config): DiffE
       h.sumw.forEach((x, b) => (total[b] += Math.max(0, x)));
     }
     const groups = populatedGroups(total);
-    const merged = mergeHist({ edges, sumw: total, sumw2: total, entries: 0 }, groups).edges;
+    const merged = mergeEdges(edges, groups);
     if (groups.length < total.length) {
       warnings.push(
         `diff ${ch.name}/${o.name}: ${total.length} bins merged into ${groups.length} so that ` +

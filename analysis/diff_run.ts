@@ -21,7 +21,7 @@ import { type DiffInputs, prepareInputs } from "./diff/inputs.ts";
 import { type Mva, pretrainMva } from "./diff/mva.ts";
 import { type IterationRecord, optimise } from "./diff/optimise.ts";
 import { diffModel as buildDiffModel, profiledZ0 } from "./diff/model.ts";
-import { populatedGroups } from "./rebin.ts";
+import { mergeBins, mergeEdges, populatedGroups } from "./rebin.ts";
 import { mvaScore } from "./diff/soft.ts";
 import { diffEvents } from "./diff_events.ts";
 import { fillHistogram } from "./histograms.ts";
@@ -59,7 +59,8 @@ export function settingsOf(cfg: Config): ParamSettings {
   };
 }
 
-const sum = (a: ZArray): number[] => Array.from(a.dataSync(), Number);
+/** The values of a (CPU) array as plain numbers. */
+const numbers = (a: ZArray): number[] => Array.from(a.dataSync(), Number);
 
 /** Stacked histograms of one channel from the chain's histograms (+ data). */
 async function stackPlot(
@@ -72,8 +73,8 @@ async function stackPlot(
   xLabel: string,
 ): Promise<string[]> {
   const samples = Object.keys(hists).sort((a, b) => (a === "signal" ? 1 : b === "signal" ? -1 : 0));
-  const stack = samples.map((s) => ({ name: s, values: sum(hists[s][channel].nominal) }));
-  const unc = samples.map((s) => sum(hists[s][channel].sumw2))
+  const stack = samples.map((s) => ({ name: s, values: numbers(hists[s][channel].nominal) }));
+  const unc = samples.map((s) => numbers(hists[s][channel].sumw2))
     .reduce((a, b) => a.map((x, i) => x + b[i])).map(Math.sqrt);
   return await writePlot(
     path,
@@ -89,7 +90,7 @@ function dataHistograms(
 ): Record<string, number[]> | null {
   if (!data) return null;
   const h = hardHistograms(params, data, mva.net.apply);
-  return Object.fromEntries(Object.entries(h.signal).map(([ch, x]) => [ch, sum(x.nominal)]));
+  return Object.fromEntries(Object.entries(h.signal).map(([ch, x]) => [ch, numbers(x.nominal)]));
 }
 
 /**
@@ -106,17 +107,14 @@ function hardZ0(
   const h = hardHistograms(params, inputs, mva.net.apply);
   const channels = inputs.channels.map((ch) => {
     const bkg = inputs.samples.filter((s) => !signal.includes(s));
-    const total = bkg.map((s) => sum(h[s][ch.name].nominal))
+    const total = bkg.map((s) => numbers(h[s][ch.name].nominal))
       .reduce(
         (a, b) => a.map((x, i) => x + Math.max(0, b[i])),
         new Array<number>(ch.edges.length - 1).fill(0),
       );
     const groups = populatedGroups(total);
-    const edges = [ch.edges[0], ...groups.map((g) => ch.edges[g[g.length - 1] + 1])];
-    const merge = (a: ZArray) => {
-      const v = sum(a);
-      return array(groups.map((g) => g.reduce((t, b) => t + v[b], 0)), "float64");
-    };
+    const edges = mergeEdges(ch.edges, groups);
+    const merge = (a: ZArray) => array(mergeBins(a.dataSync(), groups), "float64");
     for (const s of inputs.samples) {
       const c = h[s][ch.name];
       h[s][ch.name] = {

@@ -38,13 +38,38 @@ export function populatedGroups(mcTotal: readonly number[], minMc = 0): number[]
   return groups;
 }
 
+/**
+ * Per-bin contents summed within each group of bins.
+ *
+ * @example
+ * ```ts
+ * import { mergeBins } from "./rebin.ts";
+ * mergeBins([1, 0, 2, 3], [[0, 1], [2], [3]]); // [1, 2, 3]
+ * ```
+ */
+export function mergeBins(xs: ArrayLike<number>, groups: readonly number[][]): number[] {
+  return groups.map((g) => g.reduce((s, b) => s + xs[b], 0));
+}
+
+/**
+ * The edges of merged bins: the first edge, then each group's upper edge.
+ *
+ * @example
+ * ```ts
+ * import { mergeEdges } from "./rebin.ts";
+ * mergeEdges([0, 1, 2, 3, 4], [[0, 1], [2], [3]]); // [0, 2, 3, 4]
+ * ```
+ */
+export function mergeEdges(edges: readonly number[], groups: readonly number[][]): number[] {
+  return [edges[0], ...groups.map((g) => edges[g[g.length - 1] + 1])];
+}
+
 /** A histogram with its bins merged into `groups` (Σw and Σw² add; edges of the groups' ends). */
 export function mergeHist(h: Hist, groups: readonly number[][]): Hist {
-  const add = (xs: number[]) => groups.map((g) => g.reduce((s, b) => s + xs[b], 0));
   return {
-    edges: [h.edges[0], ...groups.map((g) => h.edges[g[g.length - 1] + 1])],
-    sumw: add(h.sumw),
-    sumw2: add(h.sumw2),
+    edges: mergeEdges(h.edges, groups),
+    sumw: mergeBins(h.sumw, groups),
+    sumw2: mergeBins(h.sumw2, groups),
     entries: h.entries,
   };
 }
@@ -73,7 +98,7 @@ export function mergeEmptyBins(
   const total = nominal[0].map((_, b) => nominal.reduce((s, xs) => s + Math.max(0, xs[b]), 0));
   const groups = populatedGroups(total);
   if (groups.length === total.length) return { histograms: [...hists], warning: null };
-  const edges = mergeHist(mc[0].hists[channel][obs].nominal, groups).edges;
+  const edges = mergeEdges(mc[0].hists[channel][obs].nominal.edges, groups);
   const histograms = hists.map((h) => ({
     ...h,
     hists: {

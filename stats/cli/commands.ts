@@ -115,6 +115,39 @@ function oneLine(e: unknown): string {
 }
 
 /**
+ * Reads a CLI input file (`"-"`: stdin) as UTF-8 text; unreadable files and invalid UTF-8 (with
+ * the byte offset) are {@link InputError}s naming `what` and the path.
+ *
+ * @example
+ * ```ts ignore
+ * import { readInputText } from "./commands.ts";
+ * const text = await readInputText("patchset.json", "patchset");
+ * ```
+ */
+export async function readInputText(path: string, what: string): Promise<string> {
+  let bytes: Uint8Array;
+  try {
+    bytes = path === "-"
+      ? new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer())
+      : await Deno.readFile(resolvePath(path));
+  } catch (e) {
+    const why = e instanceof Deno.errors.NotFound
+      ? "no such file"
+      : e instanceof Deno.errors.IsADirectory
+      ? "is a directory"
+      : e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied
+      ? "permission denied (run with --allow-read)"
+      : oneLine(e);
+    throw new InputError(`cannot read ${what} ${JSON.stringify(path)}: ${why}`);
+  }
+  try {
+    return decodeUtf8(bytes, `${what} ${JSON.stringify(path)}`);
+  } catch (e) {
+    throw new InputError((e as Error).message);
+  }
+}
+
+/**
  * Reads (`"-"`: from stdin), validates and builds the model. Every failure is an
  * {@link InputError}.
  *
@@ -129,27 +162,7 @@ export async function loadModel(
   measurement: string | null,
   interp?: Interpolation,
 ): Promise<Model> {
-  let bytes: Uint8Array;
-  try {
-    bytes = path === "-"
-      ? new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer())
-      : await Deno.readFile(resolvePath(path));
-  } catch (e) {
-    const why = e instanceof Deno.errors.NotFound
-      ? "no such file"
-      : e instanceof Deno.errors.IsADirectory
-      ? "is a directory"
-      : e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied
-      ? "permission denied (run with --allow-read)"
-      : oneLine(e);
-    throw new InputError(`cannot read workspace ${JSON.stringify(path)}: ${why}`);
-  }
-  let text: string;
-  try {
-    text = decodeUtf8(bytes, `workspace ${JSON.stringify(path)}`);
-  } catch (e) {
-    throw new InputError((e as Error).message);
-  }
+  const text = await readInputText(path, "workspace");
   try {
     const ws = parseWorkspace(text);
     return fromPyhf(ws, {

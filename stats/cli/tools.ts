@@ -27,7 +27,7 @@ import {
 } from "../tools/mod.ts";
 import { parseWorkspace, type Workspace } from "../workspace.ts";
 import { UsageError } from "./args.ts";
-import { InputError, resolvePath } from "./commands.ts";
+import { InputError, readInputText, resolvePath } from "./commands.ts";
 
 /** The commands this module runs. */
 export const TOOL_COMMANDS = [
@@ -127,16 +127,6 @@ const last = (a: ToolArgs, name: string) => a.options.get(name)?.at(-1)?.[0];
 const pairs = (a: ToolArgs, name: string) =>
   Object.fromEntries((a.options.get(name) ?? []).map(([o, n]) => [o, n]));
 
-async function readText(path: string): Promise<string> {
-  try {
-    return path === "-"
-      ? await new Response(Deno.stdin.readable).text()
-      : await Deno.readTextFile(resolvePath(path));
-  } catch (e) {
-    throw new InputError(`cannot read ${JSON.stringify(path)}: ${(e as Error).message}`);
-  }
-}
-
 /**
  * Reads and validates a workspace file (`-`: stdin); failures are `InputError`s naming the path.
  *
@@ -147,7 +137,7 @@ async function readText(path: string): Promise<string> {
  * ```
  */
 export async function readWorkspace(path: string): Promise<{ text: string; ws: Workspace }> {
-  const text = await readText(path);
+  const text = await readInputText(path, "workspace");
   try {
     return { text, ws: parseWorkspace(text) };
   } catch (e) {
@@ -271,7 +261,8 @@ async function runPatchset(
   a: ToolArgs,
   emit: (v: unknown) => Promise<string | null>,
 ): Promise<string | null> {
-  const readPatchset = async (path: string) => parsePatchset(JSON.parse(await readText(path)));
+  const readPatchset = async (path: string) =>
+    parsePatchset(JSON.parse(await readInputText(path, "patchset")));
   const name = last(a, "--name");
   switch (sub) {
     case "apply": {

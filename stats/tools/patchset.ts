@@ -8,7 +8,7 @@
  */
 import jsonPatch from "npm:fast-json-patch@^3.1.2";
 import { z } from "npm:zod@^4.6.7";
-import { validateWorkspace, type Workspace } from "../workspace.ts";
+import { formatPath, validateWorkspace, type Workspace } from "../workspace.ts";
 import { digest, DIGEST_ALGORITHMS, type DigestAlgorithm } from "./digest.ts";
 import { WorkspaceOperationError } from "./operations.ts";
 
@@ -85,7 +85,7 @@ export function parsePatchset(json: unknown): Patchset {
   const r = patchsetSchema.safeParse(json);
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new WorkspaceOperationError(`patchset: ${pathOf(i.path)}: ${i.message}`);
+    throw new WorkspaceOperationError(`patchset: ${formatPath(i.path)}: ${i.message}`);
   }
   const ps = r.data;
   const names = new Set<string>(), values = new Set<string>();
@@ -107,11 +107,6 @@ export function parsePatchset(json: unknown): Patchset {
     values.add(v);
   });
   return ps;
-}
-
-function pathOf(path: readonly PropertyKey[]): string {
-  return path.map((p, i) => typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)
-    .join("") || "(root)";
 }
 
 /** The patch named `key`, or whose label values are `key`. */

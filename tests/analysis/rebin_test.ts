@@ -3,7 +3,13 @@
  * workspace is built (a bin with data and no background makes the likelihood zero).
  */
 import assert from "node:assert/strict";
-import { mergeEmptyBins, mergeHist, populatedGroups } from "../../analysis/rebin.ts";
+import {
+  mergeBins,
+  mergeEdges,
+  mergeEmptyBins,
+  mergeHist,
+  populatedGroups,
+} from "../../analysis/rebin.ts";
 import type { Hist, ProcessHistograms } from "../../analysis/histograms.ts";
 
 Deno.test("populatedGroups: left to right, a trailing empty run joins the last group", () => {
@@ -49,4 +55,9 @@ Deno.test("mergeEmptyBins: background decides, every process and variation follo
   assert.deepEqual(histograms[1].hists.ch.m.jes_up.sumw, [5, 3]);
   assert.deepEqual(histograms[2].hists.ch.m.nominal.sumw, [5, 4]);
   assert.equal(mergeEmptyBins(histograms, "ch", "m", ["signal"]).warning, null);
+});
+
+Deno.test("mergeBins and mergeEdges: the pieces of mergeHist", () => {
+  assert.deepEqual(mergeBins([1, 0, 2, 3], [[0, 1], [2], [3]]), [1, 2, 3]);
+  assert.deepEqual(mergeEdges([0, 1, 2, 3, 4], [[0, 1], [2], [3]]), [0, 2, 3, 4]);
 });

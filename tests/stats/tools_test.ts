@@ -246,5 +246,15 @@ Deno.test("CLI: the workspace tools as pyhf's commands", async (t) => {
     assert.match(bad.err, /--join must be one of/);
     assert.equal((await run(["prune", path, "--bogus"])).code, 2);
     assert.match((await run(["prune", "--help"])).out, /zgrad prune WS.json/);
+    // Invalid UTF-8 is an error naming the byte offset, as for the statistics commands.
+    const bad8 = await Deno.makeTempFile({ suffix: ".json" });
+    try {
+      await Deno.writeFile(bad8, new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x7d]));
+      const r = await run(["digest", bad8]);
+      assert.equal(r.code, 1);
+      assert.match(r.err, /byte offset 2/);
+    } finally {
+      await Deno.remove(bad8);
+    }
   });
 });
