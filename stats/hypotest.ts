@@ -148,6 +148,7 @@ export function hypotest(
     ntoys,
     seed,
     batchSize,
+    toyFits,
     onToyProgress,
     ...fit
   } = opts;
@@ -178,6 +179,7 @@ export function hypotest(
       ntoys,
       seed,
       batchSize,
+      toyFits,
       onProgress: onToyProgress,
     });
     const out: ToyHypotestReport = {

@@ -246,6 +246,7 @@ export function upperLimit(
     ntoys,
     seed,
     batchSize,
+    toyFits,
     onToyProgress,
     ...fitOpts
   } = opts;
@@ -266,6 +267,7 @@ export function upperLimit(
       ntoys,
       seed,
       batchSize,
+      toyFits,
       onProgress: onToyProgress,
     })
     : asymptoticPoints(data, model, { ...fitOpts, testStat });

@@ -152,6 +152,7 @@ export {
   sampleToys,
   ToyCalculator,
   type ToyDistributions,
+  type ToyFits,
   toyHypotest,
   type ToyHypotestResult,
   type ToyLimitPoint,

@@ -580,11 +580,13 @@ export class Model {
           } else {
             throw new RangeError(`${mp}: a ${t} modifier has no data to replace`);
           }
+          // Scalars (normsys) are stored per channel, rows per bin.
+          const c = this.channels.indexOf(channel);
           for (const [f, input, v, scalar] of fields) {
             if (v === undefined) continue;
             const what = f ? `${mp}.${f}` : mp;
             const x = scalar ? checkShape(toF64(v, what), [], what) : row(v, what);
-            next[input] = this.#place(next[input], m, s, bins, x);
+            next[input] = this.#place(next[input], m, s, scalar ? [c] : bins, x);
           }
         }
       }
@@ -619,9 +621,13 @@ export class Model {
     return found[0];
   }
 
-  /** `base` with `values` written at (m, s, bins) — a where, so it is differentiable in both. */
+  /**
+   * `base` (`[S, B]`, or `[M, S, B]` with modifier `m`; B is the last axis: bins, or channels) with
+   * `values` (a row over `bins`, or a scalar) written at sample `s`, entries `bins` — a where, so
+   * it is differentiable in both.
+   */
   #place(base: Array, m: number | null, s: number, bins: readonly number[], values: Array): Array {
-    const S = this.samples.length, B = this.nMain;
+    const S = this.samples.length, B = base.shape[base.ndim - 1];
     const mask = new Uint8Array(base.size);
     const off = ((m ?? 0) * S + s) * B;
     for (const b of bins) mask[off + b] = 1;

@@ -14,7 +14,8 @@
  *
  * @module
  */
-import { Array, array, concatenate, where } from "../core/mod.ts";
+import { Array, array, concatenate, take } from "../core/mod.ts";
+import { jit } from "../jit/jit.ts";
 import * as random from "../core/random.ts";
 import type { ArrayLike } from "../core/mod.ts";
 import type { AsymptoticTestStat } from "./asymptotics.ts";
@@ -22,6 +23,7 @@ import { FitError, type FitOptions } from "./fit.ts";
 import { testStatisticBatchMap } from "./fit_batch.ts";
 import type { Model } from "./model.ts";
 import { type TestStatDetail, testStatistic, type TestStatName } from "./teststat.ts";
+import { quasiNewtonTestStatistics } from "./toy_teststat.ts";
 
 /**
  * The toy settings of `hypotest` and `upperLimit` (pyhf's `calctype`, `ntoys`; a seed, since
@@ -38,7 +40,17 @@ export interface ToySettings {
   batchSize?: number;
   /** Called as toys finish, with (toys done, toys in this hypothesis test). */
   onToyProgress?: (done: number, total: number) => void;
+  /** How the toys are fitted (see {@link ToyOptions.toyFits}). */
+  toyFits?: ToyFits;
 }
+
+/**
+ * How toys are fitted: `"quasi-newton"` (default) starts every toy's fits from one shared Hessian
+ * and refines it per toy from gradients (`quasi_newton.ts`: no Hessian per toy), refitting any toy that
+ * does not converge so with the Newton fitter; `"newton"` runs the Newton fitter (a Hessian per
+ * iteration) on every toy. Both find the same minima (to the fits' tolerance).
+ */
+export type ToyFits = "quasi-newton" | "newton";
 
 /** Options of {@link ToyCalculator} and {@link toyHypotest}. */
 export interface ToyOptions extends FitOptions {
@@ -51,10 +63,16 @@ export interface ToyOptions extends FitOptions {
   /** Called after each toy's statistic with (done, total) — for progress bars. */
   onProgress?: (done: number, total: number) => void;
   /**
-   * Toys fitted at once (default 512): their fits run in lockstep, every NLL evaluation of the
-   * group in one vectorised, compiled call (stats/batch.ts). 1 fits them one by one.
+   * Toys fitted at once by the Newton fitter (default 512): their fits run in lockstep, every NLL
+   * evaluation of the group in one vectorised, compiled call (stats/batch.ts). 1 fits them one by
+   * one (and implies `toyFits: "newton"`).
    */
   batchSize?: number;
+  /**
+   * `"quasi-newton"` (default) or `"newton"` (see {@link ToyFits}). Models with kinks (code0,
+   * code1, code2 interpolation), `restarts` or `jit: false` always use `"newton"`.
+   */
+  toyFits?: ToyFits;
 }
 
 /** The two empirical test-statistic distributions of one tested μ. */
@@ -128,24 +146,58 @@ export function sampleToys(
     throw new RangeError(`sampleToys: ntoys must be a positive integer, got ${ntoys}`);
   }
   const p = pars instanceof Array ? pars : array(pars as number[], "float64");
-  const [kMain, kPois, kNorm] = [0, 1, 2].map((i) => random.split(key, 3).slice(i));
-  const main = random.poisson(kMain, model.expectedMain(p), [ntoys, model.nMain])
-    .astype("float64");
-  if (model.nAux === 0) return main;
-  const { kinds, sigmas } = model.auxConstraints();
-  const mean = model.expectedAux(p);
-  const isPoisson = array(kinds.map((k) => k === "poisson"), "bool");
-  // σ per aux entry (1 where the entry is Poisson; those draws are discarded).
-  const sig: number[] = [];
-  let j = 0;
-  const sv = sigmas.dataSync();
-  for (const k of kinds) sig.push(k === "normal" ? sv[j++] : 1);
-  const normal = random.normal(kNorm, [ntoys, model.nAux], { dtype: "float64" })
-    .mul(array(sig, "float64")).add(mean);
-  const pois = random.poisson(kPois, where(isPoisson, mean, 0), [ntoys, model.nAux])
-    .astype("float64");
-  return concatenate([main, where(isPoisson, pois, normal)], 1);
+  const { sigmas } = model.auxConstraints();
+  return toySampler(model, ntoys)(key, model.expectedMain(p), model.expectedAux(p), sigmas);
 }
+
+/**
+ * The compiled sampler of `ntoys` toys of `model` (per model and count): the draws are whole-array
+ * `whileLoop`s (JAX's Poisson algorithm), which eagerly run op by op over every draw and compiled
+ * run as fused loops, several times faster with the same bits. Normal and Poisson auxiliary data
+ * are drawn only for the entries of their kind.
+ */
+function toySampler(
+  model: Model,
+  ntoys: number,
+): (key: Array, main: Array, aux: Array, sigmas: Array) => Array {
+  let byCount = SAMPLERS.get(model);
+  if (!byCount) SAMPLERS.set(model, byCount = new Map());
+  const hit = byCount.get(ntoys);
+  if (hit) return hit;
+  const { kinds } = model.auxConstraints();
+  const nMain = model.nMain;
+  const normal = kinds.flatMap((k, i) => (k === "normal" ? [i] : []));
+  const poisson = kinds.flatMap((k, i) => (k === "poisson" ? [i] : []));
+  // Column j of [normal draws, Poisson draws] that is aux entry i.
+  const order = [...normal, ...poisson];
+  const column = array(kinds.map((_, i) => order.indexOf(i)), "int32");
+  const f = jit((key: Array, main: Array, aux: Array, sigmas: Array) => {
+    const [kMain, kPois, kNorm] = [0, 1, 2].map((i) => random.split(key, 3).slice(i));
+    const counts = random.poisson(kMain, main, [ntoys, nMain]).astype("float64");
+    if (kinds.length === 0) return counts;
+    const parts: Array[] = [];
+    if (normal.length > 0) {
+      const mean = take(aux, array(normal, "int32"));
+      parts.push(
+        random.normal(kNorm, [ntoys, normal.length], { dtype: "float64" }).mul(sigmas).add(mean),
+      );
+    }
+    if (poisson.length > 0) {
+      const mean = take(aux, array(poisson, "int32"));
+      parts.push(random.poisson(kPois, mean, [ntoys, poisson.length]).astype("float64"));
+    }
+    return concatenate([counts, take(concatenate(parts, 1), column, 1)], 1);
+  }, { name: "sample_toys" });
+  const sampler = (key: Array, main: Array, aux: Array, sigmas: Array) =>
+    f(key, main, aux, sigmas) as Array;
+  byCount.set(ntoys, sampler);
+  return sampler;
+}
+
+const SAMPLERS = new WeakMap<
+  Model,
+  Map<number, (key: Array, main: Array, aux: Array, sigmas: Array) => Array>
+>();
 
 /** numpy's `percentile(values, q)` with linear interpolation. */
 function percentile(sortedValues: Float64Array, q: number): number {
@@ -225,7 +277,15 @@ export class ToyCalculator {
   }
 
   #fitOptions(): FitOptions {
-    const { testStat: _t, ntoys: _n, seed: _s, onProgress: _p, batchSize: _b, ...fit } = this.#opts;
+    const {
+      testStat: _t,
+      ntoys: _n,
+      seed: _s,
+      onProgress: _p,
+      batchSize: _b,
+      toyFits: _f,
+      ...fit
+    } = this.#opts;
     return fit;
   }
 
@@ -260,8 +320,8 @@ export class ToyCalculator {
     const bPoi = this.testStat === "q0" ? 1 : 0;
     const total = 2 * this.ntoys;
     let done = 0, failed = 0;
-    const run = (toys: Array) => {
-      const qs = testStatisticBatchMap(
+    const exact = (toys: Array) =>
+      testStatisticBatchMap(
         STAT_NAME[this.testStat],
         poi,
         toys,
@@ -277,11 +337,43 @@ export class ToyCalculator {
           return d.value;
         },
       );
-      return Float64Array.from(qs);
+    const run = (toys: Array, gen: number[]) => {
+      if (!this.#quasiNewton()) return Float64Array.from(exact(toys));
+      const r = quasiNewtonTestStatistics(
+        STAT_NAME[this.testStat],
+        poi,
+        toys,
+        m,
+        this.#fitOptions(),
+        gen,
+        (settled) => {
+          for (let i = 0; i < settled; i++) this.#opts.onProgress?.(++done, total);
+        },
+      );
+      // Toys the shared-Hessian fits did not settle: the Newton fitter, as without them.
+      const redo: number[] = [];
+      r.converged.forEach((c, t) => c || redo.push(t));
+      if (redo.length > 0) {
+        const qs = exact(take(toys, array(redo, "int32"), 0));
+        redo.forEach((t, i) => (r.values[t] = qs[i]));
+      }
+      return r.values;
     };
-    const signalPlusBackground = run(sampleToys(m, at(poi), this.ntoys, kSb));
-    const backgroundOnly = run(sampleToys(m, at(bPoi), this.ntoys, kB));
+    const signalPlusBackground = run(sampleToys(m, at(poi), this.ntoys, kSb), at(poi));
+    const backgroundOnly = run(sampleToys(m, at(bPoi), this.ntoys, kB), at(bPoi));
     return { poiValue: poi, signalPlusBackground, backgroundOnly, failedFits: failed };
+  }
+
+  /** Whether toys are fitted by the shared-Hessian quasi-Newton method (see {@link ToyFits}). */
+  #quasiNewton(): boolean {
+    const o = this.#opts;
+    if (o.toyFits !== undefined && o.toyFits !== "quasi-newton" && o.toyFits !== "newton") {
+      throw new RangeError(
+        `toyFits must be "quasi-newton" or "newton", got ${JSON.stringify(o.toyFits)}`,
+      );
+    }
+    return (o.toyFits ?? "quasi-newton") === "quasi-newton" && o.batchSize !== 1 &&
+      !o.restarts && o.jit !== false && this.#model.kinks.every((k) => k.length === 0);
   }
 
   /** CLsb, CLb and CLs of statistic `q` under the two distributions. */

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { type Array, array, concatenate, reshape, where } from "../../core/mod.ts";
+import { type Array, array, broadcastTo, concatenate, reshape, where } from "../../core/mod.ts";
 import type { Modifier, ModifierType } from "../workspace.ts";
 
 /** The static layout of the model: channels and samples in pyhf's (sorted) order, bin offsets. */
@@ -330,6 +330,52 @@ export function useMask(uses: readonly ModifierUse[], names: readonly string[], 
     for (let j = 0; j < u.nbins; j++) raw[(m * S + u.sampleIndex) * B + u.offset + j] = 1;
   }
   return { mask: bools(raw, [names.length, S, B]), raw };
+}
+
+/**
+ * A `[M, S, C]` bool mask (C channels, in layout order): true where modifier m acts on sample s in
+ * channel c — {@link useMask} for modifiers whose value is the same in every bin of a channel.
+ */
+export function channelMask(
+  uses: readonly ModifierUse[],
+  names: readonly string[],
+  layout: Layout,
+): { mask: Array; raw: Uint8Array } {
+  const S = layout.samples.length, C = layout.channels.length;
+  const raw = new Uint8Array(names.length * S * C);
+  const index = new Map(names.map((n, i) => [n, i]));
+  for (const u of uses) {
+    raw[(index.get(u.modifier.name)! * S + u.sampleIndex) * C + channelIndex(layout, u.channel)] =
+      1;
+  }
+  return { mask: bools(raw, [names.length, S, C]), raw };
+}
+
+/** Index of `channel` in `layout.channels`. */
+export function channelIndex(layout: Layout, channel: string): number {
+  const c = layout.channels.indexOf(channel);
+  if (c < 0) throw new Error(`internal: unknown channel ${channel}`);
+  return c;
+}
+
+/**
+ * `[..., C] → [..., B]`: each channel's value repeated over its bins. Per-channel quantities
+ * (normsys factors) are computed on C entries and expanded last, so that their transcendental
+ * functions run once per channel rather than once per bin.
+ */
+export function channelExpander(layout: Layout): (x: Array) => Array {
+  const C = layout.channels.length, B = layout.nbins;
+  const pieces = layout.channels
+    .map((ch, c) => ({ c, offset: layout.channelOffset[ch], n: layout.channelNbins[ch] }))
+    .sort((a, b) => a.offset - b.offset);
+  return (x) => {
+    const lead = x.shape.slice(0, -1);
+    if (C === 1) return broadcastTo(x, [...lead, B]);
+    const parts = pieces.map(({ c, n }) =>
+      broadcastTo(x.slice(...lead.map(() => ({})), { start: c, stop: c + 1 }), [...lead, n])
+    );
+    return concatenate(parts, x.ndim - 1);
+  };
 }
 
 /**

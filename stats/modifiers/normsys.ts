@@ -14,6 +14,9 @@ import { type Array, exp, log, reshape, where } from "../../core/mod.ts";
 import {
   Assembler,
   type BuildContext,
+  channelExpander,
+  channelIndex,
+  channelMask,
   f64,
   ModelDefinitionError,
   type ModelInputs,
@@ -24,7 +27,6 @@ import {
   scalarIndex,
   scalarRequirements,
   scalarTermParams,
-  useMask,
 } from "./common.ts";
 import type { NormsysModifier } from "../workspace.ts";
 import {
@@ -41,7 +43,8 @@ import {
  * logs of hi, lo > 0, and the polynomial between them) is exp(Σ log f), a reduction, because
  * the compiler inlines the tree of `product0` into one straight-line kernel per element whose
  * size grows with M (slow to compile, and too large for the JS engine to optimise). Its inputs are
- * `normsys.hi` and `normsys.lo`, `[M, S, B]` factors (1 where a modifier does not act).
+ * `normsys.hi` and `normsys.lo`, `[M, S, C]` factors per channel (1 where a modifier does not
+ * act), expanded to the bins after the interpolation.
  *
  * @example
  * ```ts
@@ -72,18 +75,23 @@ export const normsys: ModifierModule = {
       );
     }
     const names = namesInOrder(uses);
-    const { mask } = useMask(uses, names, ctx.layout);
+    // hi, lo and the factors are per channel ([M, S, C]), expanded to bins last: the
+    // interpolation's exponentials then run M·S·C times, not M·S·B.
+    const { mask } = channelMask(uses, names, ctx.layout);
     const S = ctx.layout.samples.length, B = ctx.layout.nbins, M = names.length;
-    const hi = new Float64Array(M * S * B).fill(1), lo = new Float64Array(M * S * B).fill(1);
+    const C = ctx.layout.channels.length;
+    const hi = new Float64Array(M * S * C).fill(1), lo = new Float64Array(M * S * C).fill(1);
     const index = new Map(names.map((n, i) => [n, i]));
     for (const u of uses as readonly ModifierUse<NormsysModifier>[]) {
-      const base = (index.get(u.modifier.name)! * S + u.sampleIndex) * B + u.offset;
-      hi.fill(u.modifier.data.hi, base, base + u.nbins);
-      lo.fill(u.modifier.data.lo, base, base + u.nbins);
+      const at = (index.get(u.modifier.name)! * S + u.sampleIndex) * C +
+        channelIndex(ctx.layout, u.channel);
+      hi[at] = u.modifier.data.hi;
+      lo[at] = u.modifier.data.lo;
     }
     const idx = names.map((n) => scalarIndex(ctx, n));
     const gather = new Assembler().gather("pars", idx);
-    const terms = (pars: Array, inputs: ModelInputs) => {
+    const expand = channelExpander(ctx.layout);
+    const factors = (pars: Array, inputs: ModelInputs) => {
       const alpha = reshape(gather.build({ pars }), [M, 1, 1]);
       const f = normsysFactor(
         code,
@@ -98,12 +106,14 @@ export const normsys: ModifierModule = {
       type: "normsys",
       op: "multiplication",
       names,
-      inputs: { "normsys.hi": f64(hi, [M, S, B]), "normsys.lo": f64(lo, [M, S, B]) },
+      inputs: { "normsys.hi": f64(hi, [M, S, C]), "normsys.lo": f64(lo, [M, S, C]) },
       apply: (pars: Array, inputs: ModelInputs) =>
-        M > 4 && isMultiplicative(code)
-          ? exp(log(terms(pars, inputs)).sum(0))
-          : product0(terms(pars, inputs)),
-      terms,
+        expand(
+          M > 4 && isMultiplicative(code)
+            ? exp(log(factors(pars, inputs)).sum(0))
+            : product0(factors(pars, inputs)),
+        ),
+      terms: (pars: Array, inputs: ModelInputs) => expand(factors(pars, inputs)),
       termParams: scalarTermParams(idx, B),
       interpcode: code,
       derive: code === "code4"

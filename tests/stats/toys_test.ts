@@ -102,9 +102,10 @@ Deno.test("toys: expected band ascends; bad options are errors", () => {
 
 Deno.test("toys: how many are fitted at once does not change a number", () => {
   const m = model(0.1);
-  const a = toyHypotest(1, m.observed, m, { ntoys: 30, seed: 2 });
-  const b = toyHypotest(1, m.observed, m, { ntoys: 30, seed: 2, batchSize: 1 });
-  const c = toyHypotest(1, m.observed, m, { ntoys: 30, seed: 2, batchSize: 7 });
+  const newton = { ntoys: 30, seed: 2, toyFits: "newton" } as const;
+  const a = toyHypotest(1, m.observed, m, newton);
+  const b = toyHypotest(1, m.observed, m, { ...newton, batchSize: 1 });
+  const c = toyHypotest(1, m.observed, m, { ...newton, batchSize: 7 });
   assert.deepEqual(a.distributions, b.distributions);
   assert.deepEqual(a.distributions, c.distributions);
   // And each toy's statistic is the sequential testStatistic's on that toy (the s+b toys are
@@ -115,6 +116,35 @@ Deno.test("toys: how many are fitted at once does not change a number", () => {
     const q = testStatistic("qmutilde", 1, toys.slice(t), m).value;
     assert.ok(Math.abs(q - a.distributions.signalPlusBackground[t]) < 1e-9, `toy ${t}`);
   }
+});
+
+Deno.test("toys: the shared-Hessian quasi-Newton fits find the Newton fitter's statistics", async (t) => {
+  for (const testStat of ["qtilde", "q0"] as const) {
+    await t.step(testStat, () => {
+      const m = model(0.1);
+      const opts = { ntoys: 60, seed: 9, testStat };
+      const poi = testStat === "q0" ? 0 : 1;
+      const q = toyHypotest(poi, m.observed, m, opts);
+      const n = toyHypotest(poi, m.observed, m, { ...opts, toyFits: "newton" });
+      for (const which of ["signalPlusBackground", "backgroundOnly"] as const) {
+        const a = q.distributions[which], b = n.distributions[which];
+        a.forEach((v, i) =>
+          assert.ok(Math.abs(v - b[i]) < 1e-8, `${which}[${i}]: ${v} vs ${b[i]}`)
+        );
+      }
+      assert.equal(q.cls, n.cls);
+      assert.deepEqual(q.clsExpectedSet, n.clsExpectedSet);
+      assert.ok(q.converged && q.distributions.failedFits === 0);
+    });
+  }
+  await t.step("an unknown toyFits is refused", () => {
+    const m = model(0.1);
+    assert.throws(
+      // deno-lint-ignore no-explicit-any
+      () => toyHypotest(1, m.observed, m, { ntoys: 5, toyFits: "bfgs" as any }),
+      /toyFits must be "quasi-newton" or "newton", got "bfgs"/,
+    );
+  });
 });
 
 Deno.test("toys: progress is reported for every toy", () => {
