@@ -8,8 +8,9 @@
  * {@link nllBatchObjective} is the batch of a model's NLL over the rows of a data matrix: `jit` of
  * `vmap` of the model's compiled NLL and gradient over (parameters `[k, P]`, data `[k, N]`), and
  * the structured Hessian with its term derivatives vectorised the same way. A group of k requests
- * is split into calls of 256, 64, 16, 4 and 1 points (at most `maxBatch`), largest first: each
- * program is compiled for five sizes, not for every k, and nothing is padded.
+ * is split into calls of 256, 64, 16, 4 and 1 points (at most `maxBatch`), largest first, a rest
+ * of at least half a size padded up to it: each program is compiled for five sizes, not for every
+ * k, and a call costs about as much as a few hundred rows.
  *
  * @module
  */
@@ -191,7 +192,7 @@ export function nllBatchObjective(
   const grouped = (
     rows: Int32Array,
     xs: Float64Array,
-    f: (pars: Array, data: Array, at: number) => void,
+    f: (pars: Array, data: Array, at: number, n: number) => void,
     one: (o: Objective, x: Float64Array, at: number) => void,
   ) => {
     for (let at = 0; at < rows.length;) {
@@ -200,15 +201,21 @@ export function nllBatchObjective(
         at++;
         continue;
       }
-      const k = sizes.find((s) => s <= rows.length - at)!;
-      const px = xs.slice(at * P, (at + k) * P), dx = new Float64Array(k * N);
+      const left = rows.length - at;
+      // A call costs about as much as a few hundred rows: a group at least half the next size
+      // up is padded to it (repeating its last row) rather than split into smaller calls.
+      const up = sizes.findLast((s) => s >= left);
+      const k = up !== undefined && 2 * left >= up ? up : sizes.find((s) => s <= left)!;
+      const n = Math.min(k, left);
+      const px = new Float64Array(k * P), dx = new Float64Array(k * N);
       for (let i = 0; i < k; i++) {
-        const r = rows[at + i];
+        const j = at + Math.min(i, n - 1), r = rows[j];
+        px.set(xs.subarray(j * P, (j + 1) * P), i * P);
         dx.set(d.subarray(r * N, (r + 1) * N), i * N);
       }
       try {
-        f(array(px, "float64", { shape: [k, P] }), array(dx, "float64", { shape: [k, N] }), at);
-        at += k;
+        f(array(px, "float64", { shape: [k, P] }), array(dx, "float64", { shape: [k, N] }), at, n);
+        at += n;
       } catch (e) {
         batched = false;
         notes.push(
@@ -228,17 +235,17 @@ export function nllBatchObjective(
       grouped(
         rows,
         xs,
-        (p, dd, at) => out.set((c.nll(p, dd, inputs) as Array).dataSync(), at),
+        (p, dd, at, n) => out.set((c.nll(p, dd, inputs) as Array).dataSync().subarray(0, n), at),
         (o, x, at) => (out[at] = o.value(x)),
       );
       return out;
     },
     valuesAndGrads(rows, xs) {
       const v = new Float64Array(rows.length), g = new Float64Array(rows.length * P);
-      grouped(rows, xs, (p, dd, at) => {
+      grouped(rows, xs, (p, dd, at, n) => {
         const [vv, gg] = c.nllValueAndGrad(p, dd, inputs) as [Array, Array];
-        v.set(vv.dataSync(), at);
-        g.set(gg.dataSync(), at * P);
+        v.set(vv.dataSync().subarray(0, n), at);
+        g.set(gg.dataSync().subarray(0, n * P), at * P);
       }, (o, x, at) => {
         const [vv, gg] = o.valueAndGrad(x);
         v[at] = vv;
@@ -251,7 +258,8 @@ export function nllBatchObjective(
       grouped(
         rows,
         xs,
-        (p, dd, at) => out.set(model.structuredHessianBatch(p, dd), at * P * P),
+        (p, dd, at, n) =>
+          out.set(model.structuredHessianBatch(p, dd).subarray(0, n * P * P), at * P * P),
         (o, x, at) => out.set(o.hessian(x), at * P * P),
       );
       return out;

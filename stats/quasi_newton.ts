@@ -196,8 +196,10 @@ class Scratch {
   readonly free: Int32Array;
   readonly act: Int32Array;
   readonly z: Float64Array;
+  readonly u: Float64Array;
   constructor(P: number) {
     this.s = new Float64Array(P), this.y = new Float64Array(P), this.by = new Float64Array(P);
+    this.u = new Float64Array(P);
     this.free = new Int32Array(P), this.act = new Int32Array(P), this.z = new Float64Array(P);
   }
 }
@@ -232,12 +234,13 @@ function bfgsUpdate(
     by[i] = v;
     yby += v * y[i];
   }
-  // B ← B − ρ(s byᵀ + by sᵀ) + (ρ² yᵀBy + ρ) s sᵀ
-  const c = rho * rho * yby + rho;
+  // B ← B − ρ(s byᵀ + by sᵀ) + (ρ² yᵀBy + ρ) s sᵀ = B + s uᵀ − ρ by sᵀ, u = (ρ² yᵀBy + ρ) s − ρ by
+  const c = rho * rho * yby + rho, u = sc.u;
+  for (let j = 0; j < P; j++) u[j] = c * s[j] - rho * by[j];
   for (let i = 0; i < P; i++) {
-    const si = s[i], bi = by[i], row = i * P;
+    const si = s[i], bi = rho * by[i], row = i * P;
     if (si === 0 && bi === 0) continue;
-    for (let j = 0; j < P; j++) B[row + j] += -rho * (si * by[j] + bi * s[j]) + c * si * s[j];
+    for (let j = 0; j < P; j++) B[row + j] += si * u[j] - bi * s[j];
   }
 }
 
@@ -261,13 +264,23 @@ function newtonStep(
     if (held) act[na++] = j;
     else free[nf++] = j;
   }
-  d.fill(0);
-  // d_F = −(B_FF g_F − B_FA B_AA⁻¹ B_AF g_F)
-  for (let a = 0; a < nf; a++) {
-    let v = 0;
-    const row = free[a] * P;
-    for (let b = 0; b < nf; b++) v += B[row + free[b]] * g[free[b]];
-    d[free[a]] = -v;
+  // d_F = −(B_FF g_F − B_FA B_AA⁻¹ B_AF g_F). B is zero on fixed rows and columns, so with no
+  // held parameter B_FF g_F is the plain product B g.
+  if (na === 0) {
+    for (let i = 0; i < P; i++) {
+      let v = 0;
+      const row = i * P;
+      for (let j = 0; j < P; j++) v += B[row + j] * g[j];
+      d[i] = -v;
+    }
+  } else {
+    d.fill(0);
+    for (let a = 0; a < nf; a++) {
+      let v = 0;
+      const row = free[a] * P;
+      for (let b = 0; b < nf; b++) v += B[row + free[b]] * g[free[b]];
+      d[free[a]] = -v;
+    }
   }
   if (na > 0) {
     // z = B_AF g_F, w = B_AA⁻¹ z (a small system), d_F += B_FA w.

@@ -53,7 +53,8 @@ export function quasiNewtonTestStatistics(
   const fixed = resolveFixed(model, opts.fixed);
   const fixedPoi = [...fixed];
   fixedPoi[poi] = true;
-  const init = numbers(opts.init ?? model.suggestedInit, P, "toy fits: init");
+  // The free fits start where the toys were drawn (their minima scatter around it), unless told.
+  const init = numbers(opts.init ?? genPars, P, "toy fits: init");
   // The expected Hessians (Fisher information, positive definite) at the generating point with
   // the POI where each fit puts it: the toys' mean Hessian near their minima.
   const hessianAt = (mu: number) => {
