@@ -13,7 +13,8 @@
  *    1.02 s) and `readme_uncorrelated_background`, checked against the fixtures' values.
  * 4. Toys (pyhf's ToyCalculator, `calctype: "toybased"`) on the model of 1.: `--toys=N` (default
  *    10⁴) signal-plus-background and N background-only toys at μ = 1, each fitted twice (free and
- *    fixed μ) in batches (stats/batch.ts); the time, per toy, against fitting toys one by one.
+ *    fixed μ) by the default quasi-Newton fits from a shared Hessian (stats/quasi_newton.ts),
+ *    against pyhf's recorded fit time; per toy against the Newton fitter, batched and one by one.
  * 3. The scaling series of the convergence tests (20 bins + 50 normsys, 500 bins with per-bin
  *    staterror, 5000 bins, 200 and 500 nuisances): fit time, time per gradient and per Hessian,
  *    memory, and −2 log L against the scipy references in tests/stats/data/reference_fits.json.
@@ -43,7 +44,6 @@ import {
 import { realisticWorkspace } from "../tests/stats/realistic_models.ts";
 import { sampleToys, ToyCalculator } from "../stats/toys.ts";
 import { testStatistic } from "../stats/teststat.ts";
-import { testStatisticBatch } from "../stats/fit_batch.ts";
 import * as random from "../core/random.ts";
 import { configureCpuParallel } from "../jit/cpu/parallel.ts";
 
@@ -301,12 +301,16 @@ function benchPyhfLike() {
   );
 }
 
-/** 4.: N s+b and N b-only toys of the pyhf-like model at μ = 1, batched and one by one. */
+/**
+ * 4.: N s+b and N b-only toys of the pyhf-like model at μ = 1 (the default fits: quasi-Newton
+ * from a shared Hessian), against pyhf's recorded fit time (two fits per toy), and on a sample
+ * the three ways of fitting toys, each on the same toys right after the other (same load).
+ */
 function benchToys(ntoys: number) {
   const m = fromPyhf(realisticWorkspace(PYHF_LIKE));
   console.log(
     `\ntoys (ToyCalculator, qtilde, mu = 1) on the pyhf-like model: ${ntoys} s+b + ${ntoys} ` +
-      `b-only toys, 2 fits each, batched`,
+      `b-only toys, 2 fits each (the second skipped where q = 0 anyway)`,
   );
   let last = 0;
   const t0 = performance.now(), c0 = cpu();
@@ -332,33 +336,47 @@ function benchToys(ntoys: number) {
     problems.push(`toys: CLsb ${p.clsb}, CLb ${p.clb} vs asymptotics ${asy.clsb}, ${asy.clb}`);
   }
   if (d.failedFits > 0) problems.push(`toys: ${d.failedFits} toys with a non-converged fit`);
-  // Toys one by one (the sequential fitter, as before batching) on a sample, and the batched
-  // fitter on the same sample right after (same load), warm: CPU per toy.
-  const nSeq = 64;
-  const toys = sampleToys(m, m.suggestedInit, nSeq, random.key(1));
-  testStatistic("qmutilde", 1, toys.slice(0), m);
-  const s0 = performance.now(), sc0 = cpu();
-  for (let t = 0; t < nSeq; t++) testStatistic("qmutilde", 1, toys.slice(t), m);
-  const seq = (performance.now() - s0) / nSeq / 1000, sc1 = cpu();
-  const b0 = cpu();
-  testStatisticBatch("qmutilde", 1, toys, m);
-  const b1 = cpu();
-  const per = wall / (2 * ntoys);
-  const cpuRatio = sc0 === null || sc1 === null || b0 === null || b1 === null
-    ? ""
-    : `; CPU per toy on a ${nSeq}-toy sample: one by one ${
-      ((sc1 - sc0) / nSeq * 1000).toFixed(1)
-    } ms, batched ${((b1 - b0) / nSeq * 1000).toFixed(1)} ms → ${
-      ((sc1 - sc0) / (b1 - b0)).toFixed(1)
-    }×`;
+  // pyhf fits each toy twice (free and fixed μ) at its recorded 0.83 s per fit of this model.
+  const pyhf = 2 * ntoys * 2 * 0.83;
   console.log(
     `  ${2 * ntoys} toys in ${s(wall)} (CPU ${c0 === null || c1 === null ? "n/a" : s(c1 - c0)}, ` +
-      `compilation included): ${(per * 1000).toFixed(2)} ms per toy; one by one ` +
-      `${(seq * 1000).toFixed(1)} ms per toy (wall)${cpuRatio}\n  CLs ${p.cls.toFixed(4)} (CLsb ${
-        p.clsb.toFixed(4)
-      }, CLb ${p.clb.toFixed(4)}); asymptotics ${asy.cls.toFixed(4)} (${asy.clsb!.toFixed(4)}, ${
-        asy.clb!.toFixed(4)
-      })`,
+      `sampling and compilation included): ${(wall / (2 * ntoys) * 1000).toFixed(2)} ms per toy;` +
+      ` pyhf ≈ ${(pyhf / 3600).toFixed(1)} h (2 × 0.83 s per toy) → ${(pyhf / wall).toFixed(0)}×` +
+      `\n  CLs ${p.cls.toFixed(4)} (CLsb ${p.clsb.toFixed(4)}, CLb ${
+        p.clb.toFixed(4)
+      }); asymptotics ${asy.cls.toFixed(4)} (${asy.clsb!.toFixed(4)}, ${asy.clb!.toFixed(4)})`,
+  );
+  // The same toys fitted three ways, warm: CPU per toy (wall where CPU time is not readable).
+  const nSample = 256, nSeq = 32;
+  const toys = sampleToys(m, m.suggestedInit, nSample, random.key(1));
+  const clock = () => cpu() ?? performance.now() / 1000;
+  const perToy = (n: number, f: () => void) => {
+    const a = clock();
+    f();
+    return (clock() - a) / n;
+  };
+  const quasi = new ToyCalculator(m.observed, m, { ntoys: nSample, seed: 1 });
+  const newton = new ToyCalculator(m.observed, m, { ntoys: nSample, seed: 1, toyFits: "newton" });
+  quasi.distributions(1);
+  const tq = perToy(2 * nSample, () => quasi.distributions(1));
+  const dn = newton.distributions(1);
+  const tn = perToy(2 * nSample, () => newton.distributions(1));
+  testStatistic("qmutilde", 1, toys.slice(0), m);
+  const ts = perToy(nSeq, () => {
+    for (let t = 0; t < nSeq; t++) testStatistic("qmutilde", 1, toys.slice(t), m);
+  });
+  const dq = quasi.distributions(1);
+  let worst = 0;
+  for (const k of ["signalPlusBackground", "backgroundOnly"] as const) {
+    dq[k].forEach((v, i) => (worst = Math.max(worst, Math.abs(v - dn[k][i]))));
+  }
+  if (!(worst < 1e-8)) problems.push(`toys: quasi-Newton and Newton statistics differ by ${worst}`);
+  const ms = (t: number) => `${(t * 1000).toFixed(2)} ms`;
+  console.log(
+    `  per toy (${nSample} s+b + ${nSample} b-only toys, warm): quasi-Newton ${ms(tq)}, ` +
+      `Newton batched ${ms(tn)} (${(tn / tq).toFixed(1)}×), one by one ${ms(ts)} (${
+        (ts / tq).toFixed(1)
+      }×); largest |Δq| quasi-Newton vs Newton ${worst.toExponential(1)}`,
   );
 }
 
