@@ -839,34 +839,64 @@ export function planJaxpr(jaxpr0: Jaxpr, opts: PlanOptions = {}): Plan {
 
   // Sibling fusion.
   const groups: Group[] = [];
+  const groupOf = new Map<Var, Group>();
   const sameShape = (a: number[], b: number[]) =>
     a.length === b.length && a.every((d, i) => d === b[i]);
+  /**
+   * Whether the values `from` depend, through the steps as grouped so far, on one of `targets`. A
+   * group runs as one step, so depending on one of its outputs means depending on all its inputs:
+   * a root may join a group it does not depend on value by value and still close a cycle through
+   * another group (the group's other members need that group, which needs the root's).
+   */
+  const reaches = (from: Iterable<Var>, targets: Set<Var>): boolean => {
+    const seen = new Set<Var>(), stack = [...from];
+    while (stack.length) {
+      const v = stack.pop()!;
+      if (seen.has(v)) continue;
+      seen.add(v);
+      if (targets.has(v)) return true;
+      const g = groupOf.get(v);
+      if (g) {
+        stack.push(...g.deps);
+        continue;
+      }
+      const e = producer.get(v);
+      if (!e) continue;
+      if (kindOf.get(e) === null) {
+        for (const x of e.inputs) if (x instanceof Var) stack.push(x);
+      } else stack.push(...(rootOf.get(v)?.deps ?? []));
+    }
+    return false;
+  };
   for (const r of roots) {
     const a = ancestors(r.v);
-    let placed = false;
+    let placed: Group | null = null;
     for (const g of groups) {
       if (!sameShape(g.domain, r.domain)) continue;
       if (r.reduce && g.reduceAxes && !sameShape(g.reduceAxes, r.reduceAxes)) continue;
       if ([...g.outputs].some((o) => a.has(o))) continue;
       const deps = new Set([...g.deps, ...r.deps]);
       if (deps.size + g.outputs.size + 1 > maxBuf) continue;
+      if (reaches(deps, new Set([...g.outputs, r.v]))) continue;
       g.roots.push(r);
       g.outputs.add(r.v);
       g.deps = deps;
       if (r.reduce) g.reduceAxes = r.reduceAxes;
-      placed = true;
+      placed = g;
       break;
     }
     if (!placed) {
-      groups.push({
+      placed = {
         roots: [r],
         domain: r.domain,
         reduceAxes: r.reduce ? r.reduceAxes : null,
         outputs: new Set([r.v]),
         deps: new Set(r.deps),
         order: r.order,
-      });
+      };
+      groups.push(placed);
     }
+    groupOf.set(r.v, placed);
   }
 
   // Buffers.

@@ -332,25 +332,6 @@ export function useMask(uses: readonly ModifierUse[], names: readonly string[], 
   return { mask: bools(raw, [names.length, S, B]), raw };
 }
 
-/**
- * A `[M, S, C]` bool mask (C channels, in layout order): true where modifier m acts on sample s in
- * channel c — {@link useMask} for modifiers whose value is the same in every bin of a channel.
- */
-export function channelMask(
-  uses: readonly ModifierUse[],
-  names: readonly string[],
-  layout: Layout,
-): { mask: Array; raw: Uint8Array } {
-  const S = layout.samples.length, C = layout.channels.length;
-  const raw = new Uint8Array(names.length * S * C);
-  const index = new Map(names.map((n, i) => [n, i]));
-  for (const u of uses) {
-    raw[(index.get(u.modifier.name)! * S + u.sampleIndex) * C + channelIndex(layout, u.channel)] =
-      1;
-  }
-  return { mask: bools(raw, [names.length, S, C]), raw };
-}
-
 /** Index of `channel` in `layout.channels`. */
 export function channelIndex(layout: Layout, channel: string): number {
   const c = layout.channels.indexOf(channel);
@@ -376,6 +357,67 @@ export function channelExpander(layout: Layout): (x: Array) => Array {
     );
     return concatenate(parts, x.ndim - 1);
   };
+}
+
+/**
+ * The distinct (modifier, group) pairs of a modifier type's uses — a group is a sample (histosys)
+ * or a sample and channel (normsys) — ordered by group, then modifier: the entries a modifier
+ * actually touches. Computing on them, rather than on the dense `[M, S, …]` layout where most
+ * entries are masked out, makes the interpolation's cost follow the workspace's uses.
+ */
+export interface UsedPairs {
+  /** Modifier index of each pair. */
+  readonly m: Int32Array;
+  /** Group of each pair. */
+  readonly group: Int32Array;
+  /** Number of groups G. */
+  readonly groups: number;
+  /** `[start, end)` of each group's pairs (empty for a group without uses). */
+  readonly ranges: readonly (readonly [number, number])[];
+}
+
+/**
+ * {@link UsedPairs} of (modifier, group) keys (repeats allowed), for G groups.
+ *
+ * @example
+ * ```ts
+ * import { usedPairs } from "./common.ts";
+ * usedPairs([[1, 0], [0, 1], [1, 0]], 2); // m [1, 0], group [0, 1]
+ * ```
+ */
+export function usedPairs(keys: readonly (readonly [number, number])[], groups: number): UsedPairs {
+  const seen = new Set<string>(), list: [number, number][] = [];
+  for (const [m, g] of keys) {
+    if (!seen.has(`${m}/${g}`)) seen.add(`${m}/${g}`), list.push([m, g]);
+  }
+  list.sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+  const ranges: [number, number][] = [];
+  let at = 0;
+  for (let g = 0; g < groups; g++) {
+    const start = at;
+    while (at < list.length && list[at][1] === g) at++;
+    ranges.push([start, at]);
+  }
+  return {
+    m: Int32Array.from(list, (p) => p[0]),
+    group: Int32Array.from(list, (p) => p[1]),
+    groups,
+    ranges,
+  };
+}
+
+/**
+ * Sums (or multiplies) the rows of `x` (`[U, …]`, rows ordered as `pairs`) within each group:
+ * `[G, …]`, 0 (or 1) for a group without pairs.
+ */
+export function reduceGroups(x: Array, pairs: UsedPairs, op: "sum" | "prod"): Array {
+  const rest = x.shape.slice(1);
+  const parts = pairs.ranges.map(([start, end]) => {
+    if (start === end) return broadcastTo(array(op === "sum" ? 0 : 1, x.dtype), [1, ...rest]);
+    const rows = x.slice({ start, stop: end });
+    return reshape(op === "sum" ? rows.sum(0) : product0(rows), [1, ...rest]);
+  });
+  return parts.length === 1 ? parts[0] : concatenate(parts, 0);
 }
 
 /**

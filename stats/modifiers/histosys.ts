@@ -15,18 +15,21 @@
  *
  * @module
  */
-import { type Array, reshape, where } from "../../core/mod.ts";
+import { type Array, array, reshape, take, where } from "../../core/mod.ts";
 import {
   Assembler,
+  bools,
   f64,
   ModelDefinitionError,
   type ModelInputs,
   type ModifierModule,
   type ModifierUse,
   namesInOrder,
+  reduceGroups,
   scalarIndex,
   scalarRequirements,
   scalarTermParams,
+  usedPairs,
   useMask,
 } from "./common.ts";
 import type { HistosysModifier } from "../workspace.ts";
@@ -35,7 +38,7 @@ import { HISTOSYS_CODES, type HistosysCode, histosysDelta, isMultiplicative } fr
 /**
  * The histosys module: a unit-Gaussian α per name; rates + δ(α) by its code. Its inputs are
  * `histosys.hi` and `histosys.lo`, `[M, S, B]` absolute yields (ignored where a modifier does not
- * act).
+ * act); the deltas are computed on the (modifier, sample) pairs in use and summed per sample.
  *
  * @example
  * ```ts
@@ -66,7 +69,6 @@ export const histosys: ModifierModule = {
       );
     }
     const names = namesInOrder(uses);
-    const { mask } = useMask(uses, names, ctx.layout);
     const S = ctx.layout.samples.length, B = ctx.layout.nbins, M = names.length;
     const hi = new Float64Array(M * S * B), lo = new Float64Array(M * S * B);
     const index = new Map(names.map((n, i) => [n, i]));
@@ -90,25 +92,54 @@ export const histosys: ModifierModule = {
       }
     }
     const idx = names.map((n) => scalarIndex(ctx, n));
-    const gather = new Assembler().gather("pars", idx);
-    const terms = (pars: Array, inputs: ModelInputs) => {
-      const alpha = reshape(gather.build({ pars }), [M, 1, 1]);
+    // The interpolation runs on the (modifier, sample) pairs in use, [U, B], not on [M, S, B].
+    const pairs = usedPairs(uses.map((u) => [index.get(u.modifier.name)!, u.sampleIndex]), S);
+    const U = pairs.m.length;
+    const rows = i32(globalThis.Array.from(pairs.m, (m, u) => m * S + pairs.group[u]));
+    const sampleOf = i32(pairs.group);
+    const { raw } = useMask(uses, names, ctx.layout);
+    const pairMask = bools(
+      globalThis.Array.from({ length: U * B }, (_, i) => {
+        const u = Math.floor(i / B);
+        return raw[(pairs.m[u] * S + pairs.group[u]) * B + (i % B)];
+      }),
+      [U, B],
+    );
+    const onSample = bools(
+      globalThis.Array.from({ length: U * S }, (_, i) => pairs.group[Math.floor(i / S)] === i % S),
+      [U, S, 1],
+    );
+    const gather = new Assembler().gather("pars", globalThis.Array.from(pairs.m, (m) => idx[m]));
+    const pairDeltas = (pars: Array, inputs: ModelInputs) => {
+      const alpha = reshape(gather.build({ pars }), [U, 1]);
       // Where a modifier does not act its templates are 0; the nominal there keeps the ratios of
       // the multiplicative codes at 1 (a log of 0 would poison the derivatives through `where`).
-      const nom = inputs.nominal;
-      const h = where(mask, inputs["histosys.hi"], nom),
-        l = where(mask, inputs["histosys.lo"], nom);
-      return where(mask, histosysDelta(code, alpha, h, nom, l), 0);
+      const nom = take(inputs.nominal, sampleOf, 0);
+      const at = (x: Array) => where(pairMask, take(reshape(x, [M * S, B]), rows, 0), nom);
+      const delta = histosysDelta(
+        code,
+        alpha,
+        at(inputs["histosys.hi"]),
+        nom,
+        at(inputs["histosys.lo"]),
+      );
+      return where(pairMask, delta, 0);
     };
     return {
       type: "histosys",
       op: "addition",
       names,
       inputs: { "histosys.hi": f64(hi, [M, S, B]), "histosys.lo": f64(lo, [M, S, B]) },
-      apply: (pars: Array, inputs: ModelInputs) => terms(pars, inputs).sum(0),
-      terms,
-      termParams: scalarTermParams(idx, B),
+      apply: (pars: Array, inputs: ModelInputs) =>
+        reduceGroups(pairDeltas(pars, inputs), pairs, "sum"),
+      terms: (pars: Array, inputs: ModelInputs) =>
+        where(onSample, reshape(pairDeltas(pars, inputs), [U, 1, B]), 0),
+      termParams: scalarTermParams(globalThis.Array.from(pairs.m, (m) => idx[m]), B),
       interpcode: code,
     };
   },
 };
+
+function i32(v: ArrayLike<number>): Array {
+  return array(Int32Array.from(v), "int32");
+}

@@ -10,23 +10,24 @@
  *
  * @module
  */
-import { type Array, exp, log, reshape, where } from "../../core/mod.ts";
+import { type Array, array, exp, log, reshape, take, where } from "../../core/mod.ts";
 import {
   Assembler,
+  bools,
   type BuildContext,
   channelExpander,
   channelIndex,
-  channelMask,
   f64,
   ModelDefinitionError,
   type ModelInputs,
   type ModifierModule,
   type ModifierUse,
   namesInOrder,
-  product0,
+  reduceGroups,
   scalarIndex,
   scalarRequirements,
   scalarTermParams,
+  usedPairs,
 } from "./common.ts";
 import type { NormsysModifier } from "../workspace.ts";
 import {
@@ -44,7 +45,7 @@ import {
  * the compiler inlines the tree of `product0` into one straight-line kernel per element whose
  * size grows with M (slow to compile, and too large for the JS engine to optimise). Its inputs are
  * `normsys.hi` and `normsys.lo`, `[M, S, C]` factors per channel (1 where a modifier does not
- * act), expanded to the bins after the interpolation.
+ * act); the factors are computed on the entries in use and expanded to the bins last.
  *
  * @example
  * ```ts
@@ -75,46 +76,68 @@ export const normsys: ModifierModule = {
       );
     }
     const names = namesInOrder(uses);
-    // hi, lo and the factors are per channel ([M, S, C]), expanded to bins last: the
-    // interpolation's exponentials then run M·S·C times, not M·S·B.
-    const { mask } = channelMask(uses, names, ctx.layout);
+    // hi and lo are per channel ([M, S, C]); the factors are computed on the (modifier, sample,
+    // channel) entries in use, multiplied per sample and channel and expanded to the bins last:
+    // the interpolation's exponentials run once per use, not once per bin of [M, S, B].
     const S = ctx.layout.samples.length, B = ctx.layout.nbins, M = names.length;
     const C = ctx.layout.channels.length;
     const hi = new Float64Array(M * S * C).fill(1), lo = new Float64Array(M * S * C).fill(1);
     const index = new Map(names.map((n, i) => [n, i]));
+    const keys: [number, number][] = [];
     for (const u of uses as readonly ModifierUse<NormsysModifier>[]) {
-      const at = (index.get(u.modifier.name)! * S + u.sampleIndex) * C +
-        channelIndex(ctx.layout, u.channel);
-      hi[at] = u.modifier.data.hi;
-      lo[at] = u.modifier.data.lo;
+      const m = index.get(u.modifier.name)!,
+        g = u.sampleIndex * C + channelIndex(ctx.layout, u.channel);
+      hi[m * S * C + g] = u.modifier.data.hi;
+      lo[m * S * C + g] = u.modifier.data.lo;
+      keys.push([m, g]);
     }
+    const pairs = usedPairs(keys, S * C), U = pairs.m.length;
+    const entries = array(Int32Array.from(pairs.m, (m, u) => m * S * C + pairs.group[u]), "int32");
     const idx = names.map((n) => scalarIndex(ctx, n));
-    const gather = new Assembler().gather("pars", idx);
+    const gather = new Assembler().gather("pars", globalThis.Array.from(pairs.m, (m) => idx[m]));
     const expand = channelExpander(ctx.layout);
     const factors = (pars: Array, inputs: ModelInputs) => {
-      const alpha = reshape(gather.build({ pars }), [M, 1, 1]);
-      const f = normsysFactor(
+      const at = (x: Array) => take(reshape(x, [M * S * C]), entries, 0);
+      const coef = inputs["normsys.code4"];
+      return normsysFactor(
         code,
-        alpha,
-        inputs["normsys.hi"],
-        inputs["normsys.lo"],
-        inputs["normsys.code4"],
+        gather.build({ pars }),
+        at(inputs["normsys.hi"]),
+        at(inputs["normsys.lo"]),
+        coef && take(reshape(coef, [8, M * S * C]), entries, 1),
       );
-      return where(mask, f, 1);
     };
+    // Term u acts on its sample in its channel's bins.
+    const chanOfBin = new Int32Array(B);
+    ctx.layout.channels.forEach((ch, c) =>
+      chanOfBin.fill(
+        c,
+        ctx.layout.channelOffset[ch],
+        ctx.layout.channelOffset[ch] + ctx.layout.channelNbins[ch],
+      )
+    );
+    const onUse = bools(
+      globalThis.Array.from({ length: U * S * B }, (_, i) => {
+        const u = Math.floor(i / (S * B)), s = Math.floor(i / B) % S, b = i % B;
+        return pairs.group[u] === s * C + chanOfBin[b];
+      }),
+      [U, S, B],
+    );
     return {
       type: "normsys",
       op: "multiplication",
       names,
       inputs: { "normsys.hi": f64(hi, [M, S, C]), "normsys.lo": f64(lo, [M, S, C]) },
-      apply: (pars: Array, inputs: ModelInputs) =>
-        expand(
-          M > 4 && isMultiplicative(code)
-            ? exp(log(factors(pars, inputs)).sum(0))
-            : product0(factors(pars, inputs)),
-        ),
-      terms: (pars: Array, inputs: ModelInputs) => expand(factors(pars, inputs)),
-      termParams: scalarTermParams(idx, B),
+      apply: (pars: Array, inputs: ModelInputs) => {
+        const f = factors(pars, inputs);
+        const perGroup = U > 4 && isMultiplicative(code)
+          ? exp(reduceGroups(log(f), pairs, "sum"))
+          : reduceGroups(f, pairs, "prod");
+        return expand(reshape(perGroup, [S, C]));
+      },
+      terms: (pars: Array, inputs: ModelInputs) =>
+        where(onUse, reshape(factors(pars, inputs), [U, 1, 1]), 1),
+      termParams: scalarTermParams(globalThis.Array.from(pairs.m, (m) => idx[m]), B),
       interpcode: code,
       derive: code === "code4"
         ? (inputs: ModelInputs) => ({
