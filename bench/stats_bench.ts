@@ -448,7 +448,11 @@ if (import.meta.main && dump) {
       JSON.stringify(realisticWorkspace(c.options)),
     );
   }
-  console.log(`wrote ${Object.keys(ref.cases).length} workspaces to ${dump}`);
+  Deno.writeTextFileSync(
+    `${dump}/ws_pyhf_like.json`,
+    JSON.stringify(realisticWorkspace(PYHF_LIKE)),
+  );
+  console.log(`wrote ${Object.keys(ref.cases).length + 1} workspaces to ${dump}`);
 } else if (import.meta.main) {
   console.log("zgrad statistics benchmark (float64, CPU); pyhf: numpy backend, default SLSQP");
   // --only=toys runs section 4 alone.
