@@ -49,6 +49,34 @@ export function stderrSink(): ProgressSink {
 }
 
 /**
+ * `auto`: stderr, drawn in place on a terminal and as lines elsewhere (also when `CI` is set);
+ * `bar` / `lines` force one on stderr; `off` is silent.
+ */
+export type ProgressMode = "auto" | "bar" | "lines" | "off";
+
+/**
+ * The sink of a {@link ProgressMode}.
+ *
+ * @example
+ * ```ts
+ * import { Progress, sinkFor } from "./mod.ts";
+ * const p = new Progress(sinkFor("off"));
+ * ```
+ */
+export function sinkFor(mode: ProgressMode): ProgressSink {
+  if (mode === "off") return silentSink();
+  const sink = stderrSink();
+  if (mode !== "auto") return { write: sink.write, isTerminal: mode === "bar" };
+  let ci = false;
+  try {
+    ci = !!Deno.env.get("CI");
+  } catch {
+    ci = false; // no --allow-env: not known to be CI
+  }
+  return { write: sink.write, isTerminal: sink.isTerminal && !ci };
+}
+
+/**
  * A sink that discards everything (quiet runs, tests).
  *
  * @example
@@ -72,6 +100,11 @@ export interface Step {
    * `onProgress(done, total)` callback.
    */
   set(done: number, total?: number | null, note?: string): void;
+  /**
+   * Writes `text` as a line of its own (a file finished, a warning): above the step's line on a
+   * terminal, which is then redrawn.
+   */
+  log(text: string): void;
   /** Ends the step (prints the final line) and returns its duration in seconds. */
   done(note?: string): number;
 }
@@ -121,10 +154,12 @@ export class Progress {
         : `[${"#".repeat(Math.round(frac * 20)).padEnd(20, ".")}] ${count}/${size} `;
       return `${label}: ${bar}${fmtS(e)}${rate}${note ? ` (${note})` : ""}`;
     };
-    const draw = (note?: string) => {
+    let lastNote: string | undefined;
+    const draw = (note?: string, force = false) => {
       const now = performance.now();
+      lastNote = note;
       if (sink.isTerminal) {
-        if (now - lastDraw < 100 && (!size || count < size)) return;
+        if (!force && now - lastDraw < 100 && (!size || count < size)) return;
         lastDraw = now;
         sink.write(`\r\x1b[2K${line(note)}`);
       } else if (now - lastDraw >= interval) {
@@ -143,6 +178,11 @@ export class Progress {
         count = done;
         if (newTotal !== undefined) size = newTotal;
         draw(note);
+      },
+      log: (text: string) => {
+        if (!sink.isTerminal) return sink.write(`${text}\n`);
+        sink.write(`\r\x1b[2K${text}\n`);
+        draw(lastNote, true);
       },
       done: (note?: string) => {
         if (finished !== null) return finished;

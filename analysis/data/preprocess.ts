@@ -26,7 +26,7 @@ import { openEvents } from "./reader.ts";
 import type { ReadJob, WorkerMessage } from "./read_worker.ts";
 import { applySkim, type Skim, skimId } from "./skim.ts";
 import { concatTables, selectColumns } from "./table.ts";
-import { type FileStatus, Progress, type ProgressMode } from "./progress.ts";
+import { type FileStatus, PreprocessProgress, type ProgressMode } from "./progress.ts";
 
 /** One source file of one process. */
 export interface FileTask {
@@ -110,7 +110,7 @@ interface Ctx {
   opts: PreprocessOptions;
   tree: string;
   skimName: string;
-  progress: Progress;
+  progress: PreprocessProgress;
   pool: WorkerPool | null;
 }
 
@@ -131,7 +131,7 @@ export async function preprocess(
   tasks: readonly FileTask[],
   opts: PreprocessOptions,
 ): Promise<PreprocessResult> {
-  const progress = new Progress(tasks.length, opts.progress ?? "auto");
+  const progress = new PreprocessProgress(tasks.length, opts.progress ?? "auto");
   const concurrency = Math.max(1, opts.concurrency ?? navigator.hardwareConcurrency ?? 2);
   const ctx: Ctx = {
     opts,

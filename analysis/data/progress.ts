@@ -1,13 +1,13 @@
 /**
- * Progress of preprocessing on stderr. On a terminal, one bar redrawn in place with files done,
- * events read and events/s; elsewhere (pipes, CI logs, `CI` set) one line per finished file, so
- * logs stay readable. `mode: "off"` is silent.
+ * Progress of preprocessing, as one step of the shared reporter (progress/mod.ts): files done out
+ * of all, events read and events/s; off a terminal also one line per finished file, so logs say
+ * what each file gave.
  *
  * @module
  */
+import { Progress, type ProgressMode, sinkFor, type Step } from "../../progress/mod.ts";
 
-/** `auto`: a bar on a TTY, lines otherwise; `bar` / `lines` force one; `off` is silent. */
-export type ProgressMode = "auto" | "bar" | "lines" | "off";
+export type { ProgressMode };
 
 /** How a file's events were obtained. */
 export type FileStatus = "read" | "cached" | "generated" | "skipped";
@@ -26,94 +26,60 @@ function rate(n: number, seconds: number): string {
  *
  * @example
  * ```ts
- * import { Progress } from "./progress.ts";
- * const p = new Progress(2, "off");
+ * import { PreprocessProgress } from "./progress.ts";
+ * const p = new PreprocessProgress(2, "off");
  * p.advance(1000);
  * p.fileDone("a.root", "read", 1000, 800);
  * p.finish();
  * ```
  */
-export class Progress {
-  private readonly mode: "bar" | "lines" | "off";
-  private readonly start = performance.now();
-  private filesDone = 0;
-  private events = 0;
-  private lastDraw = 0;
-  private readonly enc = new TextEncoder();
+export class PreprocessProgress {
+  readonly #step: Step;
+  readonly #nFiles: number;
+  readonly #start = performance.now();
+  #filesDone = 0;
+  #events = 0;
 
-  /** A reporter for `nFiles` files. */
-  constructor(private readonly nFiles: number, mode: ProgressMode = "auto") {
-    if (mode === "auto") {
-      const ci = (() => {
-        try {
-          return !!Deno.env.get("CI");
-        } catch {
-          return false;
-        }
-      })();
-      this.mode = Deno.stderr.isTerminal() && !ci ? "bar" : "lines";
-    } else this.mode = mode;
+  /** A reporter for `nFiles` files, shown as `mode` says. */
+  constructor(nFiles: number, mode: ProgressMode = "auto") {
+    this.#nFiles = nFiles;
+    this.#step = new Progress(sinkFor(mode)).start("preprocess", nFiles);
   }
 
-  /** Writes to stderr unless silent. */
-  private write(s: string): void {
-    if (this.mode !== "off") Deno.stderr.writeSync(this.enc.encode(s));
-  }
-
-  /** Seconds since the start. */
-  private seconds(): number {
-    return (performance.now() - this.start) / 1000;
-  }
-
-  /** Redraws the bar (at most every 100 ms unless forced). */
-  private draw(force = false): void {
-    if (this.mode !== "bar") return;
-    const now = performance.now();
-    if (!force && now - this.lastDraw < 100) return;
-    this.lastDraw = now;
-    const width = 24;
-    const fill = this.nFiles ? Math.round(width * this.filesDone / this.nFiles) : width;
-    const bar = "#".repeat(fill) + ".".repeat(width - fill);
-    this.write(
-      `\r\x1b[2Kpreprocess [${bar}] ${this.filesDone}/${this.nFiles} files  ${this.events} events  ${
-        rate(this.events, this.seconds())
-      } ev/s`,
+  #update(): void {
+    const s = (performance.now() - this.#start) / 1000;
+    this.#step.set(
+      this.#filesDone,
+      this.#nFiles,
+      `${this.#events} events, ${rate(this.#events, s)} ev/s`,
     );
   }
 
   /** Counts `n` more events read (from any file). */
   advance(n: number): void {
-    this.events += n;
-    this.draw();
+    this.#events += n;
+    this.#update();
   }
 
   /** Reports one finished file: `nIn` events read (before the skim), `nOut` kept. */
-  fileDone(file: string, status: FileStatus, nIn: number, nOut: number, seconds?: number): void {
-    this.filesDone++;
-    if (this.mode === "lines") {
-      const s = seconds ?? 0;
-      const speed = status === "read" ? `, ${rate(nIn, s)} ev/s` : "";
-      this.write(
-        `preprocess ${this.filesDone}/${this.nFiles} ${status} ${file}: ${nIn} → ${nOut} events (${
-          s.toFixed(1)
-        } s${speed})\n`,
-      );
-    }
-    this.draw(true);
+  fileDone(file: string, status: FileStatus, nIn: number, nOut: number, seconds = 0): void {
+    this.#filesDone++;
+    const speed = status === "read" ? `, ${rate(nIn, seconds)} ev/s` : "";
+    this.#step.log(
+      `preprocess ${this.#filesDone}/${this.#nFiles} ${status} ${file}: ${nIn} → ${nOut} events (${
+        seconds.toFixed(1)
+      } s${speed})`,
+    );
+    this.#update();
   }
 
   /** Reports a warning (a skipped file) on its own line. */
   warn(message: string): void {
-    if (this.mode === "bar") this.write("\r\x1b[2K");
-    this.write(`warning: ${message}\n`);
-    this.draw(true);
+    this.#step.log(`warning: ${message}`);
   }
 
-  /** Ends the bar's line. */
+  /** Ends the step with the events read. */
   finish(): void {
-    if (this.mode === "bar") {
-      this.draw(true);
-      this.write("\n");
-    }
+    this.#step.done(`${this.#events} events`);
   }
 }

@@ -4,7 +4,13 @@
  * terminal a line redrawn in place; `progressTask` starts lazily from `onProgress(done, total)`.
  */
 import assert from "node:assert/strict";
-import { Progress, type ProgressSink, progressTask, silentSink } from "../../progress/mod.ts";
+import {
+  Progress,
+  type ProgressSink,
+  progressTask,
+  silentSink,
+  sinkFor,
+} from "../../progress/mod.ts";
 
 const ESC = "\u001b";
 
@@ -70,4 +76,35 @@ Deno.test("progressTask: starts at the first onProgress, unknown totals, silent 
   const cb: (done: number, total: number) => void = progressTask(new Progress(silentSink()), "x")
     .onProgress;
   cb(1, 2);
+});
+
+Deno.test("Step.log: a line of its own, above the redrawn step line on a terminal", () => {
+  const off = capture(false);
+  const s = new Progress(off.sink).start("preprocess", 2);
+  s.set(1, 2, "10 events");
+  s.log("preprocess 1/2 read a.root: 10 → 8 events (0.1 s)");
+  s.done();
+  const lines = off.text().trimEnd().split("\n");
+  assert.deepEqual(lines.slice(0, 2), [
+    "preprocess...",
+    "preprocess 1/2 read a.root: 10 → 8 events (0.1 s)",
+  ]);
+  const on = capture(true);
+  const t = new Progress(on.sink).start("preprocess", 2);
+  t.set(1, 2, "10 events");
+  t.log("warning: skipped b.root");
+  const text = on.text();
+  const at = text.indexOf("warning: skipped b.root\n");
+  assert.ok(at > 0 && text.slice(at - 5, at) === `\r${ESC}[2K`, JSON.stringify(text));
+  const redrawn = text.slice(at).split(`\r${ESC}[2K`)[1];
+  assert.match(redrawn, /^preprocess: \[#{10}\.{10}\] 1\/2 .*\(10 events\)$/);
+});
+
+Deno.test("sinkFor: off is silent, bar and lines force the kind", () => {
+  const silent = sinkFor("off");
+  assert.equal(silent.isTerminal, false);
+  silent.write("nothing");
+  assert.equal(sinkFor("bar").isTerminal, true);
+  assert.equal(sinkFor("lines").isTerminal, false);
+  if (Deno.env.get("CI")) assert.equal(sinkFor("auto").isTerminal, false, "CI draws lines");
 });
