@@ -4,36 +4,25 @@
  * optimisation of the soft cuts, the KDE bandwidth and the MLP on the profiled discovery
  * significance → the optimised thresholds re-applied as hard cuts. Writes, in `outputDir`:
  * `diff_metrics.json`, `diff_history.jsonl` (one line per iteration), `diff_workspace.json` (the
- * final soft histograms as a pyhf workspace) and plots under `plots/`: Z0 and each parameter
- * against the iteration, pre- and post-optimisation stacked histograms per channel (with the
- * pseudo-data through the same hard cuts), and the MVA score before and after fine-tuning.
+ * final soft histograms as a pyhf workspace) and the plots of `diff_plots.ts` under `plots/`.
  *
  * @module
  */
 import { type Array as ZArray, array, initDevice } from "../mod.ts";
-import { linePlot, stackedHistogram, writePlot } from "../plots/mod.ts";
 import { num, table } from "../stats/cli/format.ts";
 import type { ProcessEvents } from "./data/columns.ts";
 import type { Config } from "./config/schema.ts";
-import { CUT_NAMES, type ParamSettings } from "./diff/chain.ts";
-import { hardHistograms, type Histograms } from "./diff/histograms.ts";
+import { CUT_NAMES, PARAM_NAMES, type ParamSettings } from "./diff/chain.ts";
+import { hardHistograms } from "./diff/histograms.ts";
 import { type DiffInputs, prepareInputs } from "./diff/inputs.ts";
 import { type Mva, pretrainMva } from "./diff/mva.ts";
-import { type IterationRecord, optimise } from "./diff/optimise.ts";
+import { type IterationRecord, optimise, type OptimiseResult } from "./diff/optimise.ts";
 import { diffModel as buildDiffModel, profiledZ0 } from "./diff/model.ts";
+import type { DiffParams } from "./diff/soft.ts";
 import { mergeBins, mergeEdges, populatedGroups } from "./rebin.ts";
-import { mvaScore } from "./diff/soft.ts";
 import { diffEvents } from "./diff_events.ts";
-import { fillHistogram } from "./histograms.ts";
+import { numbers, writeDiffPlots } from "./diff_plots.ts";
 import type { Progress } from "../progress/mod.ts";
-
-/** Config names of the optimised parameters → the chain's. */
-const PARAM_NAMES = {
-  met: "metThreshold",
-  btag: "btagThreshold",
-  lepHt: "lepHtThreshold",
-  bandwidth: "kdeBandwidth",
-} as const;
 
 /** The chain's settings from `optimisation` (initial values, clamps, learning rates). */
 export function settingsOf(cfg: Config): ParamSettings {
@@ -59,46 +48,12 @@ export function settingsOf(cfg: Config): ParamSettings {
   };
 }
 
-/** The values of a (CPU) array as plain numbers. */
-const numbers = (a: ZArray): number[] => Array.from(a.dataSync(), Number);
-
-/** Stacked histograms of one channel from the chain's histograms (+ data). */
-async function stackPlot(
-  path: string,
-  hists: Histograms,
-  channel: string,
-  edges: readonly number[],
-  data: number[] | undefined,
-  title: string,
-  xLabel: string,
-): Promise<string[]> {
-  const samples = Object.keys(hists).sort((a, b) => (a === "signal" ? 1 : b === "signal" ? -1 : 0));
-  const stack = samples.map((s) => ({ name: s, values: numbers(hists[s][channel].nominal) }));
-  const unc = samples.map((s) => numbers(hists[s][channel].sumw2))
-    .reduce((a, b) => a.map((x, i) => x + b[i])).map(Math.sqrt);
-  return await writePlot(
-    path,
-    stackedHistogram({ edges, stack, uncertainty: unc, data, title, xLabel }),
-  );
-}
-
-/** Pseudo-data through the chain's hard cuts at `params` (as a one-sample input). */
-function dataHistograms(
-  data: DiffInputs | null,
-  params: Parameters<typeof hardHistograms>[0],
-  mva: Mva,
-): Record<string, number[]> | null {
-  if (!data) return null;
-  const h = hardHistograms(params, data, mva.net.apply);
-  return Object.fromEntries(Object.entries(h.signal).map(([ch, x]) => [ch, numbers(x.nominal)]));
-}
-
 /**
  * Z0 with the parameters' cuts applied hard: the hard-cut histograms (bins without background
  * merged: hard cuts can empty bins that the soft weights kept), the same model, profiled.
  */
 function hardZ0(
-  params: Parameters<typeof hardHistograms>[0],
+  params: DiffParams,
   inputs: DiffInputs,
   mva: Mva,
   signal: readonly string[],
@@ -156,43 +111,16 @@ export async function runDiff(
   }
   const t0 = performance.now();
   const d = await progress.run("diff: inputs", () => diffEvents(events, cfg));
-  const mc = d.events.filter((e) => !e.isData);
-  const inputs = prepareInputs(mc, { channels: d.channels, systematics: d.systematics });
-  const dataEvents = d.events.filter((e) => e.isData && e.table.nEvents > 0);
-  const dataInputs = dataEvents.length
-    ? prepareInputs(dataEvents.map((e) => ({ ...e, isData: false })), {
-      channels: d.channels,
-      sampleOf: () => "signal",
-    })
-    : null;
+  const { inputs, dataInputs } = chainInputs(d);
+  const { mva, path: mvaPath } = await loadMva(cfg, inputs, progress);
 
-  const mcfg = cfg.mva.find((m) => m.useInDiff);
-  if (!mcfg) throw new Error("diff path: no mva entry with useInDiff = true");
-  const mvaPath = `${cfg.general.cacheDir.replace(/\/+$/, "")}/mva_${mcfg.name}.json`;
-  await Deno.mkdir(cfg.general.cacheDir, { recursive: true });
-  const mva = await progress.run("diff: MVA pre-training", async (step) => {
-    const exists = await Deno.stat(mvaPath).then(() => true, () => false);
-    if (!exists && !cfg.general.runMvaTraining) {
-      throw new Error(`general.runMvaTraining = false and no trained MVA at ${mvaPath}`);
-    }
-    return await pretrainMva(inputs, {
-      hidden: mcfg.hiddenLayers,
-      epochs: mcfg.epochs,
-      lr: mcfg.learningRate,
-      seed: mcfg.seed,
-      path: mvaPath,
-      onProgress: (epoch, loss) => step.tick(1, `epoch ${epoch}, loss ${loss.toFixed(4)}`),
-    });
-  }, mcfg.epochs);
-
-  const settings = settingsOf(cfg);
   const iterations = cfg.optimisation.optimise ? cfg.optimisation.maxIterations : 0;
   const opts = { ttbarNorm: "none" as const };
   const step = progress.start("diff: optimisation", iterations + 1);
   const r = await optimise(inputs, { apply: mva.net.apply, params: mva.params }, {
     ...opts,
     iterations,
-    settings,
+    settings: settingsOf(cfg),
     device,
     onProgress: (it: IterationRecord) =>
       step.tick(1, `Z0 ${it.z0.toFixed(4)}, step ${it.stepMs.toFixed(0)} ms`),
@@ -207,102 +135,8 @@ export async function runDiff(
     `${out}/diff_history.jsonl`,
     r.history.map((h) => JSON.stringify(h)).join("\n") + "\n",
   );
+  const plots = await writeDiffPlots(`${out}/plots`, { cfg, result: r, inputs, dataInputs, mva });
 
-  // Plots.
-  const plots: string[] = [];
-  const its = r.history.map((h) => h.iteration);
-  plots.push(
-    ...await writePlot(
-      `${out}/plots/diff_z0.svg`,
-      linePlot({
-        series: [{ name: "Z0 (soft)", x: its, y: r.history.map((h) => h.z0) }],
-        xLabel: "iteration",
-        yLabel: "profiled Z0",
-        title: "discovery significance during the optimisation",
-      }),
-    ),
-  );
-  for (const k of CUT_NAMES) {
-    plots.push(
-      ...await writePlot(
-        `${out}/plots/diff_param_${k}.svg`,
-        linePlot({
-          series: [{ name: PARAM_NAMES[k], x: its, y: r.history.map((h) => h.params[k]) }],
-          xLabel: "iteration",
-          yLabel: PARAM_NAMES[k],
-          title: `${PARAM_NAMES[k]} during the optimisation`,
-        }),
-      ),
-    );
-  }
-  const initialCuts = r.history[0].params;
-  const p0 = {
-    ...r.params,
-    ...Object.fromEntries(
-      CUT_NAMES.map((k) => [k, r.params[k].mul(0).add(initialCuts[k])]),
-    ),
-    nn: mva.params.map((l) => ({
-      w: l.w.astype(r.params.met.dtype),
-      b: l.b.astype(r.params.met.dtype),
-    })),
-  } as typeof r.params;
-  const dataBefore = dataHistograms(dataInputs, p0, mva);
-  const dataAfter = dataHistograms(dataInputs, r.params, mva);
-  for (const ch of d.channels) {
-    const label = cfg.channels.find((c) => c.name === ch.name)?.observables
-      .find((o) => o.name === cfg.channels.find((c) => c.name === ch.name)!.fitObservable)
-      ?.label ?? ch.name;
-    plots.push(
-      ...await stackPlot(
-        `${out}/plots/diff_${ch.name}_before.svg`,
-        r.histograms.initial,
-        ch.name,
-        ch.edges,
-        dataBefore?.[ch.name],
-        `${ch.name}: before optimisation (soft cuts; data with the same cuts, hard)`,
-        label,
-      ),
-      ...await stackPlot(
-        `${out}/plots/diff_${ch.name}_after.svg`,
-        r.histograms.final,
-        ch.name,
-        ch.edges,
-        dataAfter?.[ch.name],
-        `${ch.name}: after optimisation`,
-        label,
-      ),
-    );
-  }
-  // MVA score of each sample before and after fine-tuning.
-  const scoreEdges = Array.from({ length: 21 }, (_, i) => i / 20);
-  const series = [];
-  for (const s of inputs.samples) {
-    const cols = inputs.columns[s];
-    for (const [when, nn] of [["before", p0.nn], ["after", r.params.nn]] as const) {
-      const score = mvaScore(mva.net.apply, nn, cols.features).dataSync();
-      const h = fillHistogram(score, cols.weight.dataSync(), scoreEdges);
-      const tot = h.sumw.reduce((a, b) => a + b, 0) || 1;
-      series.push({
-        name: `${s} (${when})`,
-        x: scoreEdges.slice(0, -1).map((e) => e + 0.025),
-        y: h.sumw.map((v) => v / tot),
-        dashed: when === "before",
-      });
-    }
-  }
-  plots.push(
-    ...await writePlot(
-      `${out}/plots/diff_mva_score.svg`,
-      linePlot({
-        series,
-        xLabel: "MVA score",
-        yLabel: "fraction of events",
-        title: "MVA score before and after fine-tuning",
-      }),
-    ),
-  );
-
-  const totalS = (performance.now() - t0) / 1000;
   const final = r.history[r.history.length - 1];
   const metrics = {
     schema: "zgrad-analysis-diff/1",
@@ -317,12 +151,72 @@ export async function runDiff(
     systematics: d.systematics.map((s) => s.name),
     channels: d.channels,
     mva: { path: mvaPath, loaded: mva.loaded, epochs: mva.losses.length },
-    timings: { total_s: totalS, ...progress.timings },
+    timings: { total_s: (performance.now() - t0) / 1000, ...progress.timings },
     warnings: d.warnings,
     plots,
   };
   await Deno.writeTextFile(`${out}/diff_metrics.json`, JSON.stringify(metrics, null, 2) + "\n");
+  return summary(r, hard.z0, metrics, out);
+}
 
+/** The chain's MC inputs and the pseudo-data as a one-sample input (null without data). */
+function chainInputs(
+  d: Awaited<ReturnType<typeof diffEvents>>,
+): { inputs: DiffInputs; dataInputs: DiffInputs | null } {
+  const mc = d.events.filter((e) => !e.isData);
+  const inputs = prepareInputs(mc, { channels: d.channels, systematics: d.systematics });
+  const dataEvents = d.events.filter((e) => e.isData && e.table.nEvents > 0);
+  const dataInputs = dataEvents.length
+    ? prepareInputs(dataEvents.map((e) => ({ ...e, isData: false })), {
+      channels: d.channels,
+      sampleOf: () => "signal",
+    })
+    : null;
+  return { inputs, dataInputs };
+}
+
+/** The MVA of the `useInDiff` entry: read from the cache, or pre-trained and saved there. */
+async function loadMva(
+  cfg: Config,
+  inputs: DiffInputs,
+  progress: Progress,
+): Promise<{ mva: Mva; path: string }> {
+  const mcfg = cfg.mva.find((m) => m.useInDiff);
+  if (!mcfg) throw new Error("diff path: no mva entry with useInDiff = true");
+  const path = `${cfg.general.cacheDir.replace(/\/+$/, "")}/mva_${mcfg.name}.json`;
+  await Deno.mkdir(cfg.general.cacheDir, { recursive: true });
+  const mva = await progress.run("diff: MVA pre-training", async (step) => {
+    const exists = await Deno.stat(path).then(() => true, () => false);
+    if (!exists && !cfg.general.runMvaTraining) {
+      throw new Error(`general.runMvaTraining = false and no trained MVA at ${path}`);
+    }
+    return await pretrainMva(inputs, {
+      hidden: mcfg.hiddenLayers,
+      epochs: mcfg.epochs,
+      lr: mcfg.learningRate,
+      seed: mcfg.seed,
+      path,
+      onProgress: (epoch, loss) => step.tick(1, `epoch ${epoch}, loss ${loss.toFixed(4)}`),
+    });
+  }, mcfg.epochs);
+  return { mva, path };
+}
+
+/** The summary printed by `deno task analysis`: cuts, Z0 soft and hard, steps, where files went. */
+function summary(
+  r: OptimiseResult,
+  hardZ0: number,
+  metrics: {
+    iterations: number;
+    step_ms: number[];
+    fits_converged: boolean[];
+    device: string;
+    warnings: string[];
+    plots: string[];
+  },
+  out: string,
+): string {
+  const final = r.history[r.history.length - 1];
   const rows = CUT_NAMES.map((k) => [
     PARAM_NAMES[k],
     num(r.history[0].params[k]),
@@ -337,14 +231,14 @@ export async function runDiff(
     table(["", "Z0"], [
       ["soft cuts, initial", num(r.initialZ0)],
       ["soft cuts, optimised", num(r.finalZ0)],
-      ["optimised cuts applied hard", num(hard.z0)],
+      ["optimised cuts applied hard", num(hardZ0)],
     ]),
     "",
-    `${metrics.iterations} iterations on ${device}, median step ${
+    `${metrics.iterations} iterations on ${metrics.device}, median step ${
       steps.length ? (steps[steps.length >> 1] / 1000).toFixed(3) : "-"
     } s; every fit converged: ${metrics.fits_converged.every(Boolean)}`,
-    ...d.warnings.map((w) => `warning: ${w}`),
+    ...metrics.warnings.map((w) => `warning: ${w}`),
     `metrics: ${out}/diff_metrics.json`,
-    `plots: ${plots.length} files in ${out}/plots`,
+    `plots: ${metrics.plots.length} files in ${out}/plots`,
   ].join("\n");
 }

@@ -17,6 +17,14 @@ import type { DiffInputs, SampleColumns } from "./inputs.ts";
 import { type DiffModel, mapHists, profiledZ0 } from "./model.ts";
 import type { DiffParams, MvaApply, SelectionOptions } from "./soft.ts";
 
+/** The config's names (`optimisation.params`, `clamps`, `learningRates`) of the chain's parameters. */
+export const PARAM_NAMES = {
+  met: "metThreshold",
+  btag: "btagThreshold",
+  lepHt: "lepHtThreshold",
+  bandwidth: "kdeBandwidth",
+} as const;
+
 /** Initial value, box and learning rate of a scalar parameter. */
 export interface ParamSetting {
   /** Initial value. */
