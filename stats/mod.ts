@@ -4,7 +4,9 @@
  *
  * - `workspace.ts`: pyhf JSON workspaces, validated (errors name the JSON path).
  * - `modifiers/`: one module per modifier type (parameters, constraint, effect on the rates).
- * - `model.ts`: {@link fromPyhf} and {@link Model} (expected data, logpdf, inputs as arrays).
+ * - `from_pyhf.ts`: {@link fromPyhf}, a pyhf workspace to a {@link Model}.
+ * - `model.ts`: {@link Model} (expected data, logpdf, inputs as arrays); `input_overrides.ts`
+ *   replaces its inputs.
  * - `fit.ts` / `optimize.ts`: maximum-likelihood fits and the bounded Newton optimiser.
  * - `hist.ts`, `cut.ts`, `significance.ts`: relaxed-style differentiable building blocks.
  * - `xml/`: HistFactory XML + ROOT histograms ⇄ pyhf JSON ({@link xml2json}, {@link json2xml}).
@@ -64,13 +66,11 @@ export { checkPoiFree } from "./asymptotics.ts";
 export {
   type AsimovDataOptions,
   type ExpectedDataOptions,
-  fromPyhf,
-  type FromPyhfOptions,
   type Interpolation,
   Model,
-  type ModifierSettings,
-  type SampleOverride,
 } from "./model.ts";
+export { fromPyhf, type FromPyhfOptions, type ModifierSettings } from "./from_pyhf.ts";
+export { type SampleOverride } from "./input_overrides.ts";
 export { conditionalStart } from "./fit_starts.ts";
 export {
   fit,

@@ -1,7 +1,7 @@
 /**
- * HistFactory models: {@link fromPyhf} turns a pyhf JSON workspace into a {@link Model}, whose
- * expected rates and log-likelihood are zgrad functions of the parameters (and of the model's
- * inputs), so `grad`, `hessian`, `vmap` and `jit` work through them.
+ * HistFactory models: a {@link Model}'s expected rates and log-likelihood are zgrad functions of
+ * the parameters (and of the model's inputs), so `grad`, `hessian`, `vmap` and `jit` work through
+ * them. {@link fromPyhf} (stats/from_pyhf.ts) builds one from a pyhf JSON workspace.
  *
  * Structure (as pyhf): channels sorted by name form one "mega-channel" of B bins; samples sorted
  * by name are defined over all of it (zeros where absent). The modifier modules
@@ -15,71 +15,42 @@
  * templates, normsys factors, staterror/shapesys uncertainties — is a dense zgrad array in
  * `model.inputs`. {@link Model.withNominals}, {@link Model.withSamples} and
  * {@link Model.withInputs} return a model with some replaced (for example by a KDE histogram that
- * is being optimised); every method of that model then depends differentiably on them.
+ * is being optimised; the replacing is stats/input_overrides.ts); every method of that model then
+ * depends differentiably on them.
  *
  * @module
  */
-import {
-  Array,
-  array,
-  type ArrayLike,
-  astype,
-  concatenate,
-  DeviceArray,
-  where,
-} from "../core/mod.ts";
+import { Array, array, type ArrayLike, concatenate, DeviceArray } from "../core/mod.ts";
 import { hessian, valueAndGrad, vmap } from "../ad/api.ts";
 import { jit, type Jitted } from "../jit/jit.ts";
-import { Constraints, poissonLogpdf } from "./constraints.ts";
-import {
-  type AppliedModifier,
-  Assembler,
-  bools,
-  type Layout,
-  ModelDefinitionError,
-  type ModelInputs,
-  type ModifierUse,
-  type ParamRequirement,
-  type Paramset,
+import { type Constraints, poissonLogpdf } from "./constraints.ts";
+import type {
+  AppliedModifier,
+  Layout,
+  ModelInputs,
+  ModifierUse,
+  Paramset,
 } from "./modifiers/common.ts";
-import { MODIFIERS } from "./modifiers/mod.ts";
 import {
-  HISTOSYS_CODES,
   type HistosysCode,
   type InterpCode,
   kinksOf,
-  NORMSYS_CODES,
   type NormsysCode,
 } from "./modifiers/interp.ts";
-import { resolveParamsets } from "./parameters.ts";
 import {
   compileTermDerivatives,
   compileTermDerivativesBatch,
   type HessianStructure,
   structuredHessian,
 } from "./structured_hessian.ts";
-import {
-  type Measurement,
-  type Modifier,
-  MODIFIER_TYPES,
-  type ModifierType,
-  validateWorkspace,
-  type Workspace,
-  WorkspaceError,
-  type WorkspaceIssue,
-} from "./workspace.ts";
 import { type FitOptions, fixedPoiFit } from "./fit.ts";
-
-/**
- * Interpolation settings per modifier type, as pyhf's `modifier_settings`. The defaults are
- * pyhf's (`Workspace.model()`): normsys code4, histosys code4p; ROOT's are code1 / code0.
- */
-export interface ModifierSettings {
-  /** `{ interpcode: "code0" | "code1" | "code2" | "code4" }` (default code4). */
-  normsys?: { interpcode?: NormsysCode };
-  /** `{ interpcode: "code0" | "code2" | "code4" | "code4p" }` (default code4p). */
-  histosys?: { interpcode?: HistosysCode };
-}
+import { checkShape, toF64 } from "./checked_arrays.ts";
+import {
+  replaceInputs,
+  replaceNominals,
+  replaceSamples,
+  type SampleOverride,
+} from "./input_overrides.ts";
 
 /**
  * The interpolation codes a model runs (pyhf's defaults unless `modifierSettings` said otherwise).
@@ -95,40 +66,6 @@ export interface Interpolation {
   readonly normsys: NormsysCode;
   /** The histosys code. */
   readonly histosys: HistosysCode;
-}
-
-/** Options of {@link fromPyhf}. */
-export interface FromPyhfOptions {
-  /** Measurement name (default: the first). */
-  measurement?: string;
-  /** Parameter of interest, overriding the measurement's (`null`: no POI). */
-  poiName?: string | null;
-  /**
-   * Interpolation codes. Defaults are pyhf's `Workspace.model()` ones (normsys code4, histosys
-   * code4p); ROOT's are `{ normsys: { interpcode: "code1" }, histosys: { interpcode: "code0" } }`.
-   */
-  modifierSettings?: ModifierSettings;
-  /**
-   * What to do with a measurement config for a parameter no modifier declares: `"error"`
-   * (default) or `"ignore"` (recorded in `model.warnings`). A config named `lumi` without a lumi
-   * modifier is always only a warning: ROOT's HistFactory writes one into every measurement.
-   */
-  unknownParameters?: "error" | "ignore";
-}
-
-/** Per-sample replacements for {@link Model.withSamples}, shaped like the workspace JSON. */
-export interface SampleOverride {
-  /** Nominal yields of the sample in this channel. */
-  data?: ArrayLike;
-  /**
-   * Modifier data by modifier name (or `"type/name"` when one sample has two modifiers of the
-   * same name): `{hi, lo}` scalars for normsys, `{hi_data, lo_data}` for histosys, an array of
-   * uncertainties for staterror and shapesys.
-   */
-  modifiers?: Record<
-    string,
-    ArrayLike | { hi?: ArrayLike; lo?: ArrayLike } | { hi_data?: ArrayLike; lo_data?: ArrayLike }
-  >;
 }
 
 /** Options of {@link Model.expectedData}. */
@@ -152,8 +89,11 @@ export interface AsimovDataOptions {
   fit?: FitOptions;
 }
 
-/** Everything fixed at build time, shared by a model and the models derived from it. */
-interface Structure {
+/**
+ * @internal Everything fixed at build time, shared by a model and the models derived from it
+ * (built by stats/from_pyhf.ts).
+ */
+export interface Structure {
   readonly layout: Layout;
   readonly samplesIn: ReadonlyMap<string, ReadonlySet<string>>; // channel -> samples
   readonly uses: readonly ModifierUse[];
@@ -173,20 +113,6 @@ interface Structure {
     additiveRates?: Jitted;
     expectedData?: Jitted;
   };
-}
-
-function toF64(x: ArrayLike, what: string): Array {
-  const a = x instanceof Array ? x : array(x, "float64");
-  if (a.dtype === "float64") return a;
-  if (a.dtype === "float32" || a.weakType || a.dtype === "int32") return astype(a, "float64");
-  throw new TypeError(`${what}: expected float64 values, got ${a.aval}`);
-}
-
-function checkShape(a: Array, shape: readonly number[], what: string): Array {
-  if (a.shape.join() !== shape.join()) {
-    throw new RangeError(`${what}: expected shape [${shape}], got [${a.shape}]`);
-  }
-  return a;
 }
 
 /**
@@ -486,18 +412,7 @@ export class Model {
    * and the structure, are shared.
    */
   withInputs(inputs: Partial<Record<string, ArrayLike>>): Model {
-    const next: Record<string, Array> = { ...this.inputs };
-    for (const [k, v] of Object.entries(inputs)) {
-      if (!(k in this.inputs)) {
-        throw new RangeError(
-          `withInputs: unknown input ${JSON.stringify(k)} (inputs: ${
-            Object.keys(this.inputs).join(", ")
-          })`,
-        );
-      }
-      next[k] = checkShape(toF64(v!, `withInputs.${k}`), this.inputs[k].shape, `withInputs.${k}`);
-    }
-    return this.#derive(next);
+    return this.#derive(replaceInputs(this.inputs, inputs));
   }
 
   /**
@@ -506,31 +421,7 @@ export class Model {
    * just its bins). Gradients flow from every method of the new model to these arrays.
    */
   withNominals(nominals: Record<string, ArrayLike>): Model {
-    let nominal = this.inputs.nominal;
-    for (const [sample, values] of Object.entries(nominals)) {
-      const s = this.samples.indexOf(sample);
-      if (s < 0) {
-        throw new RangeError(
-          `withNominals: unknown sample ${JSON.stringify(sample)} (samples: ${
-            this.samples.join(", ")
-          })`,
-        );
-      }
-      const chans = this.channels.filter((c) => this.#s.samplesIn.get(c)!.has(sample));
-      const n = chans.reduce((a, c) => a + this.channelNbins[c], 0);
-      const x = checkShape(
-        toF64(values, `withNominals.${sample}`),
-        [n],
-        `withNominals.${sample} (bins of ${chans.join(", ")})`,
-      );
-      const bins: number[] = [];
-      for (const c of chans) {
-        const o = this.#s.layout.channelOffset[c];
-        for (let j = 0; j < this.channelNbins[c]; j++) bins.push(o + j);
-      }
-      nominal = this.#place(nominal, null, s, bins, x);
-    }
-    return this.#derive({ ...this.inputs, nominal });
+    return this.#derive(replaceNominals(this.#s, this.inputs, nominals));
   }
 
   /**
@@ -538,111 +429,7 @@ export class Model {
    * `{channel: {sample: {data, modifiers: {name: ...}}}}` (see {@link SampleOverride}).
    */
   withSamples(spec: Record<string, Record<string, SampleOverride>>): Model {
-    const next: Record<string, Array> = { ...this.inputs };
-    for (const [channel, samples] of Object.entries(spec)) {
-      if (!this.channels.includes(channel)) {
-        throw new RangeError(`withSamples: unknown channel ${JSON.stringify(channel)}`);
-      }
-      const o = this.#s.layout.channelOffset[channel], nb = this.channelNbins[channel];
-      const bins = globalThis.Array.from({ length: nb }, (_, j) => o + j);
-      for (const [sample, ov] of Object.entries(samples)) {
-        const at = `withSamples.${channel}.${sample}`;
-        if (!this.#s.samplesIn.get(channel)!.has(sample)) {
-          throw new RangeError(
-            `${at}: channel ${JSON.stringify(channel)} has no sample ${JSON.stringify(sample)}`,
-          );
-        }
-        const s = this.samples.indexOf(sample);
-        const row = (v: ArrayLike, what: string) => checkShape(toF64(v, what), [nb], what);
-        if (ov.data !== undefined) {
-          next.nominal = this.#place(next.nominal, null, s, bins, row(ov.data, `${at}.data`));
-        }
-        for (const [key, val] of Object.entries(ov.modifiers ?? {})) {
-          const mp = `${at}.modifiers.${key}`;
-          const use = this.#findUse(channel, sample, key, mp);
-          const mod = this.#s.modifiers.find((m) => m.type === use.modifier.type)!;
-          const m = mod.names.indexOf(use.modifier.name);
-          const t = use.modifier.type;
-          const fields: [string, string, ArrayLike | undefined, boolean][] = [];
-          if (t === "normsys") {
-            const v = val as { hi?: ArrayLike; lo?: ArrayLike };
-            fields.push(["hi", "normsys.hi", v.hi, true], ["lo", "normsys.lo", v.lo, true]);
-          } else if (t === "histosys") {
-            const v = val as { hi_data?: ArrayLike; lo_data?: ArrayLike };
-            fields.push(["hi_data", "histosys.hi", v.hi_data, false], [
-              "lo_data",
-              "histosys.lo",
-              v.lo_data,
-              false,
-            ]);
-          } else if (t === "staterror" || t === "shapesys") {
-            fields.push(["", `${t}.unc`, val as ArrayLike, false]);
-          } else {
-            throw new RangeError(`${mp}: a ${t} modifier has no data to replace`);
-          }
-          // Scalars (normsys) are stored per channel, rows per bin.
-          const c = this.channels.indexOf(channel);
-          for (const [f, input, v, scalar] of fields) {
-            if (v === undefined) continue;
-            const what = f ? `${mp}.${f}` : mp;
-            const x = scalar ? checkShape(toF64(v, what), [], what) : row(v, what);
-            next[input] = this.#place(next[input], m, s, scalar ? [c] : bins, x);
-          }
-        }
-      }
-    }
-    return this.#derive(next);
-  }
-
-  #findUse(channel: string, sample: string, key: string, path: string): ModifierUse {
-    const slash = key.indexOf("/");
-    const type = slash > 0 && (MODIFIER_TYPES as readonly string[]).includes(key.slice(0, slash))
-      ? key.slice(0, slash)
-      : null;
-    const name = type ? key.slice(slash + 1) : key;
-    const found = this.#s.uses.filter((u) =>
-      u.channel === channel && u.sample === sample && u.modifier.name === name &&
-      (type === null || u.modifier.type === type)
-    );
-    if (found.length === 0) {
-      throw new RangeError(
-        `${path}: sample ${JSON.stringify(sample)} in channel ${
-          JSON.stringify(channel)
-        } has no modifier ${JSON.stringify(key)}`,
-      );
-    }
-    if (found.length > 1) {
-      throw new RangeError(
-        `${path}: ambiguous, the sample has ${
-          found.map((u) => `${u.modifier.type}/${name}`).join(" and ")
-        }; use that form`,
-      );
-    }
-    return found[0];
-  }
-
-  /**
-   * `base` (`[S, B]`, or `[M, S, B]` with modifier `m`; B is the last axis: bins, or channels) with
-   * `values` (a row over `bins`, or a scalar) written at sample `s`, entries `bins` — a where, so
-   * it is differentiable in both.
-   */
-  #place(base: Array, m: number | null, s: number, bins: readonly number[], values: Array): Array {
-    const S = this.samples.length, B = base.shape[base.ndim - 1];
-    const mask = new Uint8Array(base.size);
-    const off = ((m ?? 0) * S + s) * B;
-    for (const b of bins) mask[off + b] = 1;
-    let row = values;
-    if (values.ndim === 1) {
-      const at = new Set(bins);
-      const asm = new Assembler();
-      let k = 0;
-      for (let b = 0; b < B; b++) {
-        if (at.has(b)) asm.take("x", k++);
-        else asm.constant([0]);
-      }
-      row = asm.build({ x: values });
-    }
-    return where(bools(mask, base.shape), row, base);
+    return this.#derive(replaceSamples(this.#s, this.inputs, spec));
   }
 
   #derive(inputs: ModelInputs): Model {
@@ -794,239 +581,4 @@ function logpdf(s: Structure, pars: Array, data: Array, inputs: ModelInputs): Ar
   const mainTerm = poissonLogpdf(main, lam).sum();
   if (s.constraints.nAux === 0) return mainTerm;
   return mainTerm.add(s.constraints.logpdf(pars, data.slice({ start: B }), inputs));
-}
-
-// ---------------------------------------------------------------------------------------------
-
-function layoutOf(ws: Workspace): { layout: Layout; samplesIn: Map<string, Set<string>> } {
-  const channels = ws.channels.map((c) => c.name).sort();
-  const channelNbins: Record<string, number> = {};
-  const channelOffset: Record<string, number> = {};
-  const samplesIn = new Map<string, Set<string>>();
-  const all = new Set<string>();
-  let off = 0;
-  for (const name of channels) {
-    const ch = ws.channels.find((c) => c.name === name)!;
-    channelNbins[name] = ch.samples[0].data.length;
-    channelOffset[name] = off;
-    off += channelNbins[name];
-    samplesIn.set(name, new Set(ch.samples.map((s) => s.name)));
-    ch.samples.forEach((s) => all.add(s.name));
-  }
-  return {
-    layout: { channels, channelNbins, channelOffset, samples: [...all].sort(), nbins: off },
-    samplesIn,
-  };
-}
-
-/** Modifier uses in pyhf's visiting order: channels, samples, then (name, type), all sorted. */
-function usesOf(ws: Workspace, layout: Layout): ModifierUse[] {
-  const out: ModifierUse[] = [];
-  for (const cname of layout.channels) {
-    const ci = ws.channels.findIndex((c) => c.name === cname);
-    const ch = ws.channels[ci];
-    for (const sname of layout.samples) {
-      const si = ch.samples.findIndex((s) => s.name === sname);
-      if (si < 0) continue;
-      const sample = ch.samples[si];
-      const mods = sample.modifiers.map((m, mi) => ({ m, mi }))
-        .sort((a, b) => cmp(a.m.name, b.m.name) || cmp(a.m.type, b.m.type));
-      for (const { m, mi } of mods) {
-        out.push({
-          modifier: m as Modifier,
-          channel: cname,
-          sample: sname,
-          sampleIndex: layout.samples.indexOf(sname),
-          offset: layout.channelOffset[cname],
-          nbins: layout.channelNbins[cname],
-          nominal: sample.data,
-          path: `channels[${ci}].samples[${si}].modifiers[${mi}]`,
-        });
-      }
-    }
-  }
-  return out;
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function pickMeasurement(ws: Workspace, name: string | undefined): [Measurement, number] {
-  if (name === undefined) return [ws.measurements[0], 0];
-  const i = ws.measurements.findIndex((m) => m.name === name);
-  if (i < 0) {
-    throw new WorkspaceError([{
-      path: "measurements",
-      message: `no measurement named ${JSON.stringify(name)} (available: ${
-        ws.measurements.map((m) => JSON.stringify(m.name)).join(", ")
-      })`,
-    }]);
-  }
-  return [ws.measurements[i], i];
-}
-
-function checkSettings(settings: ModifierSettings): void {
-  const known: Record<string, readonly string[]> = {
-    normsys: NORMSYS_CODES,
-    histosys: HISTOSYS_CODES,
-  };
-  for (const [type, v] of Object.entries(settings)) {
-    if (!(type in known)) {
-      throw new WorkspaceError([{
-        path: `modifierSettings.${type}`,
-        message: `no settings for modifier type ${
-          JSON.stringify(type)
-        } (configurable: normsys, histosys)`,
-      }]);
-    }
-    for (const [k, code] of Object.entries(v ?? {})) {
-      if (k !== "interpcode") {
-        throw new WorkspaceError([{
-          path: `modifierSettings.${type}.${k}`,
-          message: `unknown setting (only interpcode)`,
-        }]);
-      }
-      if (!known[type].includes(code as string)) {
-        throw new WorkspaceError([{
-          path: `modifierSettings.${type}.interpcode`,
-          message: `unsupported interpolation code ${JSON.stringify(code)} (supported: ${
-            known[type].join(", ")
-          })`,
-        }]);
-      }
-    }
-  }
-}
-
-/**
- * Builds a {@link Model} from a pyhf JSON workspace (an object or a validated {@link Workspace}),
- * as `pyhf.Workspace(spec).model(measurement_name, modifier_settings)` does. Invalid input
- * throws a {@link WorkspaceError} naming the JSON path.
- *
- * @example
- * ```ts
- * import { fromPyhf } from "./mod.ts";
- * const spec = JSON.parse(Deno.readTextFileSync("workspace.json"));
- * const model = fromPyhf(spec); // pyhf's interpolation: normsys code4, histosys code4p
- * const root = fromPyhf(spec, {
- *   modifierSettings: { normsys: { interpcode: "code1" }, histosys: { interpcode: "code0" } },
- * });
- * console.log(model.parNames, model.poiIndex, root.interpolation);
- * ```
- */
-export function fromPyhf(workspace: unknown, opts: FromPyhfOptions = {}): Model {
-  const ws = validateWorkspace(workspace);
-  const settings = opts.modifierSettings ?? {};
-  checkSettings(settings);
-  const [meas, mi] = pickMeasurement(ws, opts.measurement);
-  const configPath = `measurements[${mi}].config.parameters`;
-  const { layout, samplesIn } = layoutOf(ws);
-  const uses = usesOf(ws, layout);
-  const byType = new Map<ModifierType, ModifierUse[]>(MODIFIER_TYPES.map((t) => [t, []]));
-  for (const u of uses) byType.get(u.modifier.type)!.push(u);
-
-  try {
-    // Parameters are registered type by type, in the order each type's builder meets them.
-    const requirements = new Map<string, ParamRequirement[]>();
-    for (const t of MODIFIER_TYPES) {
-      for (const [name, req] of MODIFIERS[t].requirements(byType.get(t)!, layout)) {
-        if (!requirements.has(name)) requirements.set(name, []);
-        requirements.get(name)!.push(req);
-      }
-    }
-    const issues: WorkspaceIssue[] = [];
-    const warnings: string[] = [];
-    meas.config.parameters.forEach((p, i) => {
-      if (requirements.has(p.name)) return;
-      const msg = `parameter ${JSON.stringify(p.name)} is configured but no modifier declares it`;
-      if (p.name === "lumi" || opts.unknownParameters === "ignore") {
-        warnings.push(`${configPath}[${i}]: ${msg}; ignored`);
-      } else {
-        issues.push({
-          path: `${configPath}[${i}].name`,
-          message: `${msg} (model parameters: ${[...requirements.keys()].join(", ")})`,
-        });
-      }
-    });
-    const paramsets = resolveParamsets(requirements, meas.config.parameters, configPath, issues);
-    const poiName = opts.poiName === undefined ? (meas.config.poi || null) : opts.poiName;
-    if (poiName !== null) {
-      const p = paramsets.find((q) => q.name === poiName);
-      const at = opts.poiName === undefined ? `measurements[${mi}].config.poi` : "poiName";
-      if (!p) {
-        issues.push({
-          path: at,
-          message: `parameter of interest ${
-            JSON.stringify(poiName)
-          } is not a model parameter (parameters: ${paramsets.map((q) => q.name).join(", ")})`,
-        });
-      } else if (p.n !== 1) {
-        issues.push({
-          path: at,
-          message: `parameter of interest ${
-            JSON.stringify(poiName)
-          } has ${p.n} components; it must be a single number`,
-        });
-      }
-    }
-    if (paramsets.length === 0) {
-      issues.push({ path: "channels", message: "the model has no parameters" });
-    }
-    if (issues.length) throw new WorkspaceError(issues);
-
-    const params = new Map(paramsets.map((p) => [p.name, p]));
-    const modifiers: AppliedModifier[] = [];
-    for (const t of MODIFIER_TYPES) {
-      const built = MODIFIERS[t].build(byType.get(t)!, {
-        layout,
-        params,
-        settings: (settings as Record<string, Record<string, unknown>>)[t] ?? {},
-      });
-      if (built) modifiers.push(built);
-    }
-    const constraints = new Constraints(
-      paramsets,
-      modifiers.flatMap((m) => (m.dynamicConstraint ? [m.dynamicConstraint] : [])),
-    );
-    const S = layout.samples.length, B = layout.nbins;
-    const nominal = new Float64Array(S * B);
-    const observedMain: number[] = [];
-    for (const c of layout.channels) {
-      const ch = ws.channels.find((x) => x.name === c)!;
-      for (const smp of ch.samples) {
-        nominal.set(smp.data, layout.samples.indexOf(smp.name) * B + layout.channelOffset[c]);
-      }
-      observedMain.push(...ws.observations.find((o) => o.name === c)!.data);
-    }
-    const inputs: Record<string, Array> = {
-      nominal: array(nominal, "float64", { shape: [S, B] }),
-    };
-    for (const m of modifiers) Object.assign(inputs, m.inputs);
-    const structure: Structure = {
-      layout,
-      samplesIn,
-      uses,
-      paramsets,
-      modifiers,
-      constraints,
-      observedMain,
-      interpolation: {
-        normsys: settings.normsys?.interpcode ?? "code4",
-        histosys: settings.histosys?.interpcode ?? "code4p",
-      },
-      jitted: {},
-    };
-    if (modifiers.some((m) => m.interpcode === "code2")) {
-      warnings.push(
-        "interpolation code2 is pyhf's: discontinuous at |alpha| = 1 (pyhf issue #2729); fits that cross it may stall",
-      );
-    }
-    return new Model(structure, inputs, { poiName, measurement: meas.name, warnings });
-  } catch (e) {
-    if (e instanceof ModelDefinitionError) {
-      throw new WorkspaceError([{ path: e.path, message: e.message.slice(e.path.length + 2) }]);
-    }
-    throw e;
-  }
 }

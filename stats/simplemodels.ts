@@ -7,7 +7,8 @@
  * @module
  */
 import { Array, array, type ArrayLike, DeviceArray } from "../core/mod.ts";
-import { fromPyhf, type Model } from "./model.ts";
+import type { Model } from "./model.ts";
+import { fromPyhf } from "./from_pyhf.ts";
 
 function f64(x: ArrayLike, what: string): Array {
   const a = x instanceof Array ? x : array(x, "float64");
