@@ -15,7 +15,7 @@ import { DeviceArray } from "../../core/device_array.ts";
 import type { TypedArray } from "../../core/dtype.ts";
 import type { Eqn } from "../../core/jaxpr.ts";
 import type { Kernel } from "../kernel_ir.ts";
-import type { Plan } from "../fusion.ts";
+import type { Plan } from "../plan.ts";
 import { interpretKernel } from "../interpret.ts";
 
 /**

@@ -17,7 +17,8 @@ import { type Atom, Jaxpr, Literal, type Var } from "../../core/jaxpr.ts";
 import { type CompiledKernel, compileKernel, type CpuCodegenOptions } from "./codegen.ts";
 import { controlFlowJaxprs, runControlFlow, type SubJaxpr } from "./control_flow.ts";
 import { eagerRoutine, interpretRunner, type RoutineRunner, runPlan } from "./executor.ts";
-import { type Plan, planJaxpr, printPlan } from "../fusion.ts";
+import { planJaxpr } from "../fusion.ts";
+import { type Plan, printPlan } from "../plan.ts";
 
 /**
  * A jaxpr compiled for the CPU.

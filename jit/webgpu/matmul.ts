@@ -24,7 +24,8 @@
 import { ShapedArray } from "../../core/aval.ts";
 import { type Atom, type Eqn, Jaxpr, Var } from "../../core/jaxpr.ts";
 import { P } from "../../core/primitives/mod.ts";
-import { fuseKind, inlineCalls } from "../fusion.ts";
+import { fuseKind } from "../fuse_kind.ts";
+import { inlineCalls } from "../inline_calls.ts";
 
 /** True for the matmuls this module lowers (the dtypes the WGSL kernels compute). */
 function lowered(e: Eqn): boolean {

@@ -18,7 +18,7 @@
  * @module
  */
 import { stridesOf } from "../../core/shape.ts";
-import { type Plan, type PlanStep, printPlan } from "../fusion.ts";
+import { type Plan, type PlanStep, printPlan } from "../plan.ts";
 import type { Affine, Kernel, KernelInput, KNode } from "../kernel_ir.ts";
 import { wgslStrategy } from "./wgsl.ts";
 

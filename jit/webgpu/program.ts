@@ -21,7 +21,9 @@ import { DeviceArray } from "../../core/device_array.ts";
 import { allocate } from "../../core/dtype.ts";
 import type { Jaxpr } from "../../core/jaxpr.ts";
 import { sizeOf } from "../../core/shape.ts";
-import { fuseKind, type Plan, planJaxpr } from "../fusion.ts";
+import { planJaxpr } from "../fusion.ts";
+import { fuseKind } from "../fuse_kind.ts";
+import type { Plan } from "../plan.ts";
 import { reduceInit } from "../kernel_ir.ts";
 import {
   acquireBuffer,

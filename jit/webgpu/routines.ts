@@ -31,7 +31,7 @@ import { type Eqn, Jaxpr, Var } from "../../core/jaxpr.ts";
 import { sizeOf } from "../../core/shape.ts";
 import { P } from "../../core/primitives/mod.ts";
 import type { CondParams, ScanParams, WhileParams } from "../../core/primitives/control.ts";
-import type { Plan } from "../fusion.ts";
+import type { Plan } from "../plan.ts";
 import { acquireBuffer, checkDeviceError, readBuffer, webgpu, WebGpuStorage } from "./device.ts";
 import type { WebGpuProgram } from "./program.ts";
 
