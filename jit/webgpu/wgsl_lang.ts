@@ -193,3 +193,27 @@ export function fromBits(u: string, dtype: DType): string {
 export function toBits(v: string, dtype: DType): string {
   return dtype === "bool" ? `select(0u, 1u, ${v})` : `bitcast<u32>(${v})`;
 }
+
+/** The environment of a loop body over `axes` (those of extent > 1 get variables). */
+export function loopEnv(k: Kernel, base: Env, axes: number[], prefix: string, level: number): Env {
+  const env = [...base];
+  for (const d of axes) {
+    if (k.domain[d] > 1) env[d] = { v: loopVar(`${prefix}${d}`, level, k.domain[d]), c: 0 };
+  }
+  return env;
+}
+
+/** Every point of the reduced axes, as constants over `base` (an unrolled reduction). */
+export function unrolledPoints(k: Kernel, base: Env, axes: number[]): Env[] {
+  const points: Env[] = [];
+  const walk = (j: number, e: Env) => {
+    if (j === axes.length) return void points.push(e);
+    for (let v = 0; v < k.domain[axes[j]]; v++) {
+      const e2 = [...e];
+      e2[axes[j]] = { v: null, c: v };
+      walk(j + 1, e2);
+    }
+  };
+  walk(0, base);
+  return points;
+}

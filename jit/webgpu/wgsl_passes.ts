@@ -8,7 +8,7 @@ import type { DType } from "../../core/dtype.ts";
 import { stridesOf } from "../../core/shape.ts";
 import type { Kernel, ReduceOp } from "../kernel_ir.ts";
 import { type Table, tableEntry } from "../schedule/tables.ts";
-import type { Env, HoistedValue } from "../schedule/values.ts";
+import type { Env, HoistedValue, Values } from "../schedule/values.ts";
 import type { BindingRef, WgslOptions, WgslPass } from "./wgsl.ts";
 import { BUF_TYPE, declared, toBits, WGSL_TYPE, wgslValues } from "./wgsl_lang.ts";
 import { INF, Prelude } from "./wgsl_prelude.ts";
@@ -341,3 +341,16 @@ export function unravel(lin: string, extents: number[], names: string[]): string
     return `let ${names[j]} = i32(${j === 0 ? q : `(${q}) % ${n}u`});`;
   });
 }
+
+/** Passes of a rendered kernel, and the values of its main pass. */
+export interface RenderedPasses {
+  passes: WgslPass[];
+  scratch: number[];
+  vals: Values;
+}
+
+/**
+ * Most reduced points per output element that are unrolled (per-output reductions) or per point
+ * of a chunked reduction's loop (its inner reduce axes).
+ */
+export const UNROLL_MAX = 64;
