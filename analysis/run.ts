@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { resolvePath } from "../stats/cli/commands.ts";
+import { resolvePath } from "../stats/cli/input.ts";
 import { ConfigError, OVERRIDABLE, resolveConfig } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import type { ProcessEvents } from "./data/columns.ts";

@@ -5,7 +5,9 @@
  * @module
  */
 import { commandUsage, parseArgs, USAGE, UsageError } from "./args.ts";
-import { formatReport, InputError, runCommand } from "./commands.ts";
+import { runCommand } from "./commands.ts";
+import { InputError } from "./input.ts";
+import { formatReport } from "./report.ts";
 import { type ProgressSink, stderrSink } from "../../progress/mod.ts";
 import { ZGRAD_VERSION } from "./provenance.ts";
 import { runTool, TOOL_COMMANDS, TOOL_USAGE } from "./tools.ts";

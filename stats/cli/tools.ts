@@ -27,7 +27,7 @@ import {
 } from "../tools/mod.ts";
 import { parseWorkspace, type Workspace } from "../workspace.ts";
 import { UsageError } from "./args.ts";
-import { InputError, readInputText, resolvePath } from "./commands.ts";
+import { InputError, readInputText, resolvePath } from "./input.ts";
 
 /** The commands this module runs. */
 export const TOOL_COMMANDS = [

@@ -10,7 +10,7 @@ import { json2xml } from "../xml/writexml.ts";
 import { pythonFloatRepr } from "../tools/pyjson.ts";
 import { errorMessage } from "../xml/dom.ts";
 import { UsageError } from "./args.ts";
-import { InputError, resolvePath } from "./commands.ts";
+import { InputError, resolvePath } from "./input.ts";
 import { readWorkspace } from "./tools.ts";
 
 /** The commands this module runs. */
