@@ -1,17 +1,23 @@
 /**
  * pyhf JSON workspaces: the types, and their validation.
  *
- * Validation has two layers. A zod schema checks the structure (keys, JSON types, finite numbers),
- * then {@link validateWorkspace} checks what a schema cannot say: bin counts that must agree across
- * samples, modifiers and observations, non-negative yields, one observation per channel, unique
- * names, known modifier types. Every problem is reported with the JSON path of the offending value,
+ * Validation has two layers. A zod schema (`workspace_schema.ts`) checks the structure (keys,
+ * JSON types, finite numbers), then {@link validateWorkspace} checks what a schema cannot say: bin
+ * counts that must agree across samples, modifiers and observations, non-negative yields, one
+ * observation per channel, unique names, known modifier types. Every problem is reported with the JSON path of the offending value,
  * e.g. `channels[1].samples[0].modifiers[2].data.hi_data: expected 12 numbers, got 11`.
  *
  * @module
  */
-// A full specifier, not a bare "zod" that only this repository's deno.json resolves: users import
-// zgrad by URL or path from projects without it (tests/packaging/module_graph_test.ts).
-import { z } from "npm:zod@^4.6.7";
+import {
+  formatPath,
+  modifierDataShape,
+  type ParsedWorkspace,
+  workspaceShape,
+  zodIssues,
+} from "./workspace_schema.ts";
+
+export { formatPath };
 
 /** The modifier types of HistFactory, in the order pyhf builds their parameters. */
 export const MODIFIER_TYPES = [
@@ -198,118 +204,6 @@ export class WorkspaceError extends Error {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Structure (zod). Modifier `data` is left open here and checked per type below, so that an
-// unknown type gets one clear message instead of a union's list of alternatives.
-
-const num = z.number();
-const numbers = z.array(num);
-const modifierShape = z.object({ name: z.string().min(1), type: z.string(), data: z.unknown() });
-const sampleShape = z.object({
-  name: z.string().min(1),
-  data: numbers,
-  modifiers: z.array(modifierShape),
-});
-const channelShape = z.object({ name: z.string().min(1), samples: z.array(sampleShape).min(1) });
-const observationShape = z.object({ name: z.string().min(1), data: numbers });
-const parameterShape = z.object({
-  name: z.string().min(1),
-  inits: numbers.optional(),
-  bounds: z.array(z.tuple([num, num])).optional(),
-  fixed: z.boolean().optional(),
-  auxdata: numbers.optional(),
-  sigmas: numbers.optional(),
-  factors: numbers.optional(),
-});
-const measurementShape = z.object({
-  name: z.string().min(1),
-  config: z.object({ poi: z.string(), parameters: z.array(parameterShape).default([]) }),
-});
-const workspaceShape = z.object({
-  channels: z.array(channelShape).min(1),
-  observations: z.array(observationShape),
-  measurements: z.array(measurementShape).min(1),
-  version: z.string().optional(),
-});
-
-const modifierDataShape: Record<ModifierType, z.ZodType> = {
-  normfactor: z.null(),
-  lumi: z.null(),
-  shapefactor: z.null(),
-  normsys: z.object({ hi: num, lo: num }),
-  histosys: z.object({ hi_data: numbers, lo_data: numbers }),
-  shapesys: numbers,
-  staterror: numbers,
-};
-
-/** Renders a JSON path (`["channels", 1, "data"]` → `channels[1].data`). */
-export function formatPath(parts: readonly PropertyKey[]): string {
-  let s = "";
-  for (const p of parts) {
-    if (typeof p === "number") s += `[${p}]`;
-    else s += s === "" ? String(p) : `.${String(p)}`;
-  }
-  return s === "" ? "(workspace)" : s;
-}
-
-function describe(v: unknown): string {
-  if (v === undefined) return "nothing (missing)";
-  if (v === null) return "null";
-  if (typeof v === "number") return Number.isNaN(v) ? "NaN" : String(v);
-  if (typeof v === "string") return JSON.stringify(v.length > 20 ? v.slice(0, 20) + "…" : v);
-  if (globalThis.Array.isArray(v)) return `an array of ${v.length}`;
-  return typeof v;
-}
-
-function valueAt(root: unknown, parts: readonly PropertyKey[]): unknown {
-  let cur: unknown = root;
-  for (const p of parts) {
-    if (cur === null || typeof cur !== "object") return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[p];
-  }
-  return cur;
-}
-
-const EXPECTED: Record<string, string> = {
-  number: "a finite number",
-  tuple: "a [lo, hi] pair",
-  array: "an array",
-  object: "an object",
-  string: "a string",
-  boolean: "true or false",
-};
-
-/** Turns zod issues into path-named messages in this module's wording. */
-function zodIssues(
-  err: z.ZodError,
-  root: unknown,
-  prefix: readonly PropertyKey[] = [],
-): WorkspaceIssue[] {
-  return err.issues.map((iss) => {
-    const parts = [...prefix, ...iss.path];
-    const got = valueAt(root, parts);
-    let message: string;
-    switch (iss.code) {
-      case "invalid_type":
-        message = got === undefined
-          ? `required ${iss.expected} is missing`
-          : `expected ${EXPECTED[iss.expected] ?? iss.expected}, got ${describe(got)}`;
-        break;
-      case "too_small":
-        message = `expected at least ${iss.minimum} ${
-          iss.origin === "string" ? "characters" : "entries"
-        }`;
-        break;
-      case "too_big":
-        message = `expected at most ${iss.maximum} entries, got ${describe(got)}`;
-        break;
-      default:
-        message = iss.message;
-    }
-    return { path: formatPath(parts), message };
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
 // Semantics.
 
 function checkCounts(
@@ -412,8 +306,20 @@ export function validateWorkspace(json: unknown): Workspace {
   if (!parsed.success) throw new WorkspaceError(zodIssues(parsed.error, json));
   const ws = parsed.data;
   const issues: WorkspaceIssue[] = [];
-  const nbinsOf = new Map<string, number>();
+  const nbinsOf = checkChannels(ws, json, issues);
+  checkObservations(ws, nbinsOf, issues);
+  checkMeasurements(ws, issues);
+  if (issues.length) throw new WorkspaceError(issues);
+  return ws as Workspace;
+}
 
+/** Channels and their samples and modifiers; returns each channel's number of bins. */
+function checkChannels(
+  ws: ParsedWorkspace,
+  json: unknown,
+  issues: WorkspaceIssue[],
+): Map<string, number> {
+  const nbinsOf = new Map<string, number>();
   ws.channels.forEach((ch, c) => {
     const cp = `channels[${c}]`;
     if (nbinsOf.has(ch.name)) {
@@ -457,7 +363,15 @@ export function validateWorkspace(json: unknown): Workspace {
       });
     });
   });
+  return nbinsOf;
+}
 
+/** One observation per channel, of the channel's number of bins. */
+function checkObservations(
+  ws: ParsedWorkspace,
+  nbinsOf: ReadonlyMap<string, number>,
+  issues: WorkspaceIssue[],
+): void {
   const observed = new Set<string>();
   ws.observations.forEach((o, i) => {
     const op = `observations[${i}]`;
@@ -486,7 +400,10 @@ export function validateWorkspace(json: unknown): Workspace {
       });
     }
   });
+}
 
+/** Unique measurement and parameter names, ordered bounds, positive sigmas. */
+function checkMeasurements(ws: ParsedWorkspace, issues: WorkspaceIssue[]): void {
   const measurementNames = new Set<string>();
   ws.measurements.forEach((m, i) => {
     const mp = `measurements[${i}]`;
@@ -522,9 +439,6 @@ export function validateWorkspace(json: unknown): Workspace {
       });
     });
   });
-
-  if (issues.length) throw new WorkspaceError(issues);
-  return ws as Workspace;
 }
 
 /**
