@@ -10,7 +10,8 @@ import type { Params, Primitive } from "../core/primitive.ts";
 import { bind, currentTrace, Trace, Tracer, withTrace } from "../core/trace.ts";
 import { astype } from "../core/ops/convert.ts";
 import { zerosLike } from "../core/ops/creation.ts";
-import { jvpRules } from "./rules/jvp.ts";
+import { type JvpRule, jvpRules } from "./rules/jvp.ts";
+import type { PrimitiveName } from "../core/primitives/mod.ts";
 import type { ShapedArray } from "../core/aval.ts";
 
 /** A tangent that may be a symbolic zero (`null`). */
@@ -53,7 +54,7 @@ export class JVPTrace extends Trace {
     if (tangents.every((t) => t === null)) {
       return withTrace(this.parent!, () => bind(prim, primals, params));
     }
-    const rule = jvpRules[prim.name as keyof typeof jvpRules];
+    const rule: JvpRule | undefined = jvpRules[prim.name as PrimitiveName];
     if (!rule) throw new Error(`jvp: no differentiation rule for primitive '${prim.name}'`);
     const [outs, outTs] = withTrace(this.parent!, () => rule(primals, tangents, params));
     return outs.map((o, i) => {

@@ -12,7 +12,8 @@ import { StagingTrace, type StagingTracer } from "../core/staging.ts";
 import { bind, currentTrace, withTrace } from "../core/trace.ts";
 import { add } from "../core/ops/elementwise.ts";
 import { jvpFlat } from "./jvp.ts";
-import { transposeRules, UndefPrimal } from "./rules/transpose.ts";
+import { type TransposeRule, transposeRules, UndefPrimal } from "./rules/transpose.ts";
+import type { PrimitiveName } from "../core/primitives/mod.ts";
 
 /** The result of linearizing a flat function at a point. */
 export interface Linearized {
@@ -91,7 +92,7 @@ export function backwardPass(
     const e = linEqns[k];
     const ctsOut = e.outputs.map((v) => ctEnv.get(v) ?? null);
     if (ctsOut.every((c) => c === null)) continue;
-    const rule = transposeRules[e.prim.name as keyof typeof transposeRules];
+    const rule: TransposeRule | undefined = transposeRules[e.prim.name as PrimitiveName];
     if (!rule) {
       throw new Error(
         `transpose: primitive '${e.prim.name}' is not linear in its tangent inputs and has no ` +

@@ -10,7 +10,8 @@ import type { Params, Primitive } from "../core/primitive.ts";
 import { bind, currentTrace, Trace, Tracer, withTrace } from "../core/trace.ts";
 import { moveaxis } from "../core/ops/shape.ts";
 import { broadcastTo } from "../core/ops/convert.ts";
-import { batchRules } from "./rules/batch.ts";
+import { type BatchRule, batchRules } from "./rules/batch.ts";
+import type { PrimitiveName } from "../core/primitives/mod.ts";
 import { ShapedArray as SA } from "../core/aval.ts";
 
 /** A batch dimension: an axis index, or null for unbatched values. */
@@ -50,7 +51,7 @@ export class BatchTrace extends Trace {
     if (dims.every((d) => d === null)) {
       return withTrace(this.parent!, () => bind(prim, vals, params));
     }
-    const rule = batchRules[prim.name as keyof typeof batchRules];
+    const rule: BatchRule | undefined = batchRules[prim.name as PrimitiveName];
     if (!rule) throw new Error(`vmap: no batching rule for primitive '${prim.name}'`);
     const [outs, outDims] = withTrace(this.parent!, () => rule(vals, dims, params, this.axisSize));
     return outs.map((o, i) => (outDims[i] === null ? o : new BatchTracer(this, o, outDims[i])));

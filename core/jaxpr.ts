@@ -6,7 +6,7 @@
  */
 import type { Array } from "./array.ts";
 import type { ShapedArray } from "./aval.ts";
-import type { Params, Primitive } from "./primitive.ts";
+import type { Params, Primitive, UntypedParams } from "./primitive.ts";
 import { bind } from "./trace.ts";
 
 /** A variable: one value of a jaxpr, typed by its abstract value. */
@@ -38,14 +38,18 @@ export class Literal {
 /** An operand of an equation: a variable or an inline literal. */
 export type Atom = Var | Literal;
 
-/** One primitive application. */
-export interface Eqn {
+/**
+ * One primitive application. `Q` is the type of its params: {@link UntypedParams} when the
+ * primitive is not known statically; `EqnOf<"scan">` (narrowed to by `isEqnOf`, see
+ * `core/primitives/mod.ts`) has the params declared with that primitive.
+ */
+export interface Eqn<Q extends Params = UntypedParams> {
   /** The primitive applied. */
-  prim: Primitive;
+  prim: Primitive<Q>;
   /** Its operands. */
   inputs: Atom[];
   /** Its static parameters. */
-  params: Params;
+  params: Q;
   /** The variables it defines. */
   outputs: Var[];
 }

@@ -8,9 +8,23 @@
 import type { ShapedArray } from "./aval.ts";
 import type { DeviceArray } from "./device_array.ts";
 
-/** Static parameters of one use of a primitive (axes, shapes, sub-jaxprs...). */
+/**
+ * Static parameters of one use of a primitive (axes, shapes, sub-jaxprs...): the base type. Each
+ * primitive declares its own (`primitive<{ axis: number }>(...)`, collected by `ParamsOf` in
+ * `core/primitives/mod.ts`), and each rule table entry receives that type. Code that handles every
+ * primitive alike (bind, the traces, jaxpr printing) sees only this.
+ */
+export type Params = object;
+
+/**
+ * The params of an equation whose primitive is not known statically (the default of `Eqn`): passes
+ * that switch on `e.prim.name` read them field by field (the fusion planner, `jit/fusion.ts`). Its
+ * fields are unchecked, hence this one named type: `isEqnOf(e, "scan")` (`core/primitives/mod.ts`)
+ * gives an equation its primitive's declared params instead. Once those passes use it, `Eqn`'s
+ * default can become `Params` and this type can go.
+ */
 // deno-lint-ignore no-explicit-any
-export type Params = Record<string, any>;
+export type UntypedParams = Record<string, any>;
 
 /** A primitive operation. */
 export interface Primitive<P extends Params = Params> {

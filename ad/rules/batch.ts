@@ -7,7 +7,7 @@
  */
 import type { Array } from "../../core/array.ts";
 import type { Params } from "../../core/primitive.ts";
-import { P, type PrimitiveName } from "../../core/primitives/mod.ts";
+import { P, type ParamsOf, type PrimitiveName } from "../../core/primitives/mod.ts";
 import { bind, bind1 } from "../../core/trace.ts";
 import * as np from "../../core/ops/mod.ts";
 import { type BDim, moveBatchAxis } from "../vmap.ts";
@@ -16,13 +16,20 @@ import { linalgBatchRules } from "./batch_linalg.ts";
 import { customBatchRules } from "./batch_custom.ts";
 import { numpyBatchRules } from "./batch_numpy.ts";
 
-/** A batching rule: (values, batch axes, params, batch size) → [outputs, their batch axes]. */
-export type BatchRule = (
-  vals: Array[],
-  dims: BDim[],
-  params: Params,
-  axisSize: number,
-) => [Array[], BDim[]];
+/**
+ * A batching rule: (values, batch axes, params, batch size) → [outputs, their batch axes], for a
+ * primitive whose params have type `Q`. A method type, bivariant in `params` for the reason given
+ * at `JvpRule` (the batch trace calls the rule of a primitive known only at run time).
+ */
+export type BatchRule<Q extends Params = Params> = {
+  rule(vals: Array[], dims: BDim[], params: Q, axisSize: number): [Array[], BDim[]];
+}["rule"];
+
+/**
+ * The batching rule of each primitive, receiving the params declared with it. Exhaustive: adding a
+ * primitive makes the type checker ask for its rule.
+ */
+export type BatchRules = { [K in PrimitiveName]: BatchRule<ParamsOf<K>> };
 
 /** An explicit int32 scalar, so index arithmetic stays int32 whatever the JS-number promotion rules. */
 const int32 = (v: number): Array => np.array(v, "int32");
@@ -43,13 +50,19 @@ function elementwise(prim: PrimitiveName): BatchRule {
   };
 }
 
-/** Unary primitive with the batch axis where its `axes`/`axis` parameters shift by one. */
-function withAxes(prim: PrimitiveName, key: "axes" | "axis"): BatchRule {
+/** Unary primitive with the batch axis in front, where its `axes` parameter shifts by one. */
+function withAxes(prim: PrimitiveName): BatchRule<{ axes: number[] }> {
   return ([x], [d], params, n) => {
     const xb = moveBatchAxis(x, d, 0, n);
-    const p = { ...params };
-    p[key] = key === "axes" ? (params.axes as number[]).map((a) => a + 1) : params.axis + 1;
-    return [bind(P[prim], [xb], p), [0]];
+    return [bind(P[prim], [xb], { ...params, axes: params.axes.map((a) => a + 1) }), [0]];
+  };
+}
+
+/** Unary primitive with the batch axis in front, where its `axis` parameter shifts by one. */
+function withAxis(prim: PrimitiveName): BatchRule<{ axis: number }> {
+  return ([x], [d], params, n) => {
+    const xb = moveBatchAxis(x, d, 0, n);
+    return [bind(P[prim], [xb], { ...params, axis: params.axis + 1 }), [0]];
   };
 }
 
@@ -57,7 +70,7 @@ function withAxes(prim: PrimitiveName, key: "axes" | "axis"): BatchRule {
 function gatherBatch(
   [x, idx]: Array[],
   [dx, di]: BDim[],
-  { axis }: Params,
+  { axis }: ParamsOf<"gather">,
   n: number,
 ): [Array[], BDim[]] {
   if (di === null) {
@@ -86,7 +99,12 @@ function gatherBatch(
 }
 
 /** Scatter-add with any operand batched: all batched at 0, then offset indices as in gather. */
-function scatterBatch(vals: Array[], dims: BDim[], { axis }: Params, n: number): [Array[], BDim[]] {
+function scatterBatch(
+  vals: Array[],
+  dims: BDim[],
+  { axis }: ParamsOf<"scatter_add">,
+  n: number,
+): [Array[], BDim[]] {
   const [xb, ib, ub] = front(vals, dims, n);
   const len = xb.shape[axis + 1];
   const pre = xb.shape.slice(1, axis + 1), post = xb.shape.slice(axis + 2);
@@ -111,7 +129,7 @@ function scatterBatch(vals: Array[], dims: BDim[], { axis }: Params, n: number):
 }
 
 /** The batching rule of every primitive. */
-export const batchRules: Record<PrimitiveName, BatchRule> = {
+export const batchRules: BatchRules = {
   neg: elementwise("neg"),
   sign: elementwise("sign"),
   floor: elementwise("floor"),
@@ -171,14 +189,14 @@ export const batchRules: Record<PrimitiveName, BatchRule> = {
   convert_element_type: elementwise("convert_element_type"),
   stop_gradient: elementwise("stop_gradient"),
 
-  reduce_sum: withAxes("reduce_sum", "axes"),
-  reduce_prod: withAxes("reduce_prod", "axes"),
-  reduce_max: withAxes("reduce_max", "axes"),
-  reduce_min: withAxes("reduce_min", "axes"),
-  argmax: withAxes("argmax", "axis"),
-  argmin: withAxes("argmin", "axis"),
-  cumsum: withAxes("cumsum", "axis"),
-  rev: withAxes("rev", "axes"),
+  reduce_sum: withAxes("reduce_sum"),
+  reduce_prod: withAxes("reduce_prod"),
+  reduce_max: withAxes("reduce_max"),
+  reduce_min: withAxes("reduce_min"),
+  argmax: withAxis("argmax"),
+  argmin: withAxis("argmin"),
+  cumsum: withAxis("cumsum"),
+  rev: withAxes("rev"),
 
   reshape: (
     [x],

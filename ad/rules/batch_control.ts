@@ -11,7 +11,6 @@
 import type { Array } from "../../core/array.ts";
 import { ShapedArray } from "../../core/aval.ts";
 import { evalJaxpr, type Jaxpr } from "../../core/jaxpr.ts";
-import type { Params } from "../../core/primitive.ts";
 import {
   type CondParams,
   derivedJitParams,
@@ -27,6 +26,7 @@ import { bind } from "../../core/trace.ts";
 import { astype, clip, equal, greater, max, reshape, where } from "../../core/ops/mod.ts";
 import { type BDim, moveBatchAxis, vmapFlat } from "../vmap.ts";
 import { JaxprMemo, maskKey } from "../memo.ts";
+import type { BatchRules } from "./batch.ts";
 
 /**
  * The batched version of a jaxpr: operands with a batch axis (flagged in `batched`) carry it at
@@ -129,20 +129,25 @@ function selectExamples(mask: Array, a: Array, b: Array): Array {
   return where(reshape(mask, [mask.shape[0], ...a.shape.slice(1).map(() => 1)]), a, b);
 }
 
-function jitCallBatch(vals: Array[], dims: BDim[], params: Params, n: number): [Array[], BDim[]] {
+function jitCallBatch(
+  vals: Array[],
+  dims: BDim[],
+  params: JitCallParams,
+  n: number,
+): [Array[], BDim[]] {
   const batched = dims.map((d) => d !== null);
   const args = toFront(vals, dims, batched, n);
   const { jaxpr, consts } = batchJaxpr(params.jaxpr, batched, n);
   const outs = bind(
     P.jit_call,
     [...consts, ...args],
-    derivedJitParams(params as JitCallParams, jaxpr, `vmap(${params.name})`),
+    derivedJitParams(params, jaxpr, `vmap(${params.name})`),
   );
   return [outs, outs.map(() => 0)];
 }
 
-function condBatch(vals: Array[], dims: BDim[], params: Params, n: number): [Array[], BDim[]] {
-  const { branches } = params as CondParams;
+function condBatch(vals: Array[], dims: BDim[], params: CondParams, n: number): [Array[], BDim[]] {
+  const { branches } = params;
   const [index, ...ops] = vals;
   const [di, ...dops] = dims;
   const batched = dops.map((d) => d !== null);
@@ -164,8 +169,13 @@ function condBatch(vals: Array[], dims: BDim[], params: Params, n: number): [Arr
   return [outs, outs.map(() => 0)];
 }
 
-function whileBatch(vals: Array[], dims: BDim[], params: Params, n: number): [Array[], BDim[]] {
-  const { condJaxpr, bodyJaxpr, condNConsts: nCC, bodyNConsts: nBC } = params as WhileParams;
+function whileBatch(
+  vals: Array[],
+  dims: BDim[],
+  params: WhileParams,
+  n: number,
+): [Array[], BDim[]] {
+  const { condJaxpr, bodyJaxpr, condNConsts: nCC, bodyNConsts: nBC } = params;
   const [cc, bc, init] = splitList(vals, [nCC, nBC]);
   const [dcc, dbc, dinit] = splitList(dims, [nCC, nBC]);
   const ccB = dcc.map((d) => d !== null), bcB = dbc.map((d) => d !== null);
@@ -225,8 +235,8 @@ function whileBatch(vals: Array[], dims: BDim[], params: Params, n: number): [Ar
   return [outs, outDims];
 }
 
-function scanBatch(vals: Array[], dims: BDim[], params: Params, n: number): [Array[], BDim[]] {
-  const { jaxpr, numConsts: nC, numCarry: nK, length, reverse } = params as ScanParams;
+function scanBatch(vals: Array[], dims: BDim[], params: ScanParams, n: number): [Array[], BDim[]] {
+  const { jaxpr, numConsts: nC, numCarry: nK, length, reverse } = params;
   const [c, init, xs] = splitList(vals, [nC, nK]);
   const [dc, dinit, dxs] = splitList(dims, [nC, nK]);
   const cB = dc.map((d) => d !== null), xB = dxs.map((d) => d !== null);
@@ -248,7 +258,7 @@ function scanBatch(vals: Array[], dims: BDim[], params: Params, n: number): [Arr
 }
 
 /** Batching rules for the control primitives. */
-export const controlBatchRules = {
+export const controlBatchRules: Pick<BatchRules, "jit_call" | "cond" | "while" | "scan"> = {
   jit_call: jitCallBatch,
   cond: condBatch,
   while: whileBatch,

@@ -10,15 +10,13 @@ import { zeros } from "../../core/ops/creation.ts";
 import { sum } from "../../core/ops/reduce.ts";
 import { slice, stack } from "../../core/ops/shape.ts";
 import { indexAdd } from "../../core/ops/indexing.ts";
-import type { Params } from "../../core/primitive.ts";
 import type { CustomRootParams, LinearSolveParams, SolveFn } from "../../core/primitives/custom.ts";
 import { P } from "../../core/primitives/mod.ts";
 import { bind } from "../../core/trace.ts";
 import type { FlatLinearSolver } from "../implicit.ts";
 import { type BDim, moveBatchAxis, vmapFlat } from "../vmap.ts";
 import { batchJaxpr } from "./batch_control.ts";
-
-type Rule = (vals: Array[], dims: BDim[], params: Params, n: number) => [Array[], BDim[]];
+import type { BatchRules } from "./batch.ts";
 
 const toFront = (vals: Array[], dims: BDim[], n: number) =>
   vals.map((v, i) => (dims[i] === null ? v : moveBatchAxis(v, dims[i], 0, n)));
@@ -66,9 +64,9 @@ function blockTangentSolve(tangentSolve: FlatLinearSolver, n: number): FlatLinea
 }
 
 /** Batching rules for the custom primitives. */
-export const customBatchRules: Record<
-  "custom_jvp_call" | "custom_vjp_call" | "custom_lin" | "linear_solve" | "custom_root",
-  Rule
+export const customBatchRules: Pick<
+  BatchRules,
+  "custom_jvp_call" | "custom_vjp_call" | "custom_lin" | "linear_solve" | "custom_root"
 > = {
   custom_jvp_call: (vals, dims, p, n) => {
     const ops = toFront(vals, dims, n);
@@ -147,8 +145,7 @@ export const customBatchRules: Record<
       "vmap: batching the linearized tangent of a customVjp function is not supported",
     );
   },
-  linear_solve: (vals, dims, p, n) => {
-    const q = p as LinearSolveParams;
+  linear_solve: (vals, dims, q, n) => {
     const ops = toFront(vals, dims, n);
     const mask = dims.map((d) => d !== null);
     const k = q.numConsts;
@@ -167,8 +164,7 @@ export const customBatchRules: Record<
     const outs = bind(P.linear_solve, [...mv.consts, ...ops.slice(0, k), ...b], params);
     return [outs, outs.map(() => 0)];
   },
-  custom_root: (vals, dims, p, n) => {
-    const q = p as CustomRootParams;
+  custom_root: (vals, dims, q, n) => {
     const ops = toFront(vals, dims, n);
     const mask = dims.map((d) => d !== null);
     const k = q.numConsts;

@@ -6,11 +6,10 @@
  * @module
  */
 import type { Array } from "../../core/array.ts";
-import type { Params } from "../../core/primitive.ts";
 import { P, type PrimitiveName } from "../../core/primitives/mod.ts";
 import { bind } from "../../core/trace.ts";
 import { type BDim, moveBatchAxis } from "../vmap.ts";
-import type { BatchRule } from "./batch.ts";
+import type { BatchRule, BatchRules } from "./batch.ts";
 
 /** True when axis `d` of `x` is a batch (leading, non-matrix) axis the primitive maps over. */
 const isLeading = (x: Array, d: BDim): d is number => d !== null && d < x.ndim - 2;
@@ -20,7 +19,7 @@ const isLeading = (x: Array, d: BDim): d is number => d !== null && d < x.ndim -
  * Operands already batched at the same leading axis need no data movement.
  */
 export function overLeadingAxes(prim: PrimitiveName): BatchRule {
-  return (xs: Array[], dims: BDim[], params: Params, n: number) => {
+  return (xs, dims, params, n) => {
     const d0 = dims[0];
     if (xs.every((x, i) => isLeading(x, dims[i]) && dims[i] === d0)) {
       const outs = bind(P[prim], xs, params);
@@ -32,9 +31,9 @@ export function overLeadingAxes(prim: PrimitiveName): BatchRule {
 }
 
 /** Batching rules of the linear-algebra primitives (matmul's lives in batch.ts). */
-export const linalgBatchRules: Record<
-  "cholesky" | "triangular_solve" | "solve" | "slogdet",
-  BatchRule
+export const linalgBatchRules: Pick<
+  BatchRules,
+  "cholesky" | "triangular_solve" | "solve" | "slogdet"
 > = {
   cholesky: overLeadingAxes("cholesky"),
   triangular_solve: overLeadingAxes("triangular_solve"),

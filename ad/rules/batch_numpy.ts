@@ -7,7 +7,7 @@
 import { P } from "../../core/primitives/mod.ts";
 import { bind1 } from "../../core/trace.ts";
 import { moveBatchAxis } from "../vmap.ts";
-import type { BatchRule } from "./batch.ts";
+import type { BatchRules } from "./batch.ts";
 import { overLeadingAxes } from "./batch_linalg.ts";
 
 /**
@@ -19,7 +19,7 @@ import { overLeadingAxes } from "./batch_linalg.ts";
  * typeof numpyBatchRules.eigh; // "function"
  * ```
  */
-export const numpyBatchRules: Record<"eigh" | "svd" | "qr" | "searchsorted", BatchRule> = {
+export const numpyBatchRules: Pick<BatchRules, "eigh" | "svd" | "qr" | "searchsorted"> = {
   eigh: overLeadingAxes("eigh"),
   svd: overLeadingAxes("svd"),
   qr: overLeadingAxes("qr"),

@@ -13,7 +13,7 @@
  */
 import type { Array } from "../../core/array.ts";
 import type { Params } from "../../core/primitive.ts";
-import { P, type PrimitiveName } from "../../core/primitives/mod.ts";
+import { P, type ParamsOf, type PrimitiveName } from "../../core/primitives/mod.ts";
 import { bind, bind1 } from "../../core/trace.ts";
 import { castTo } from "../../core/ops/convert.ts";
 import { zerosLike } from "../../core/ops/creation.ts";
@@ -25,8 +25,22 @@ import { trigJvpRules } from "./jvp_trig.ts";
 import { numpyJvpRules } from "./jvp_numpy.ts";
 
 type T = Array | null;
-/** A JVP rule: (primals, tangents, params) → [primal outputs, tangent outputs]. */
-export type JvpRule = (primals: Array[], tangents: T[], params: Params) => [Array[], T[]];
+/**
+ * A JVP rule: (primals, tangents, params) → [primal outputs, tangent outputs], for a primitive whose
+ * params have type `Q`. A method type, so TypeScript checks `params` bivariantly (as it does the
+ * methods of `Primitive`): a rule typed for one primitive's params is then also a `JvpRule` of the
+ * base `Params`, the type under which the JVP trace calls the rule it looks up by the name of a
+ * primitive known only at run time, passing the params bound with that primitive.
+ */
+export type JvpRule<Q extends Params = Params> = {
+  rule(primals: Array[], tangents: T[], params: Q): [Array[], T[]];
+}["rule"];
+
+/**
+ * The JVP rule of each primitive, receiving the params declared with it. Exhaustive: adding a
+ * primitive makes the type checker ask for its rule.
+ */
+export type JvpRules = { [K in PrimitiveName]: JvpRule<ParamsOf<K>> };
 
 const inst = (t: T, p: Array): Array => t ?? zerosLike(p);
 const addT = (a: T, b: T): T => (a === null ? b : b === null ? a : np.add(a, b));
@@ -90,11 +104,11 @@ function balancedEq(x: Array, z: Array, y: Array): Array {
 }
 
 /** Tangent of reduce_max/min: average of tangents at the (tied) extremal entries. */
-function chooserJvp(prim: "reduce_max" | "reduce_min"): JvpRule {
+function chooserJvp(prim: "reduce_max" | "reduce_min"): JvpRule<ParamsOf<typeof prim>> {
   return ([x], [t], params) => {
     const y = bind1(P[prim], [x], params);
     if (t === null) return [[y], [null]];
-    const axes: number[] = params.axes;
+    const { axes } = params;
     const keep = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
     const yb = np.broadcastTo(np.reshape(y, keep), x.shape);
     const loc = np.astype(np.equal(x, yb), x.dtype);
@@ -105,10 +119,10 @@ function chooserJvp(prim: "reduce_max" | "reduce_min"): JvpRule {
 }
 
 /** Product of all entries but one along the reduced axes, built from differentiable ops. */
-function prodJvp([x]: Array[], [t]: T[], params: Params): [Array[], T[]] {
+function prodJvp([x]: Array[], [t]: T[], params: ParamsOf<"reduce_prod">): [Array[], T[]] {
   const y = bind1(P.reduce_prod, [x], params);
   if (t === null) return [[y], [null]];
-  const axes: number[] = params.axes;
+  const { axes } = params;
   const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const perm = [...kept, ...axes];
   const outer = kept.map((i) => x.shape[i]);
@@ -141,8 +155,8 @@ function takeAlongAxis(t: Array, idx: Array, axis: number): Array {
  * Sort's tangents are the input tangents permuted like the primal (JAX's `_sort_jvp`): an iota
  * carried through the sort gives the permutation, which a gather applies to each tangent.
  */
-function sortJvp(xs: Array[], ts: T[], params: Params): [Array[], T[]] {
-  const dimension: number = params.dimension;
+function sortJvp(xs: Array[], ts: T[], params: ParamsOf<"sort">): [Array[], T[]] {
+  const { dimension } = params;
   const iota = bind1(P.iota, [], { shape: [...xs[0].shape], dtype: "int32", dimension });
   const outs = bind(P.sort, [...xs, iota], params);
   const perm = outs.pop()!;
@@ -178,7 +192,7 @@ function polygammaJvp([m, x]: Array[], [tm, tx]: T[]): [Array[], T[]] {
 }
 
 /** The JVP rule of every primitive. */
-export const jvpRules: Record<PrimitiveName, JvpRule> = {
+export const jvpRules: JvpRules = {
   // Elementwise, unary.
   neg: linear("neg"),
   sign: zero("sign"),

@@ -22,7 +22,6 @@ import type { Array } from "../../core/array.ts";
 import type { ShapedArray } from "../../core/aval.ts";
 import { isFloat } from "../../core/dtype.ts";
 import { dce, evalJaxpr, Jaxpr } from "../../core/jaxpr.ts";
-import type { Params } from "../../core/primitive.ts";
 import {
   type CondParams,
   derivedJitParams,
@@ -37,6 +36,7 @@ import { hoistConsts, StagingTrace, traceFlat } from "../../core/staging.ts";
 import { bind, currentTrace, type Trace } from "../../core/trace.ts";
 import { instantiate, jvpFlat } from "../jvp.ts";
 import { JaxprMemo, maskKey } from "../memo.ts";
+import type { JvpRules } from "./jvp.ts";
 
 type T = Array | null;
 
@@ -163,7 +163,7 @@ function carryFixedPoint(
 const nonzeroOf = (primals: Array[], tangents: T[]) =>
   tangents.map((t, i) => t !== null && isFloat(primals[i].dtype));
 
-function jitCallJvp(primals: Array[], tangents: T[], params: Params): [Array[], T[]] {
+function jitCallJvp(primals: Array[], tangents: T[], params: JitCallParams): [Array[], T[]] {
   const nz = tangents.map((t) => t !== null);
   const memo = jvpJaxpr(params.jaxpr, nz);
   const { jaxpr, consts } = memo;
@@ -173,7 +173,7 @@ function jitCallJvp(primals: Array[], tangents: T[], params: Params): [Array[], 
     const outs = bind(
       P.jit_call,
       [...consts, ...primals, ...tanIn],
-      derivedJitParams(params as JitCallParams, jaxpr, `jvp(${params.name})`),
+      derivedJitParams(params, jaxpr, `jvp(${params.name})`),
     );
     return [outs.slice(0, m), outs.slice(m)];
   }
@@ -184,13 +184,13 @@ function jitCallJvp(primals: Array[], tangents: T[], params: Params): [Array[], 
   const touts = bind(
     P.jit_call,
     [...consts, ...primals, ...tanIn],
-    derivedJitParams(params as JitCallParams, tanOnly, `jvp(${params.name})`),
+    derivedJitParams(params, tanOnly, `jvp(${params.name})`),
   );
   return [outs, touts];
 }
 
-function condJvp(primals: Array[], tangents: T[], params: Params): [Array[], T[]] {
-  const { branches } = params as CondParams;
+function condJvp(primals: Array[], tangents: T[], params: CondParams): [Array[], T[]] {
+  const { branches } = params;
   const [index, ...ops] = primals;
   const nz = nonzeroOf(ops, tangents.slice(1));
   const tanIn = tangents.slice(1).filter((_, i) => nz[i]) as Array[];
@@ -219,8 +219,8 @@ function condJvp(primals: Array[], tangents: T[], params: Params): [Array[], T[]
   return [outs, spread(outNz, joint ? res.slice(outNz.length) : res)];
 }
 
-function whileJvp(primals: Array[], tangents: T[], params: Params): [Array[], T[]] {
-  const { condJaxpr, bodyJaxpr, condNConsts: nCC, bodyNConsts: nBC } = params as WhileParams;
+function whileJvp(primals: Array[], tangents: T[], params: WhileParams): [Array[], T[]] {
+  const { condJaxpr, bodyJaxpr, condNConsts: nCC, bodyNConsts: nBC } = params;
   const [cc, bc, init] = splitList(primals, [nCC, nBC]);
   const [, tbc, tinit] = splitList(tangents, [nCC, nBC]);
   const bcNz = nonzeroOf(bc, tbc);
@@ -276,8 +276,8 @@ function whileJvp(primals: Array[], tangents: T[], params: Params): [Array[], T[
   return [outs, touts];
 }
 
-function scanJvp(primals: Array[], tangents: T[], params: Params): [Array[], T[]] {
-  const { jaxpr, numConsts: nC, numCarry: nK, length, reverse } = params as ScanParams;
+function scanJvp(primals: Array[], tangents: T[], params: ScanParams): [Array[], T[]] {
+  const { jaxpr, numConsts: nC, numCarry: nK, length, reverse } = params;
   const [c, init, xs] = splitList(primals, [nC, nK]);
   const [tc, tinit, txs] = splitList(tangents, [nC, nK]);
   const cNz = nonzeroOf(c, tc), xNz = nonzeroOf(xs, txs);
@@ -386,7 +386,7 @@ function scanJvp(primals: Array[], tangents: T[], params: Params): [Array[], T[]
 }
 
 /** JVP rules for the control primitives. */
-export const controlJvpRules = {
+export const controlJvpRules: Pick<JvpRules, "jit_call" | "cond" | "while" | "scan"> = {
   jit_call: jitCallJvp,
   cond: condJvp,
   while: whileJvp,

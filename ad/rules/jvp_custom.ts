@@ -6,14 +6,13 @@
 import type { Array } from "../../core/array.ts";
 import { evalJaxpr } from "../../core/jaxpr.ts";
 import { sub } from "../../core/ops/elementwise.ts";
-import type { Params } from "../../core/primitive.ts";
 import { P } from "../../core/primitives/mod.ts";
 import { bind } from "../../core/trace.ts";
+import type { JvpRules } from "./jvp.ts";
 import { rootTangent } from "../implicit.ts";
 import { instantiate, jvpFlat } from "../jvp.ts";
 
 type T = Array | null;
-type Rule = (primals: Array[], tangents: T[], params: Params) => [Array[], T[]];
 
 /** Custom rules see only their explicit arguments: a differentiated closure value would be lost. */
 function checkConstTangents(op: string, tangents: T[], numConsts: number, name: string): void {
@@ -26,9 +25,9 @@ function checkConstTangents(op: string, tangents: T[], numConsts: number, name: 
 }
 
 /** JVP rules for the custom primitives. */
-export const customJvpRules: Record<
-  "custom_jvp_call" | "custom_vjp_call" | "custom_lin" | "linear_solve" | "custom_root",
-  Rule
+export const customJvpRules: Pick<
+  JvpRules,
+  "custom_jvp_call" | "custom_vjp_call" | "custom_lin" | "linear_solve" | "custom_root"
 > = {
   custom_jvp_call: (primals, tangents, p) => {
     checkConstTangents("customJvp", tangents, p.numConsts, p.name);
@@ -73,6 +72,6 @@ export const customJvpRules: Record<
     const ct = tangents.slice(0, k);
     // The root does not depend on the initial guess, so its tangent is ignored.
     if (ct.every((t) => t === null)) return [x, x.map(() => null)];
-    return [x, rootTangent(p as never, primals.slice(0, k), x, ct)];
+    return [x, rootTangent(p, primals.slice(0, k), x, ct)];
   },
 };

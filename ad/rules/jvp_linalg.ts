@@ -10,11 +10,10 @@ import type { Array } from "../../core/array.ts";
 import { ShapedArray } from "../../core/aval.ts";
 import { DeviceArray } from "../../core/device_array.ts";
 import { allocate, type DType } from "../../core/dtype.ts";
-import type { Params } from "../../core/primitive.ts";
-import { P } from "../../core/primitives/mod.ts";
+import { P, type ParamsOf } from "../../core/primitives/mod.ts";
 import { bind, bind1 } from "../../core/trace.ts";
 import * as np from "../../core/ops/mod.ts";
-import type { JvpRule } from "./jvp.ts";
+import type { JvpRules } from "./jvp.ts";
 
 type T = Array | null;
 
@@ -73,7 +72,11 @@ function choleskyJvp([a]: Array[], [ta]: T[]): [Array[], T[]] {
   return [[l], [np.matmul(l, phi)]];
 }
 
-function triangularSolveJvp([a, b]: Array[], [ta, tb]: T[], params: Params): [Array[], T[]] {
+function triangularSolveJvp(
+  [a, b]: Array[],
+  [ta, tb]: T[],
+  params: ParamsOf<"triangular_solve">,
+): [Array[], T[]] {
   const x = bind1(P.triangular_solve, [a, b], params);
   const n = a.shape[a.ndim - 1];
   const mask = ta === null ? null : triangleMask(n, params.lower, !params.unitDiagonal);
@@ -88,7 +91,7 @@ function triangularSolveJvp([a, b]: Array[], [ta, tb]: T[], params: Params): [Ar
   return [[x], [tx]];
 }
 
-function solveJvp([a, b]: Array[], [ta, tb]: T[], params: Params): [Array[], T[]] {
+function solveJvp([a, b]: Array[], [ta, tb]: T[], params: ParamsOf<"solve">): [Array[], T[]] {
   const x = bind1(P.solve, [a, b], params);
   const solveWith = (rhs: Array) => bind1(P.solve, [a, rhs], params);
   return [[x], [solveTangent(solveWith, x, ta, tb, params.transpose, null)]];
@@ -106,9 +109,9 @@ function slogdetJvp([a]: Array[], [ta]: T[]): [Array[], T[]] {
 }
 
 /** JVP rules of the linear-algebra primitives (matmul's lives in jvp.ts). */
-export const linalgJvpRules: Record<
-  "cholesky" | "triangular_solve" | "solve" | "slogdet",
-  JvpRule
+export const linalgJvpRules: Pick<
+  JvpRules,
+  "cholesky" | "triangular_solve" | "solve" | "slogdet"
 > = {
   cholesky: choleskyJvp,
   triangular_solve: triangularSolveJvp,

@@ -9,11 +9,10 @@
  * @module
  */
 import type { Array } from "../../core/array.ts";
-import type { Params } from "../../core/primitive.ts";
-import { P } from "../../core/primitives/mod.ts";
+import { P, type ParamsOf } from "../../core/primitives/mod.ts";
 import { bind, bind1 } from "../../core/trace.ts";
 import * as np from "../../core/ops/mod.ts";
-import type { JvpRule } from "./jvp.ts";
+import type { JvpRules } from "./jvp.ts";
 
 type T = Array | null;
 
@@ -41,7 +40,7 @@ function eighJvp([a]: Array[], [ta]: T[]): [Array[], T[]] {
   return [[w, v], [diag(vtav), np.matmul(v, np.mul(f, vtav))]];
 }
 
-function svdJvp([a]: Array[], [ta]: T[], params: Params): [Array[], T[]] {
+function svdJvp([a]: Array[], [ta]: T[], params: ParamsOf<"svd">): [Array[], T[]] {
   const [m, n] = a.shape.slice(-2);
   if (params.computeUv && params.fullMatrices && m !== n) {
     throw new Error(
@@ -74,7 +73,7 @@ function svdJvp([a]: Array[], [ta]: T[], params: Params): [Array[], T[]] {
   return [outs, [du, ds, matrixT(dv)]];
 }
 
-function qrJvp([a]: Array[], [ta]: T[], params: Params): [Array[], T[]] {
+function qrJvp([a]: Array[], [ta]: T[], params: ParamsOf<"qr">): [Array[], T[]] {
   const [q, r] = bind(P.qr, [a], params);
   if (ta === null) return [[q, r], [null, null]];
   const [m, n] = a.shape.slice(-2);
@@ -109,7 +108,7 @@ function qrJvp([a]: Array[], [ta]: T[], params: Params): [Array[], T[]] {
  * typeof numpyJvpRules.qr; // "function"
  * ```
  */
-export const numpyJvpRules: Record<"eigh" | "svd" | "qr" | "searchsorted", JvpRule> = {
+export const numpyJvpRules: Pick<JvpRules, "eigh" | "svd" | "qr" | "searchsorted"> = {
   eigh: eighJvp,
   svd: svdJvp,
   qr: qrJvp,

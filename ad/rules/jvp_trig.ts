@@ -8,7 +8,7 @@ import type { Array } from "../../core/array.ts";
 import { P } from "../../core/primitives/mod.ts";
 import { bind1 } from "../../core/trace.ts";
 import * as np from "../../core/ops/mod.ts";
-import { type JvpRule, unary } from "./jvp.ts";
+import { type JvpRules, unary } from "./jvp.ts";
 
 type T = Array | null;
 
@@ -35,9 +35,9 @@ function atan2Jvp([y, x]: Array[], [ty, tx]: T[]): [Array[], T[]] {
  * const [[y], [t]] = trigJvpRules.tan([array([0])], [array([1])], {}); // y = 0, t = 1
  * ```
  */
-export const trigJvpRules: Record<
-  "tan" | "atan" | "asin" | "acos" | "sinh" | "cosh" | "log2" | "log10" | "atan2",
-  JvpRule
+export const trigJvpRules: Pick<
+  JvpRules,
+  "tan" | "atan" | "asin" | "acos" | "sinh" | "cosh" | "log2" | "log10" | "atan2"
 > = {
   tan: unary("tan", (_x, y) => np.add(1, np.mul(y, y))),
   atan: unary("atan", (x) => np.div(1, np.add(1, np.mul(x, x)))),

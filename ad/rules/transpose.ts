@@ -8,7 +8,7 @@
 import type { Array } from "../../core/array.ts";
 import type { ShapedArray } from "../../core/aval.ts";
 import type { Params } from "../../core/primitive.ts";
-import { P, type PrimitiveName } from "../../core/primitives/mod.ts";
+import { P, type ParamsOf, type PrimitiveName } from "../../core/primitives/mod.ts";
 import { bind1 } from "../../core/trace.ts";
 import * as np from "../../core/ops/mod.ts";
 import { controlTransposeRules } from "./transpose_control.ts";
@@ -19,8 +19,20 @@ import { customTransposeRules } from "./transpose_custom.ts";
 export { type LinArg, UndefPrimal };
 
 type C = Array | null;
-/** A transpose rule: (output cotangents, operands, params) → operand cotangents (null = zero). */
-export type TransposeRule = (cts: C[], args: LinArg[], params: Params) => C[];
+/**
+ * A transpose rule: (output cotangents, operands, params) → operand cotangents (null = zero), for a
+ * primitive whose params have type `Q`. A method type, bivariant in `params` for the reason given
+ * at `JvpRule` (the backward pass calls the rule of a primitive known only at run time).
+ */
+export type TransposeRule<Q extends Params = Params> = {
+  rule(cts: C[], args: LinArg[], params: Q): C[];
+}["rule"];
+
+/**
+ * The transpose rule of each linear primitive, receiving the params declared with it. Partial:
+ * nonlinear primitives have none.
+ */
+export type TransposeRules = { [K in PrimitiveName]?: TransposeRule<ParamsOf<K>> };
 
 const undef = (a: LinArg): a is UndefPrimal => a instanceof UndefPrimal;
 
@@ -34,9 +46,9 @@ function unbroadcast(ct: Array, aval: ShapedArray, dims: number[]): Array {
   return np.reshape(s, aval.shape);
 }
 
-function sliceTranspose([ct]: C[], [x]: LinArg[], p: Params): C[] {
+function sliceTranspose([ct]: C[], [x]: LinArg[], p: ParamsOf<"slice">): C[] {
   const aval = (x as UndefPrimal).aval;
-  const { start, strides } = p as { start: number[]; strides: number[] };
+  const { start, strides } = p;
   const lo: number[] = [], hi: number[] = [], interior: number[] = [];
   aval.shape.forEach((n, i) => {
     const len = ct!.shape[i];
@@ -50,9 +62,9 @@ function sliceTranspose([ct]: C[], [x]: LinArg[], p: Params): C[] {
   return [bind1(P.pad, [ct!], { lo, hi, interior })];
 }
 
-function padTranspose([ct]: C[], [x]: LinArg[], p: Params): C[] {
+function padTranspose([ct]: C[], [x]: LinArg[], p: ParamsOf<"pad">): C[] {
   const aval = (x as UndefPrimal).aval;
-  const { lo, interior } = p as { lo: number[]; interior: number[] };
+  const { lo, interior } = p;
   const start = [...lo];
   const strides = interior.map((v) => v + 1);
   const limit = aval.shape.map((
@@ -67,7 +79,7 @@ function inRange(idx: Array, n: number): Array {
 }
 
 /** The transpose rule of every linear primitive. */
-export const transposeRules: Partial<Record<PrimitiveName, TransposeRule>> = {
+export const transposeRules: TransposeRules = {
   neg: ([ct]) => [np.neg(ct!)],
   add: ([ct], [x, y]) => [undef(x) ? ct : null, undef(y) ? ct : null],
   sub: ([ct], [x, y]) => [undef(x) ? ct : null, undef(y) ? np.neg(ct!) : null],
@@ -107,7 +119,7 @@ export const transposeRules: Partial<Record<PrimitiveName, TransposeRule>> = {
   ],
   transpose: ([ct], _x, { perm }) => {
     const inv = new globalThis.Array<number>(perm.length);
-    (perm as number[]).forEach((p, i) => (inv[p] = i));
+    perm.forEach((p, i) => (inv[p] = i));
     return [bind1(P.transpose, [ct!], { perm: inv })];
   },
   slice: sliceTranspose,

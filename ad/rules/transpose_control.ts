@@ -19,7 +19,6 @@
 import type { Array } from "../../core/array.ts";
 import type { ShapedArray } from "../../core/aval.ts";
 import { Jaxpr, type Var } from "../../core/jaxpr.ts";
-import type { Params } from "../../core/primitive.ts";
 import {
   type CondParams,
   derivedJitParams,
@@ -35,6 +34,7 @@ import { add, astype, zeros } from "../../core/ops/mod.ts";
 import { backwardPass } from "../linearize.ts";
 import { type LinArg, UndefPrimal } from "../undef.ts";
 import { JaxprMemo, maskKey } from "../memo.ts";
+import type { TransposeRules } from "./transpose.ts";
 
 type C = Array | null;
 
@@ -63,8 +63,7 @@ function perLinear(args: LinArg[], cts: C[]): C[] {
  * forward call's options, so `grad(jit(f))` compiles (and runs on the device of) both passes.
  * Symbolic zero cotangents stay out of it, in and out.
  */
-function jitCallTranspose(cts: C[], args: LinArg[], params: Params): C[] {
-  const p = params as JitCallParams;
+function jitCallTranspose(cts: C[], args: LinArg[], p: JitCallParams): C[] {
   const known = args.map((a) => !isLin(a));
   const ctMask = cts.map((c) => c !== null);
   const knownOps = args.filter((a) => !isLin(a)) as Array[];
@@ -118,8 +117,7 @@ function traceTranspose(
   return { jaxpr, consts, nonzero };
 }
 
-function condTranspose(cts: C[], args: LinArg[], params: Params): C[] {
-  const { branches } = params as CondParams;
+function condTranspose(cts: C[], args: LinArg[], { branches }: CondParams): C[] {
   const [index, ...ops] = args;
   if (isLin(index)) throw new Error("transpose: the index of cond cannot be linear");
   const known = ops.map((a) => !isLin(a));
@@ -149,8 +147,11 @@ function condTranspose(cts: C[], args: LinArg[], params: Params): C[] {
   return [null, ...perLinear(ops, res)];
 }
 
-function scanTranspose(cts: C[], args: LinArg[], params: Params): C[] {
-  const { jaxpr, numConsts: nC, numCarry: nK, length, reverse } = params as ScanParams;
+function scanTranspose(
+  cts: C[],
+  args: LinArg[],
+  { jaxpr, numConsts: nC, numCarry: nK, length, reverse }: ScanParams,
+): C[] {
   const [c, carry, xs] = splitList(args, [nC, nK]);
   const [cv, kv, xv] = splitList<Var>(jaxpr.invars, [nC, nK]);
   const knownC = c.filter((a) => !isLin(a)) as Array[];
@@ -219,7 +220,7 @@ function scanTranspose(cts: C[], args: LinArg[], params: Params): C[] {
 }
 
 /** Transpose rules for the control primitives. */
-export const controlTransposeRules = {
+export const controlTransposeRules: Pick<TransposeRules, "jit_call" | "cond" | "scan" | "while"> = {
   /** A jitted call is transposed by running its program backwards (an outer jit fuses it). */
   jit_call: jitCallTranspose,
   cond: condTranspose,

@@ -6,25 +6,24 @@
  */
 import type { Array } from "../../core/array.ts";
 import { zeros } from "../../core/ops/creation.ts";
-import type { Params } from "../../core/primitive.ts";
 import type { LinearSolveParams } from "../../core/primitives/custom.ts";
 import { P } from "../../core/primitives/mod.ts";
 import { bind } from "../../core/trace.ts";
 import { vecmatJaxpr } from "../implicit.ts";
-import { type LinArg, UndefPrimal } from "../undef.ts";
+import { UndefPrimal } from "../undef.ts";
+import type { TransposeRules } from "./transpose.ts";
 
 type C = Array | null;
 
 /** Transpose rules for the custom primitives. */
-export const customTransposeRules = {
-  custom_lin: (cts: C[], args: LinArg[], p: Params): C[] => {
+export const customTransposeRules: Pick<TransposeRules, "custom_lin" | "linear_solve"> = {
+  custom_lin: (cts, args, p) => {
     const res = args.slice(0, p.numRes) as Array[];
     const full = cts.map((c, i) => c ?? zeros(p.outAvals[i].shape, p.outAvals[i].dtype));
     const ctsIn = p.bwd(res, full);
     return [...res.map(() => null), ...ctsIn];
   },
-  linear_solve: (cts: C[], args: LinArg[], p: Params): C[] => {
-    const q = p as LinearSolveParams;
+  linear_solve: (cts, args, q) => {
     const k = q.numConsts;
     if (args.slice(0, k).some((a) => a instanceof UndefPrimal)) {
       throw new Error("transpose: linear_solve is linear in b only, not in its matrix");

@@ -6,11 +6,10 @@
  * @module
  */
 import type { Array } from "../../core/array.ts";
-import type { Params } from "../../core/primitive.ts";
 import { P } from "../../core/primitives/mod.ts";
 import { bind1 } from "../../core/trace.ts";
 import { type LinArg, UndefPrimal } from "../undef.ts";
-import type { TransposeRule } from "./transpose.ts";
+import type { TransposeRules } from "./transpose.ts";
 
 type C = Array | null;
 
@@ -25,13 +24,13 @@ function knownMatrix(prim: string, a: LinArg): Array {
 }
 
 /** Transpose rules of the linear-algebra primitives (matmul's lives in transpose.ts). */
-export const linalgTransposeRules: Record<"triangular_solve" | "solve", TransposeRule> = {
-  triangular_solve: ([ct]: C[], [a]: LinArg[], params: Params): C[] => {
+export const linalgTransposeRules: Pick<TransposeRules, "triangular_solve" | "solve"> = {
+  triangular_solve: ([ct], [a], params) => {
     const m = knownMatrix("triangular_solve", a);
     const flipped = { ...params, transposeA: !params.transposeA };
     return [null, bind1(P.triangular_solve, [m, ct!], flipped)];
   },
-  solve: ([ct]: C[], [a]: LinArg[], params: Params): C[] => {
+  solve: ([ct], [a], params) => {
     const m = knownMatrix("solve", a);
     return [null, bind1(P.solve, [m, ct!], { ...params, transpose: !params.transpose })];
   },

@@ -15,12 +15,8 @@ import { ShapedArray } from "../../core/aval.ts";
 import { DeviceArray } from "../../core/device_array.ts";
 import { allocate } from "../../core/dtype.ts";
 import type { Eqn, Jaxpr } from "../../core/jaxpr.ts";
-import {
-  type CondParams,
-  type ScanParams,
-  splitList,
-  type WhileParams,
-} from "../../core/primitives/control.ts";
+import { type ScanParams, splitList, type WhileParams } from "../../core/primitives/control.ts";
+import { isEqnOf } from "../../core/primitives/mod.ts";
 
 /**
  * What the host loops need of a compiled program: run it on arrays. Its outputs are arguments or
@@ -69,24 +65,14 @@ export interface SubJaxpr {
  */
 export function controlFlowJaxprs(eqn: Eqn): SubJaxpr[] | null {
   let subs: SubJaxpr[];
-  switch (eqn.prim.name) {
-    case "while": {
-      const p = eqn.params as unknown as WhileParams;
-      subs = [{ label: "predicate", jaxpr: p.condJaxpr }, { label: "body", jaxpr: p.bodyJaxpr }];
-      break;
-    }
-    case "cond":
-      subs = (eqn.params as unknown as CondParams).branches.map((jaxpr, i) => ({
-        label: `branch ${i}`,
-        jaxpr,
-      }));
-      break;
-    case "scan":
-      subs = [{ label: "body", jaxpr: (eqn.params as unknown as ScanParams).jaxpr }];
-      break;
-    default:
-      return null;
-  }
+  if (isEqnOf(eqn, "while")) {
+    const p = eqn.params;
+    subs = [{ label: "predicate", jaxpr: p.condJaxpr }, { label: "body", jaxpr: p.bodyJaxpr }];
+  } else if (isEqnOf(eqn, "cond")) {
+    subs = eqn.params.branches.map((jaxpr, i) => ({ label: `branch ${i}`, jaxpr }));
+  } else if (isEqnOf(eqn, "scan")) {
+    subs = [{ label: "body", jaxpr: eqn.params.jaxpr }];
+  } else return null;
   return subs.every((s) => s.jaxpr.constvars.length === 0) ? subs : null;
 }
 
@@ -112,19 +98,14 @@ export function runControlFlow(
   args: readonly DeviceArray[],
   programs: readonly SubProgram[],
 ): DeviceArray[] {
-  switch (eqn.prim.name) {
-    case "while":
-      return runWhile(args, eqn.params as unknown as WhileParams, programs[0], programs[1]);
-    case "cond": {
-      const n = (eqn.params as unknown as CondParams).branches.length;
-      const i = Math.min(Math.max(args[0].dataSync()[0], 0), n - 1);
-      return programs[i].run(args.slice(1));
-    }
-    case "scan":
-      return runScan(args, eqn.params as unknown as ScanParams, programs[0]);
-    default:
-      throw new Error(`runControlFlow: '${eqn.prim.name}' is not a control-flow primitive`);
+  if (isEqnOf(eqn, "while")) return runWhile(args, eqn.params, programs[0], programs[1]);
+  if (isEqnOf(eqn, "cond")) {
+    const n = eqn.params.branches.length;
+    const i = Math.min(Math.max(args[0].dataSync()[0], 0), n - 1);
+    return programs[i].run(args.slice(1));
   }
+  if (isEqnOf(eqn, "scan")) return runScan(args, eqn.params, programs[0]);
+  throw new Error(`runControlFlow: '${eqn.prim.name}' is not a control-flow primitive`);
 }
 
 /** Disposes each of `xs` that is not in `keep` (an array may occur several times: dispose is idempotent). */

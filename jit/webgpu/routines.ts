@@ -29,8 +29,8 @@ import { DeviceArray } from "../../core/device_array.ts";
 import type { DType } from "../../core/dtype.ts";
 import { type Eqn, Jaxpr, Var } from "../../core/jaxpr.ts";
 import { sizeOf } from "../../core/shape.ts";
-import { P } from "../../core/primitives/mod.ts";
-import type { CondParams, ScanParams, WhileParams } from "../../core/primitives/control.ts";
+import { type EqnOf, isEqnOf, P } from "../../core/primitives/mod.ts";
+import type { WhileParams } from "../../core/primitives/control.ts";
 import type { Plan } from "../plan.ts";
 import { acquireBuffer, checkDeviceError, readBuffer, webgpu, WebGpuStorage } from "./device.ts";
 import type { WebGpuProgram } from "./program.ts";
@@ -204,9 +204,9 @@ function around(shape: readonly number[], axis: number): [number, number, number
   return [sizeOf(shape.slice(0, axis)), shape[axis], sizeOf(shape.slice(axis + 1))];
 }
 
-function gatherPasses(eqn: Eqn, o: RoutineOptions): Pass[] | null {
+function gatherPasses(eqn: EqnOf<"gather">, o: RoutineOptions): Pass[] | null {
   const [x, idx] = eqn.inputs.map((a) => a.aval);
-  const [outer, n, inner] = around(x.shape, eqn.params.axis as number);
+  const [outer, n, inner] = around(x.shape, eqn.params.axis);
   const K = idx.size, total = outer * K * inner;
   if (total === 0) return [];
   if (n === 0) return null; // eager reads out of bounds here (NaN/0): leave that to the host
@@ -233,9 +233,9 @@ function gatherPasses(eqn: Eqn, o: RoutineOptions): Pass[] | null {
 }
 
 /** `cumsum` along an axis: one line per item, accumulated in the dtype in scan order. */
-function cumsumPasses(eqn: Eqn, o: RoutineOptions): Pass[] | null {
+function cumsumPasses(eqn: EqnOf<"cumsum">, o: RoutineOptions): Pass[] | null {
   const [x] = eqn.inputs.map((a) => a.aval);
-  const { axis, reverse } = eqn.params as { axis: number; reverse: boolean };
+  const { axis, reverse } = eqn.params;
   const [outer, n, inner] = around(x.shape, axis);
   const lines = outer * inner;
   if (lines * n === 0) return [];
@@ -270,10 +270,10 @@ interface ScatterPlan {
   scratch: number[];
 }
 
-function scatterPasses(eqn: Eqn, o: RoutineOptions): ScatterPlan | null {
+function scatterPasses(eqn: EqnOf<"scatter_add">, o: RoutineOptions): ScatterPlan | null {
   const [x, idx] = eqn.inputs.map((a) => a.aval);
   if (x.dtype !== "float32" && x.dtype !== "int32") return null;
-  const [outer, n, inner] = around(x.shape, eqn.params.axis as number);
+  const [outer, n, inner] = around(x.shape, eqn.params.axis);
   const M = x.size, N = idx.size, Pq = outer * inner, T = BUF[x.dtype];
   if (M === 0) return { passes: [], scratch: [] };
   // Event chunks: enough events each to be worth a partial, partials within the scratch budget,
@@ -516,8 +516,8 @@ function loopRoutine(
   };
 }
 
-function condRoutine(eqn: Eqn, o: RoutineOptions): DeviceRoutine {
-  const { branches } = eqn.params as unknown as CondParams;
+function condRoutine(eqn: EqnOf<"cond">, o: RoutineOptions): DeviceRoutine {
+  const { branches } = eqn.params;
   const programs = branches.map((b) => subProgram(b, o));
   const inAvals = eqn.inputs.map((a) => a.aval);
   return loopRoutine(
@@ -538,8 +538,8 @@ function condRoutine(eqn: Eqn, o: RoutineOptions): DeviceRoutine {
   );
 }
 
-function whileRoutine(eqn: Eqn, o: RoutineOptions): DeviceRoutine {
-  const p = eqn.params as unknown as WhileParams;
+function whileRoutine(eqn: EqnOf<"while">, o: RoutineOptions): DeviceRoutine {
+  const p = eqn.params;
   const first = subProgram(p.condJaxpr, o);
   const step = subProgram(whileStep(p), o);
   const inAvals = eqn.inputs.map((a) => a.aval);
@@ -572,8 +572,8 @@ function whileRoutine(eqn: Eqn, o: RoutineOptions): DeviceRoutine {
   );
 }
 
-function scanRoutine(eqn: Eqn, o: RoutineOptions): DeviceRoutine {
-  const { jaxpr, numConsts, numCarry, length, reverse } = eqn.params as unknown as ScanParams;
+function scanRoutine(eqn: EqnOf<"scan">, o: RoutineOptions): DeviceRoutine {
+  const { jaxpr, numConsts, numCarry, length, reverse } = eqn.params;
   const body = subProgram(jaxpr, o);
   const inAvals = eqn.inputs.map((a) => a.aval);
   const xAvals = inAvals.slice(numConsts + numCarry).map((a) =>
@@ -649,28 +649,22 @@ export function deviceRoutine(eqn: Eqn, o: RoutineOptions): DeviceRoutine | null
 }
 
 function makeRoutine(eqn: Eqn, o: RoutineOptions): DeviceRoutine | null {
-  switch (eqn.prim.name) {
-    case "gather": {
-      const passes = gatherPasses(eqn, o);
-      return passes && kernelRoutine("WGSL gather", passes, [], o);
-    }
-    case "cumsum": {
-      const passes = cumsumPasses(eqn, o);
-      return passes && kernelRoutine("WGSL cumsum", passes, [], o);
-    }
-    case "scatter_add": {
-      const s = scatterPasses(eqn, o);
-      return s && kernelRoutine("WGSL scatter-add into per-chunk partials", s.passes, s.scratch, o);
-    }
-    case "cond":
-      return condRoutine(eqn, o);
-    case "while":
-      return whileRoutine(eqn, o);
-    case "scan":
-      return scanRoutine(eqn, o);
-    default:
-      return null;
+  if (isEqnOf(eqn, "gather")) {
+    const passes = gatherPasses(eqn, o);
+    return passes && kernelRoutine("WGSL gather", passes, [], o);
   }
+  if (isEqnOf(eqn, "cumsum")) {
+    const passes = cumsumPasses(eqn, o);
+    return passes && kernelRoutine("WGSL cumsum", passes, [], o);
+  }
+  if (isEqnOf(eqn, "scatter_add")) {
+    const s = scatterPasses(eqn, o);
+    return s && kernelRoutine("WGSL scatter-add into per-chunk partials", s.passes, s.scratch, o);
+  }
+  if (isEqnOf(eqn, "cond")) return condRoutine(eqn, o);
+  if (isEqnOf(eqn, "while")) return whileRoutine(eqn, o);
+  if (isEqnOf(eqn, "scan")) return scanRoutine(eqn, o);
+  return null;
 }
 
 /**
