@@ -250,12 +250,32 @@ export function withTrace<T>(t: Trace, fn: () => T): T {
   }
 }
 
+/**
+ * The params argument of {@link bind} for a primitive whose params have type `Q`: optional when no
+ * field of `Q` is required (most primitives take none), required otherwise. `NoInfer` makes `Q`
+ * come from the primitive alone, so the params are checked against its declaration.
+ */
+type ParamsArg<Q extends Params> = Record<never, never> extends Q ? [params?: NoInfer<Q>]
+  : [params: NoInfer<Q>];
+
 /** Applies a primitive in the current trace; returns its outputs. */
+export function bind<Q extends Params>(
+  prim: Primitive<Q>,
+  args: Array[],
+  ...params: ParamsArg<Q>
+): Array[];
+// The implementation takes any primitive: it only hands both to the current trace.
 export function bind(prim: Primitive, args: Array[], params: Params = {}): Array[] {
   return current.process(prim, args, params);
 }
 
 /** Applies a single-output primitive. */
+export function bind1<Q extends Params>(
+  prim: Primitive<Q>,
+  args: Array[],
+  ...params: ParamsArg<Q>
+): Array;
+// As for bind.
 export function bind1(prim: Primitive, args: Array[], params: Params = {}): Array {
   return current.process(prim, args, params)[0];
 }

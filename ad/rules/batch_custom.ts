@@ -73,7 +73,7 @@ export const customBatchRules: Pick<
     const mask = dims.map((d) => d !== null);
     const { jaxpr, consts } = batchJaxpr(p.call, mask, n);
     const argMask = mask.slice(p.numConsts);
-    const jvp = (primals: Array[], tangents: Array[]) => {
+    const jvp = (primals: Array[], tangents: Array[]): [Array[], Array[]] => {
       const k = primals.length;
       const outs = vmapToFront(
         (...xs) => {
@@ -102,7 +102,7 @@ export const customBatchRules: Pick<
     const argMask = mask.slice(p.numConsts);
     const argAvals = p.call.inAvals.slice(p.numConsts);
     let numOut = 0;
-    const fwd = (args: Array[]) => {
+    const fwd = (args: Array[]): [Array[], Array[]] => {
       const outs = vmapToFront(
         (...xs) => {
           const [o, r] = p.fwd(xs);
