@@ -6,7 +6,7 @@
  */
 import type { Array } from "./array.ts";
 import type { ShapedArray } from "./aval.ts";
-import type { Params, Primitive, UntypedParams } from "./primitive.ts";
+import type { Params, Primitive } from "./primitive.ts";
 import { bind } from "./trace.ts";
 
 /** A variable: one value of a jaxpr, typed by its abstract value. */
@@ -39,11 +39,11 @@ export class Literal {
 export type Atom = Var | Literal;
 
 /**
- * One primitive application. `Q` is the type of its params: {@link UntypedParams} when the
- * primitive is not known statically; `EqnOf<"scan">` (narrowed to by `isEqnOf`, see
+ * One primitive application. `Q` is the type of its params: an opaque object when the primitive
+ * is not known statically; `EqnOf<"scan">` (narrowed to by `isEqnOf`, see
  * `core/primitives/mod.ts`) has the params declared with that primitive.
  */
-export interface Eqn<Q extends Params = UntypedParams> {
+export interface Eqn<Q extends Params = Params> {
   /** The primitive applied. */
   prim: Primitive<Q>;
   /** Its operands. */

@@ -8,7 +8,7 @@ export { Array, type ArrayLike, type NestedNumbers, type SliceSpec } from "./arr
 export { ShapedArray } from "./aval.ts";
 export type { Shape } from "./shape.ts";
 export type { TypeInfo } from "./dtype.ts";
-export type { Params, Primitive, UntypedParams } from "./primitive.ts";
+export type { Params, Primitive } from "./primitive.ts";
 export { DeviceArray } from "./device_array.ts";
 export { type DType, DTYPES, type TypedArray } from "./dtype.ts";
 export { type Atom, ClosedJaxpr, type Eqn, Jaxpr, Literal, Var } from "./jaxpr.ts";

@@ -16,16 +16,6 @@ import type { DeviceArray } from "./device_array.ts";
  */
 export type Params = object;
 
-/**
- * The params of an equation whose primitive is not known statically (the default of `Eqn`): passes
- * that switch on `e.prim.name` read them field by field (the fusion planner, `jit/fusion.ts`). Its
- * fields are unchecked, hence this one named type: `isEqnOf(e, "scan")` (`core/primitives/mod.ts`)
- * gives an equation its primitive's declared params instead. Once those passes use it, `Eqn`'s
- * default can become `Params` and this type can go.
- */
-// deno-lint-ignore no-explicit-any
-export type UntypedParams = Record<string, any>;
-
 /** A primitive operation. */
 export interface Primitive<P extends Params = Params> {
   /** The name used in jaxprs and as the key of every rule table. */

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Eqn } from "../core/jaxpr.ts";
-import { P } from "../core/primitives/mod.ts";
+import { isEqnOf, P } from "../core/primitives/mod.ts";
 import { type ReduceOp, scalarOp } from "./kernel_ir.ts";
 
 /** How a fusible equation enters a kernel. */
@@ -76,6 +76,24 @@ export function fuseKind(e: Eqn): FuseKind | null {
   const n = e.prim.name;
   if (scalarOp(n)) return "elementwise";
   if (!isPrimName(n)) return null;
-  if (n === "pad" && !(e.params.interior as number[]).every((v) => v === 0)) return null;
+  if (isEqnOf(e, "pad") && !e.params.interior.every((v) => v === 0)) return null;
   return FUSIBLE[n] ?? null;
+}
+
+/**
+ * The reduced axes of a reduce equation, ascending.
+ *
+ * @example
+ * ```ts
+ * import { array, makeJaxpr } from "../mod.ts";
+ * import { reduceAxesOf } from "./fuse_kind.ts";
+ * const j = makeJaxpr((x) => x.sum(1))(array([[1, 2]]));
+ * reduceAxesOf(j.jaxpr.eqns[0]); // [1]
+ * ```
+ */
+export function reduceAxesOf(e: Eqn): number[] {
+  for (const n of ["reduce_sum", "reduce_prod", "reduce_max", "reduce_min"] as const) {
+    if (isEqnOf(e, n)) return [...e.params.axes].sort((a, b) => a - b);
+  }
+  throw new Error(`fusion: ${e.prim.name} is not a reduction`);
 }

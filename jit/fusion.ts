@@ -33,7 +33,8 @@
  */
 import { type Eqn, type Jaxpr, Var } from "../core/jaxpr.ts";
 import { cseEqns } from "./cse.ts";
-import { type FuseKind, fuseKind, reduceOf } from "./fuse_kind.ts";
+import { type FuseKind, fuseKind, reduceAxesOf, reduceOf } from "./fuse_kind.ts";
+import { isEqnOf } from "../core/primitives/mod.ts";
 import { reshapeIsAffine } from "./index_map.ts";
 import { inlineCalls } from "./inline_calls.ts";
 import type { ExpansionContext, KernelRoot } from "./kernel_builder.ts";
@@ -177,7 +178,7 @@ function decideMaterialised(prog: Program, opts: PlanOptions): Set<Var> {
       for (const v of e.outputs) mat.add(v);
     } else if (k === "reduce") {
       for (const v of e.outputs) mat.add(v);
-    } else if (e.prim.name === "reshape") {
+    } else if (isEqnOf(e, "reshape")) {
       const x = e.inputs[0];
       if (x instanceof Var && !reshapeIsAffine(x.aval.shape, e.params.shape)) mat.add(x);
     }
@@ -323,7 +324,7 @@ function findRoots(prog: Program, mat: ReadonlySet<Var>, deps: BufferDeps): Root
         order: prog.order.get(e)!,
         domain: [...(reduce ? e.inputs[0] : v).aval.shape],
         reduce: reduce ? reduceOf(e) : null,
-        reduceAxes: reduce ? [...(e.params.axes as number[])].sort((a, b) => a - b) : [],
+        reduceAxes: reduce ? reduceAxesOf(e) : [],
         deps: deps.ofRoot(e, v, reduce),
       });
     }

@@ -5,19 +5,15 @@
  * @module
  */
 import { type Atom, type Eqn, Jaxpr, Var } from "../core/jaxpr.ts";
-
-/** The body of each call-like primitive, from its parameters. */
-const CALLS: Record<string, (params: Record<string, unknown>) => unknown> = {
-  jit_call: (p) => p.jaxpr,
-  custom_jvp_call: (p) => p.call,
-  custom_vjp_call: (p) => p.call,
-};
+import { isEqnOf } from "../core/primitives/mod.ts";
 
 /** The jaxpr `e` calls, when it is a call that can be inlined (no constvars, arity matches). */
 function callee(e: Eqn): Jaxpr | null {
-  const get = CALLS[e.prim.name];
-  if (!get) return null;
-  const j = get(e.params);
+  const j = isEqnOf(e, "jit_call")
+    ? e.params.jaxpr
+    : isEqnOf(e, "custom_jvp_call") || isEqnOf(e, "custom_vjp_call")
+    ? e.params.call
+    : null;
   return j instanceof Jaxpr && j.constvars.length === 0 && j.invars.length === e.inputs.length
     ? j
     : null;

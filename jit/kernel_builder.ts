@@ -10,6 +10,7 @@
 import type { DType } from "../core/dtype.ts";
 import { type Atom, type Eqn, Literal, Var } from "../core/jaxpr.ts";
 import { fmtShape } from "../core/shape.ts";
+import { isEqnOf } from "../core/primitives/mod.ts";
 import { fuseKind } from "./fuse_kind.ts";
 import {
   bufferAffine,
@@ -243,7 +244,6 @@ class KernelBuilder {
   /** The node of `v` at `m` from its defining equation `e`. */
   #expandEqn(e: Eqn, v: Var, m: IndexMap): number {
     const kind = fuseKind(e);
-    const p = e.params;
     const dtype = v.aval.dtype;
     const rank = this.rank;
     const zero = () => new globalThis.Array<number>(rank).fill(0);
@@ -258,74 +258,68 @@ class KernelBuilder {
         return this.add({ kind: "op", op: e.prim.name, args, dtype });
       }
       case "iota": {
-        const idx = this.#axisIndex(m, p.dimension as number);
+        if (!isEqnOf(e, "iota")) break;
+        const idx = this.#axisIndex(m, e.params.dimension);
         return dtype === "int32"
           ? idx
           : this.add({ kind: "op", op: "convert_element_type", args: [idx], dtype });
       }
       case "view":
         return this.#view(e, m, dtype, zero);
-      default:
-        throw new Error(`fusion: cannot inline ${e.prim.name} (its result must be materialised)`);
     }
+    throw new Error(`fusion: cannot inline ${e.prim.name} (its result must be materialised)`);
   }
 
   /** A view of `e.inputs[0]`: the operand at the index map the view implies. */
   #view(e: Eqn, m: IndexMap, dtype: DType, zero: () => number[]): number {
-    const p = e.params;
     const x = e.inputs[0];
     const xs = x.aval.shape;
-    switch (e.prim.name) {
-      case "broadcast_in_dim": {
-        const bd = p.broadcastDimensions as number[];
-        return this.atom(x, {
-          rows: xs.map((n, i) => (n === 1 ? zero() : [...m.rows[bd[i]]])),
-          off: xs.map((n, i) => (n === 1 ? 0 : m.off[bd[i]])),
-        });
-      }
-      case "transpose": {
-        const perm = p.perm as number[];
-        const rows = xs.map(() => zero());
-        const off = xs.map(() => 0);
-        perm.forEach((src, k) => {
-          rows[src] = [...m.rows[k]];
-          off[src] = m.off[k];
-        });
-        return this.atom(x, { rows, off });
-      }
-      case "slice": {
-        const { start, strides } = p as { start: number[]; strides: number[] };
-        return this.atom(x, {
-          rows: m.rows.map((r, k) => r.map((c) => c * strides[k])),
-          off: m.off.map((o, k) => start[k] + strides[k] * o),
-        });
-      }
-      case "rev": {
-        const axes = p.axes as number[];
-        return this.atom(x, {
-          rows: m.rows.map((r, k) => (axes.includes(k) ? r.map((c) => -c) : [...r])),
-          off: m.off.map((o, k) => (axes.includes(k) ? xs[k] - 1 - o : o)),
-        });
-      }
-      case "reshape": {
-        const outShape = p.shape as number[];
-        if (x instanceof Var && this.materialised.has(x)) {
-          // A contiguous buffer: the address is the result's row-major linear index.
-          const index = bufferAffine(outShape, m, this.rank);
-          return this.add({ kind: "load", input: this.inputOf(x), index, dtype: x.aval.dtype });
-        }
-        if (x instanceof Literal) return this.atom(x, m);
-        const im = reshapeMap(xs, outShape, m, this.rank);
-        if (!im) {
-          throw new Error(`fusion: reshape ${fmtShape(xs)} → ${fmtShape(outShape)} is not affine`);
-        }
-        return this.atom(x, im);
-      }
-      case "pad":
-        return this.#pad(x, p as { lo: number[]; hi: number[] }, m, dtype);
-      case "concatenate":
-        return this.#concatenate(e, p.axis as number, m, dtype);
+    if (isEqnOf(e, "broadcast_in_dim")) {
+      const bd = e.params.broadcastDimensions;
+      return this.atom(x, {
+        rows: xs.map((n, i) => (n === 1 ? zero() : [...m.rows[bd[i]]])),
+        off: xs.map((n, i) => (n === 1 ? 0 : m.off[bd[i]])),
+      });
     }
+    if (isEqnOf(e, "transpose")) {
+      const rows = xs.map(() => zero());
+      const off = xs.map(() => 0);
+      e.params.perm.forEach((src, k) => {
+        rows[src] = [...m.rows[k]];
+        off[src] = m.off[k];
+      });
+      return this.atom(x, { rows, off });
+    }
+    if (isEqnOf(e, "slice")) {
+      const { start, strides } = e.params;
+      return this.atom(x, {
+        rows: m.rows.map((r, k) => r.map((c) => c * strides[k])),
+        off: m.off.map((o, k) => start[k] + strides[k] * o),
+      });
+    }
+    if (isEqnOf(e, "rev")) {
+      const axes = e.params.axes;
+      return this.atom(x, {
+        rows: m.rows.map((r, k) => (axes.includes(k) ? r.map((c) => -c) : [...r])),
+        off: m.off.map((o, k) => (axes.includes(k) ? xs[k] - 1 - o : o)),
+      });
+    }
+    if (isEqnOf(e, "reshape")) {
+      const outShape = e.params.shape;
+      if (x instanceof Var && this.materialised.has(x)) {
+        // A contiguous buffer: the address is the result's row-major linear index.
+        const index = bufferAffine(outShape, m, this.rank);
+        return this.add({ kind: "load", input: this.inputOf(x), index, dtype: x.aval.dtype });
+      }
+      if (x instanceof Literal) return this.atom(x, m);
+      const im = reshapeMap(xs, outShape, m, this.rank);
+      if (!im) {
+        throw new Error(`fusion: reshape ${fmtShape(xs)} → ${fmtShape(outShape)} is not affine`);
+      }
+      return this.atom(x, im);
+    }
+    if (isEqnOf(e, "pad")) return this.#pad(x, e.params, m, dtype);
+    if (isEqnOf(e, "concatenate")) return this.#concatenate(e, e.params.axis, m, dtype);
     throw new Error(`fusion: unknown view ${e.prim.name}`);
   }
 
