@@ -260,7 +260,7 @@ export function upperLimit(
   }
   const poi = model.poiIndex;
   if (poi === null) throw new Error("upperLimit: the model has no parameter of interest");
-  const evaluate = calctype === "toybased"
+  const evaluate: (mu: number) => AsymptoticResult | ToyLimitPoint = calctype === "toybased"
     ? toyLimitPoints(data, model, {
       ...fitOpts,
       testStat,
@@ -271,72 +271,102 @@ export function upperLimit(
       onProgress: onToyProgress,
     })
     : asymptoticPoints(data, model, { ...fitOpts, testStat });
-  const cache = new Map<number, AsymptoticResult | ToyLimitPoint>();
+  const points = testedPoints(evaluate, onProgress, scan === undefined ? null : new Set(scan).size);
+  if (scan !== undefined) return limitResult(points, scanLimits(points, scan, level));
+  const range = bracket(points, poiRange ?? model.suggestedBounds[poi], level, maxWiden);
+  return limitResult(points, rootLimits(points, range, level, { atol, rtol, maxRootIter }));
+}
+
+/**
+ * The hypothesis tests of a limit search: each POI value is tested once, on first request
+ * (`at`), and kept with the order of testing; `warnings` collects notes on the search.
+ */
+interface TestedPoints<R extends LimitPoint> {
+  /** The test at `mu`, done now if it was not done yet. */
+  at(mu: number): R;
+  /** The tests done, by POI value (in order of testing). */
+  readonly cache: Map<number, R>;
+  /** The POI values tested, in order. */
+  readonly tested: number[];
+  /** Notes on the search (bracket widening, limits at a scan end, root finding stopped). */
+  readonly warnings: string[];
+}
+
+/** An empty {@link TestedPoints} over `evaluate`, reporting (tests done, `total`) as it goes. */
+function testedPoints<R extends LimitPoint>(
+  evaluate: (mu: number) => R,
+  onProgress: ((done: number, total: number | null) => void) | undefined,
+  total: number | null,
+): TestedPoints<R> {
+  const cache = new Map<number, R>();
   const tested: number[] = [];
-  const warnings: string[] = [];
-  const at = (mu: number): AsymptoticResult | ToyLimitPoint => {
+  const at = (mu: number): R => {
     let r = cache.get(mu);
     if (!r) {
       r = evaluate(mu);
       cache.set(mu, r);
       tested.push(mu);
-      onProgress?.(tested.length, scan === undefined ? null : new Set(scan).size);
+      onProgress?.(tested.length, total);
     }
     return r;
   };
-  /** CLs curves: 0 = observed, 1..5 = the expected band. */
-  const curve = (r: LimitPoint, k: number) => (k === 0 ? r.cls : r.expected.cls[k - 1]);
-  const finish = (
-    obsLimit: number,
-    expLimits: number[],
-  ): UpperLimitResult<AsymptoticResult | ToyLimitPoint> => {
-    const results = tested.map((mu) => cache.get(mu)!);
-    const converged = results.every((r) => r.converged);
-    const fitWarnings = results.flatMap((r) => r.warnings);
-    const order = tested.map((_, i) => i).sort((i, j) => tested[i] - tested[j]);
-    return {
-      obsLimit,
-      expLimits,
-      tested,
-      results,
-      curve: {
-        mu: order.map((i) => tested[i]),
-        cls: order.map((i) => results[i].cls),
-        clsExpected: order.map((i) => [...results[i].expected.cls]),
-      },
-      converged,
-      warnings: [...new Set([...warnings, ...fitWarnings])],
-    };
-  };
+  return { at, cache, tested, warnings: [] };
+}
 
-  if (scan !== undefined) {
-    if (scan.length < 2 || !scan.every(Number.isFinite)) {
-      throw new RangeError(`upperLimit: scan needs at least two finite POI values`);
-    }
-    const rs = scan.map(at);
-    const rev = [...scan].reverse();
-    const limits = [0, 1, 2, 3, 4, 5].map((k) => {
-      const ys = rs.map((r) => curve(r, k)).reverse();
-      if (!ys.every((y) => y >= level) && !ys.every((y) => y < level)) {
-        return interp(level, ys, rev);
-      }
-      warnings.push(
-        `scan: the ${k === 0 ? "observed" : `expected (${N_SIGMA[k - 1]}σ shift)`} CLs does ${
-          ys.every((y) => y >= level) ? "not fall below" : "not rise above"
-        } ${level} on the scan; the limit is a scan end`,
-      );
-      return interp(level, ys, rev);
-    });
-    return finish(limits[0], limits.slice(1));
+/** The CLs curves whose limits are found: 0 = observed, 1..5 = the expected band. */
+const CURVES = [0, 1, 2, 3, 4, 5];
+
+/** CLs of curve `k` (see {@link CURVES}) at one tested point. */
+function curveCls(r: LimitPoint, k: number): number {
+  return k === 0 ? r.cls : r.expected.cls[k - 1];
+}
+
+/**
+ * The limits of every curve by linear interpolation of CLs over `scan` (pyhf's `np.interp` on
+ * the reversed arrays); a curve that does not cross `level` on the scan gets a scan end, and a
+ * warning.
+ */
+function scanLimits<R extends LimitPoint>(
+  points: TestedPoints<R>,
+  scan: readonly number[],
+  level: number,
+): number[] {
+  if (scan.length < 2 || !scan.every(Number.isFinite)) {
+    throw new RangeError(`upperLimit: scan needs at least two finite POI values`);
   }
+  const rs = scan.map((mu) => points.at(mu));
+  const rev = [...scan].reverse();
+  return CURVES.map((k) => {
+    const ys = rs.map((r) => curveCls(r, k)).reverse();
+    if (!ys.every((y) => y >= level) && !ys.every((y) => y < level)) {
+      return interp(level, ys, rev);
+    }
+    points.warnings.push(
+      `scan: the ${k === 0 ? "observed" : `expected (${N_SIGMA[k - 1]}σ shift)`} CLs does ${
+        ys.every((y) => y >= level) ? "not fall below" : "not rise above"
+      } ${level} on the scan; the limit is a scan end`,
+    );
+    return interp(level, ys, rev);
+  });
+}
 
-  let [lo, hi] = poiRange ?? model.suggestedBounds[poi];
+/**
+ * A search interval [lo, hi] where every curve is at or above `level` at lo and at or below it at
+ * hi: as in pyhf, lo is halved while some CLs is below `level` there, and hi doubled while some is
+ * above (at most `maxWiden` times each).
+ */
+function bracket<R extends LimitPoint>(
+  points: TestedPoints<R>,
+  range: readonly [number, number],
+  level: number,
+  maxWiden: number,
+): [number, number] {
+  let [lo, hi] = range;
   if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi)) {
     throw new RangeError(`upperLimit: poiRange must be finite with lo < hi, got [${lo}, ${hi}]`);
   }
-  const all = (r: LimitPoint) => [0, 1, 2, 3, 4, 5].map((k) => curve(r, k));
   const check = (mu: number) => {
-    const vs = all(at(mu));
+    const vs = CURVES.map((k) => curveCls(points.at(mu), k));
     if (!vs.every(Number.isFinite)) {
       throw new Error(`upperLimit: CLs is not finite at POI = ${mu} (${vs.join(", ")})`);
     }
@@ -349,31 +379,73 @@ export function upperLimit(
       );
     }
     lo /= 2;
-    warnings.push(`lower end of the search halved to ${lo}`);
+    points.warnings.push(`lower end of the search halved to ${lo}`);
   }
   for (let i = 0; check(hi).some((v) => v > level); i++) {
     if (i >= maxWiden) {
       throw new Error(`upperLimit: CLs stays above ${level} up to POI = ${hi}`);
     }
     hi *= 2;
-    warnings.push(`upper end of the search doubled to ${hi}`);
+    points.warnings.push(`upper end of the search doubled to ${hi}`);
   }
-  const limits = [0, 1, 2, 3, 4, 5].map((k) => {
-    const f = (mu: number) => curve(at(mu), k) - level;
-    // The tightest bracket among the points tested so far (pyhf's best_bracket).
+  return [lo, hi];
+}
+
+/**
+ * The limit of every curve by Brent's method on CLs(μ) − level, each started on the tightest
+ * bracket among the points tested so far (pyhf's best_bracket), so that every curve reuses the
+ * tests of the curves before it.
+ */
+function rootLimits<R extends LimitPoint>(
+  points: TestedPoints<R>,
+  [lo, hi]: [number, number],
+  level: number,
+  tol: { atol: number; rtol: number; maxRootIter: number },
+): number[] {
+  return CURVES.map((k) => {
+    const f = (mu: number) => curveCls(points.at(mu), k) - level;
     let a = lo, fa = Infinity, b = hi, fb = -Infinity;
-    for (const [mu, r] of cache) {
-      const v = curve(r, k) - level;
+    for (const [mu, r] of points.cache) {
+      const v = curveCls(r, k) - level;
       if (v >= 0 && v < fa) (a = mu), (fa = v);
       if (v < 0 && v > fb) (b = mu), (fb = v);
     }
-    const root = brent(f, a, b, atol, rtol, maxRootIter);
+    const root = brent(f, a, b, tol.atol, tol.rtol, tol.maxRootIter);
     if (!root.converged) {
-      warnings.push(`root finding for limit ${k} stopped after ${root.iterations} iterations`);
+      points.warnings.push(
+        `root finding for limit ${k} stopped after ${root.iterations} iterations`,
+      );
     }
     return root.x;
   });
-  return finish(limits[0], limits.slice(1));
+}
+
+/**
+ * The {@link UpperLimitResult} of `limits` (observed, then the expected band) from the tests
+ * done: the CLs curves sorted by μ, convergence and warnings of every fit.
+ */
+function limitResult<R extends LimitPoint>(
+  points: TestedPoints<R>,
+  limits: number[],
+): UpperLimitResult<R> {
+  const { tested, cache, warnings } = points;
+  const results = tested.map((mu) => cache.get(mu)!);
+  const converged = results.every((r) => r.converged);
+  const fitWarnings = results.flatMap((r) => r.warnings);
+  const order = tested.map((_, i) => i).sort((i, j) => tested[i] - tested[j]);
+  return {
+    obsLimit: limits[0],
+    expLimits: limits.slice(1),
+    tested,
+    results,
+    curve: {
+      mu: order.map((i) => tested[i]),
+      cls: order.map((i) => results[i].cls),
+      clsExpected: order.map((i) => [...results[i].expected.cls]),
+    },
+    converged,
+    warnings: [...new Set([...warnings, ...fitWarnings])],
+  };
 }
 
 /** The asymptotic hypothesis test at each POI value (a FitError with `strict`). */
