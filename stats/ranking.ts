@@ -19,10 +19,10 @@
  * @module
  */
 import { Array, array, type ArrayLike } from "../core/mod.ts";
-import { fit, type FitOptions, type FitResult, nllObjective } from "./fit.ts";
+import { fit, type FitOptions, type FitResult, type NllObjective, nllObjective } from "./fit.ts";
 import { minimize } from "./optimize.ts";
 import type { Model } from "./model.ts";
-import { prefitConstraints } from "./fisher.ts";
+import { type PrefitConstraint, prefitConstraints } from "./fisher.ts";
 
 /**
  * Options of {@link ranking}.
@@ -183,22 +183,16 @@ export function ranking(data: ArrayLike, model: Model, opts: RankingOptions = {}
   if (poi === null) throw new Error("ranking: the model has no parameter of interest");
   const d = toF64(data);
   const fitOpts = opts.fitOptions ?? {};
-  const best = opts.fit ?? fit(d, model, fitOpts);
-  if (best.bestfit.length !== model.npars) {
-    throw new RangeError(
-      `ranking: opts.fit has ${best.bestfit.length} parameters, the model ${model.npars}`,
-    );
-  }
+  const best = nominalFit(d, model, opts.fit, fitOpts);
   const warnings = [...best.warnings];
   let converged = best.converged;
   if (!best.converged) warnings.push("the best fit did not converge: impacts are unreliable");
-  const bounds = fitOpts.bounds ?? model.suggestedBounds;
   const pre = prefitConstraints(model);
   const only = selected(model, opts.parameters);
   const doPrefit = opts.prefit ?? true;
-  const mu0 = best.bestfit[poi];
-  const setOf = model.paramsets.flatMap((p) => new globalThis.Array(p.n).fill(p.name) as string[]);
-  let refits = 0;
+  const setOf = model.paramsets.flatMap((p) =>
+    globalThis.Array.from({ length: p.n }, () => p.name)
+  );
   // Refits planned: ± σ̂ for every ranked component, ± σ₀ for the constrained ones (pre-fit).
   const ranked = model.parLabels.map((_, k) =>
     k !== poi && !best.fixed[k] && (!only || only.has(k))
@@ -207,93 +201,183 @@ export function ranking(data: ArrayLike, model: Model, opts: RankingOptions = {}
     (n, r, k) => n + (r ? 2 + (doPrefit && pre[k] ? 2 : 0) : 0),
     0,
   );
-
   // Refits: the optimiser on the NLL objective directly (built once; no covariance needed).
   const objective = nllObjective(model, d, { jit: fitOpts.jit });
-  const lower = bounds.map((b) => b[0]), upper = bounds.map((b) => b[1]);
-  const C = best.covariance;
-
-  const shifted = (k: number, value: number, w: string[]): number => {
-    const [lo, hi] = bounds[k];
-    let v = value;
-    if (v < lo || v > hi) {
-      v = Math.min(hi, Math.max(lo, v));
-      w.push(`${value} is outside the bounds [${lo}, ${hi}]; fixed at ${v}`);
-    }
-    // Warm start: the best fit, moved along the Gaussian (linear-response) direction
-    // θ + C[:, k] δ / C_kk, so that Newton starts next to the conditional minimum.
-    const delta = v - best.bestfit[k];
-    const ckk = C[k][k];
-    const init = best.bestfit.map((t, i) => {
-      if (i === k) return v;
-      if (best.fixed[i] || !(ckk > 0) || !Number.isFinite(C[i][k])) return t;
-      return Math.min(upper[i], Math.max(lower[i], t + (C[i][k] / ckk) * delta));
-    });
-    const fixed = [...best.fixed];
-    fixed[k] = true;
-    const r = minimize(objective, init, {
-      lower,
-      upper,
-      fixed,
-      tol: fitOpts.tol,
-      maxIter: fitOpts.maxIter,
-    });
-    refits++;
-    opts.onProgress?.(refits, Math.max(planned, refits));
-    if (!r.converged) w.push(`refit with θ = ${v} did not converge: ${r.message}`);
-    return r.x[poi] - mu0;
-  };
-
+  const bounds = fitOpts.bounds ?? model.suggestedBounds;
+  const refits = poiRefits(objective, best, poi, bounds, fitOpts, (done) => {
+    opts.onProgress?.(done, Math.max(planned, done));
+  });
   const impacts: Impact[] = [];
   for (let k = 0; k < model.npars; k++) {
     if (!ranked[k]) continue;
-    const w: string[] = [];
-    const theta = best.bestfit[k], sigma = best.uncertainties[k];
-    const before = refits;
-    let postfit: ImpactPair = { up: NaN, down: NaN };
-    if (Number.isFinite(sigma) && sigma > 0) {
-      postfit = { up: shifted(k, theta + sigma, w), down: shifted(k, theta - sigma, w) };
-    } else {
-      w.push(`no post-fit uncertainty (σ̂ = ${sigma}): post-fit impact not computed`);
-    }
-    const c = pre[k];
-    const prefit = c && doPrefit
-      ? { up: shifted(k, theta + c.width, w), down: shifted(k, theta - c.width, w) }
-      : null;
-    const ok = !w.some((m) => m.includes("did not converge")) && refits > before;
-    if (!ok) converged = false;
-    const label = model.parLabels[k];
-    warnings.push(...w.map((m) => `${label}: ${m}`));
-    impacts.push({
-      label,
+    const impact = componentImpact(k, best, refits, {
+      label: model.parLabels[k],
       name: setOf[k],
-      index: k,
-      constrained: c !== null,
-      bestfit: theta,
-      postfitUncertainty: sigma,
-      prefitUncertainty: c ? c.width : null,
-      postfit,
-      prefit,
-      impact: (Math.abs(postfit.up) + Math.abs(postfit.down)) / 2,
-      pull: c ? (theta - c.center) / c.width : null,
-      constraint: c ? sigma / c.width : null,
-      converged: ok,
-      warnings: w,
+      constraint: pre[k],
+      prefit: doPrefit,
     });
+    if (!impact.converged) converged = false;
+    warnings.push(...impact.warnings.map((m) => `${impact.label}: ${m}`));
+    impacts.push(impact);
   }
-  // NaN impacts (no σ̂) last; ties keep parameter order.
-  impacts.sort((a, b) =>
-    (Number.isNaN(a.impact) ? 1 : 0) - (Number.isNaN(b.impact) ? 1 : 0) ||
-    (b.impact - a.impact) || (a.index - b.index)
-  );
+  impacts.sort(byImpact);
   return {
     poi: model.poiName!,
-    poiBestfit: mu0,
+    poiBestfit: best.bestfit[poi],
     poiUncertainty: best.uncertainties[poi],
     fit: best,
     impacts,
-    refits,
+    refits: refits.done,
     converged,
     warnings: [...warnings, ...objective.notes],
   };
+}
+
+/** The best fit the impacts are relative to: `given` (checked against the model), or a new fit. */
+function nominalFit(
+  data: Array,
+  model: Model,
+  given: FitResult | undefined,
+  fitOpts: FitOptions,
+): FitResult {
+  const best = given ?? fit(data, model, fitOpts);
+  if (best.bestfit.length !== model.npars) {
+    throw new RangeError(
+      `ranking: opts.fit has ${best.bestfit.length} parameters, the model ${model.npars}`,
+    );
+  }
+  return best;
+}
+
+/** Refits with one component fixed, giving the POI's shift from the best fit; `done` counts them. */
+interface PoiRefits {
+  /** Refits done so far. */
+  readonly done: number;
+  /**
+   * μ̂ − μ̂₀ with component `k` fixed at `value` (clipped to its bounds); notes on the clipping and
+   * on a refit that did not converge go to `warnings`.
+   */
+  shift(k: number, value: number, warnings: string[]): number;
+}
+
+/**
+ * {@link PoiRefits} by the optimiser on `objective` (the NLL), each warm-started next to its
+ * conditional minimum; `onRefit` is called with the count after each.
+ */
+function poiRefits(
+  objective: NllObjective,
+  best: FitResult,
+  poi: number,
+  bounds: readonly (readonly [number, number])[],
+  fitOpts: FitOptions,
+  onRefit: (done: number) => void,
+): PoiRefits {
+  const lower = bounds.map((b) => b[0]), upper = bounds.map((b) => b[1]);
+  const mu0 = best.bestfit[poi];
+  let done = 0;
+  return {
+    get done() {
+      return done;
+    },
+    shift(k, value, warnings) {
+      const [lo, hi] = bounds[k];
+      let v = value;
+      if (v < lo || v > hi) {
+        v = Math.min(hi, Math.max(lo, v));
+        warnings.push(`${value} is outside the bounds [${lo}, ${hi}]; fixed at ${v}`);
+      }
+      const fixed = [...best.fixed];
+      fixed[k] = true;
+      const r = minimize(objective, linearResponseStart(best, k, v, lower, upper), {
+        lower,
+        upper,
+        fixed,
+        tol: fitOpts.tol,
+        maxIter: fitOpts.maxIter,
+      });
+      onRefit(++done);
+      if (!r.converged) warnings.push(`refit with θ = ${v} did not converge: ${r.message}`);
+      return r.x[poi] - mu0;
+    },
+  };
+}
+
+/**
+ * Warm start of the refit with component `k` fixed at `v`: the best fit, moved along the
+ * Gaussian (linear-response) direction θ + C[:, k] δ / C_kk, so that Newton starts next to the
+ * conditional minimum.
+ */
+function linearResponseStart(
+  best: FitResult,
+  k: number,
+  v: number,
+  lower: readonly number[],
+  upper: readonly number[],
+): number[] {
+  const C = best.covariance;
+  const delta = v - best.bestfit[k];
+  const ckk = C[k][k];
+  return best.bestfit.map((t, i) => {
+    if (i === k) return v;
+    if (best.fixed[i] || !(ckk > 0) || !Number.isFinite(C[i][k])) return t;
+    return Math.min(upper[i], Math.max(lower[i], t + (C[i][k] / ckk) * delta));
+  });
+}
+
+/** What {@link componentImpact} needs to know of a ranked component besides its index. */
+interface RankedComponent {
+  /** Its label (`model.parLabels`). */
+  label: string;
+  /** Its parameter set's name. */
+  name: string;
+  /** Its constraint term, null for an unconstrained component. */
+  constraint: PrefitConstraint | null;
+  /** Whether to compute the pre-fit impact (constrained components only). */
+  prefit: boolean;
+}
+
+/**
+ * The impact of component `k`: its post-fit refits (θ̂ ± σ̂), its pre-fit ones (θ̂ ± σ₀) when
+ * asked for and constrained, and its pull and constraint.
+ */
+function componentImpact(
+  k: number,
+  best: FitResult,
+  refits: PoiRefits,
+  { label, name, constraint: c, prefit: doPrefit }: RankedComponent,
+): Impact {
+  const w: string[] = [];
+  const theta = best.bestfit[k], sigma = best.uncertainties[k];
+  const before = refits.done;
+  let postfit: ImpactPair = { up: NaN, down: NaN };
+  if (Number.isFinite(sigma) && sigma > 0) {
+    postfit = { up: refits.shift(k, theta + sigma, w), down: refits.shift(k, theta - sigma, w) };
+  } else {
+    w.push(`no post-fit uncertainty (σ̂ = ${sigma}): post-fit impact not computed`);
+  }
+  const prefit = c && doPrefit
+    ? { up: refits.shift(k, theta + c.width, w), down: refits.shift(k, theta - c.width, w) }
+    : null;
+  return {
+    label,
+    name,
+    index: k,
+    constrained: c !== null,
+    bestfit: theta,
+    postfitUncertainty: sigma,
+    prefitUncertainty: c ? c.width : null,
+    postfit,
+    prefit,
+    impact: (Math.abs(postfit.up) + Math.abs(postfit.down)) / 2,
+    pull: c ? (theta - c.center) / c.width : null,
+    constraint: c ? sigma / c.width : null,
+    converged: !w.some((m) => m.includes("did not converge")) && refits.done > before,
+    warnings: w,
+  };
+}
+
+/** Largest impact first; NaN impacts (no σ̂) last; ties keep parameter order. */
+function byImpact(a: Impact, b: Impact): number {
+  return (Number.isNaN(a.impact) ? 1 : 0) - (Number.isNaN(b.impact) ? 1 : 0) ||
+    (b.impact - a.impact) || (a.index - b.index);
 }
