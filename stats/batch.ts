@@ -174,58 +174,11 @@ export function nllBatchObjective(
   }
   const T = data.shape[0];
   const d = Float64Array.from(data.astype("float64").dataSync());
-  const maxBatch = Math.max(1, opts.maxBatch ?? 256);
   const c = model.compiledBatch, inputs = model.programInputs;
   const notes: string[] = [];
   const single = (row: number) =>
     nllObjective(model, array(d.slice(row * N, (row + 1) * N), "float64"));
-  let batched = true;
-
-  const sizes = [maxBatch];
-  for (let s = 4 ** Math.floor(Math.log(maxBatch) / Math.log(4)); s >= 1; s /= 4) {
-    if (s < maxBatch) sizes.push(s);
-  }
-  /**
-   * Runs `f` on consecutive calls of the sizes above, largest first; should a batched program
-   * fail, every row is evaluated alone from then on (`one`) and the notes say so.
-   */
-  const grouped = (
-    rows: Int32Array,
-    xs: Float64Array,
-    f: (pars: Array, data: Array, at: number, n: number) => void,
-    one: (o: Objective, x: Float64Array, at: number) => void,
-  ) => {
-    for (let at = 0; at < rows.length;) {
-      if (!batched) {
-        one(single(rows[at]), xs.slice(at * P, (at + 1) * P), at);
-        at++;
-        continue;
-      }
-      const left = rows.length - at;
-      // A call costs about as much as a few hundred rows: a group at least half the next size
-      // up is padded to it (repeating its last row) rather than split into smaller calls.
-      const up = sizes.findLast((s) => s >= left);
-      const k = up !== undefined && 2 * left >= up ? up : sizes.find((s) => s <= left)!;
-      const n = Math.min(k, left);
-      const px = new Float64Array(k * P), dx = new Float64Array(k * N);
-      for (let i = 0; i < k; i++) {
-        const j = at + Math.min(i, n - 1), r = rows[j];
-        px.set(xs.subarray(j * P, (j + 1) * P), i * P);
-        dx.set(d.subarray(r * N, (r + 1) * N), i * N);
-      }
-      try {
-        f(array(px, "float64", { shape: [k, P] }), array(dx, "float64", { shape: [k, N] }), at, n);
-        at += n;
-      } catch (e) {
-        batched = false;
-        notes.push(
-          `the batched NLL programs failed (${
-            (e as Error).message
-          }); rows were evaluated one by one`,
-        );
-      }
-    }
-  };
+  const grouped = groupedCalls({ d, P, N }, Math.max(1, opts.maxBatch ?? 256), single, notes);
   return {
     nparams: P,
     rows: T,
@@ -266,4 +219,99 @@ export function nllBatchObjective(
     },
     objective: single,
   };
+}
+
+/** The data matrix's rows, flat (`d`), the number of parameters P and of data per row N. */
+interface RowData {
+  d: Float64Array;
+  P: number;
+  N: number;
+}
+
+/**
+ * Evaluates the points `xs` (of the rows `rows`) by `f` on consecutive calls of the program sizes,
+ * largest first (`f` gets the call's parameters `[k, P]` and data `[k, N]`, and stores the first
+ * `n` answers from point `at` on); should a batched program fail, every row is evaluated alone
+ * from then on (`one`) and the notes say so.
+ */
+type GroupedCalls = (
+  rows: Int32Array,
+  xs: Float64Array,
+  f: (pars: Array, data: Array, at: number, n: number) => void,
+  one: (o: Objective, x: Float64Array, at: number) => void,
+) => void;
+
+/** The {@link GroupedCalls} of `data`, calls of at most `maxBatch` points, `single` the fallback. */
+function groupedCalls(
+  data: RowData,
+  maxBatch: number,
+  single: (row: number) => Objective,
+  notes: string[],
+): GroupedCalls {
+  const { P } = data;
+  const sizes = callSizes(maxBatch);
+  let batched = true;
+  return (rows, xs, f, one) => {
+    for (let at = 0; at < rows.length;) {
+      if (!batched) {
+        one(single(rows[at]), xs.slice(at * P, (at + 1) * P), at);
+        at++;
+        continue;
+      }
+      const left = rows.length - at;
+      const k = callSize(sizes, left);
+      const n = Math.min(k, left);
+      try {
+        const [pars, dataRows] = paddedGroup(data, rows, xs, at, n, k);
+        f(pars, dataRows, at, n);
+        at += n;
+      } catch (e) {
+        batched = false;
+        notes.push(
+          `the batched NLL programs failed (${
+            (e as Error).message
+          }); rows were evaluated one by one`,
+        );
+      }
+    }
+  };
+}
+
+/** The sizes programs are compiled for: `maxBatch`, then the powers of 4 below it, down to 1. */
+function callSizes(maxBatch: number): number[] {
+  const sizes = [maxBatch];
+  for (let s = 4 ** Math.floor(Math.log(maxBatch) / Math.log(4)); s >= 1; s /= 4) {
+    if (s < maxBatch) sizes.push(s);
+  }
+  return sizes;
+}
+
+/**
+ * The size of the next call for `left` points. A call costs about as much as a few hundred rows:
+ * a group at least half the next size up is padded to it rather than split into smaller calls.
+ */
+function callSize(sizes: number[], left: number): number {
+  const up = sizes.findLast((s) => s >= left);
+  return up !== undefined && 2 * left >= up ? up : sizes.find((s) => s <= left)!;
+}
+
+/**
+ * The parameters `[k, P]` and data `[k, N]` of the `n` points from `at` on, padded to `k` by
+ * repeating the last point.
+ */
+function paddedGroup(
+  { d, P, N }: RowData,
+  rows: Int32Array,
+  xs: Float64Array,
+  at: number,
+  n: number,
+  k: number,
+): [Array, Array] {
+  const px = new Float64Array(k * P), dx = new Float64Array(k * N);
+  for (let i = 0; i < k; i++) {
+    const j = at + Math.min(i, n - 1), r = rows[j];
+    px.set(xs.subarray(j * P, (j + 1) * P), i * P);
+    dx.set(d.subarray(r * N, (r + 1) * N), i * N);
+  }
+  return [array(px, "float64", { shape: [k, P] }), array(dx, "float64", { shape: [k, N] })];
 }
