@@ -204,7 +204,26 @@ function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[])
  * ```
  */
 export function parseArgs(argv: readonly string[]): CliArgs {
-  const out: CliArgs = {
+  const out = defaultArgs();
+  const { given, positional } = readFlags(argv, out);
+  if (out.help || out.version) {
+    if (positional.length > 0) out.command = command(positional[0]);
+    return out;
+  }
+  if (positional.length === 0) throw new UsageError("missing command");
+  out.command = command(positional[0]);
+  if (positional.length < 2) throw new UsageError(`${out.command}: missing WORKSPACE.json`);
+  if (positional.length > 2) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(positional[2])}`);
+  }
+  out.workspace = positional[1];
+  checkFlagsOf(out.command, given, out);
+  return out;
+}
+
+/** A command line with nothing given: every default. */
+function defaultArgs(): CliArgs {
+  return {
     command: null,
     workspace: null,
     mu: null,
@@ -226,6 +245,16 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     help: false,
     version: false,
   };
+}
+
+/**
+ * Reads the switches and flags of `argv` into `out`, in order (so that the first bad one is the
+ * one reported). Returns the flags given (by name) and the positional arguments.
+ */
+function readFlags(
+  argv: readonly string[],
+  out: CliArgs,
+): { given: Set<string>; positional: string[] } {
   const given = new Set<string>();
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -247,15 +276,12 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     }
     const eq = arg.indexOf("=");
     const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-    if ((SWITCHES as readonly string[]).includes(name)) {
+    if (isSwitch(name)) {
       if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      if (name === "no-progress") out.progress = false;
-      else out[name as Exclude<(typeof SWITCHES)[number], "no-progress">] = true;
+      setSwitch(out, name);
       continue;
     }
-    if (!(VALUE_FLAGS as readonly string[]).includes(name)) {
-      throw new UsageError(`unknown option ${JSON.stringify(`--${name}`)}`);
-    }
+    if (!isValueFlag(name)) throw new UsageError(`unknown option ${JSON.stringify(`--${name}`)}`);
     let value: string;
     if (eq >= 0) value = arg.slice(eq + 1);
     else {
@@ -266,79 +292,106 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     }
     if (given.has(name)) throw new UsageError(`--${name} given twice`);
     given.add(name);
-    switch (name) {
-      case "mu":
-        out.mu = finite(name, value);
-        break;
-      case "level": {
-        const l = finite(name, value);
-        if (!(l > 0 && l < 1)) throw new UsageError(`--level must be in (0, 1), got ${value}`);
-        out.level = l;
-        break;
+    setFlag(out, name, value);
+  }
+  return { given, positional };
+}
+
+type Switch = (typeof SWITCHES)[number];
+type ValueFlag = (typeof VALUE_FLAGS)[number];
+
+function isSwitch(name: string): name is Switch {
+  return SWITCHES.some((s) => s === name);
+}
+
+function isValueFlag(name: string): name is ValueFlag {
+  return VALUE_FLAGS.some((f) => f === name);
+}
+
+/** Sets what switch `name` turns on (or off, for `--no-progress`). */
+function setSwitch(out: CliArgs, name: Switch): void {
+  if (name === "no-progress") out.progress = false;
+  else out[name] = true;
+}
+
+/** Parses the value of flag `name` into its field of `out`. */
+function setFlag(out: CliArgs, name: ValueFlag, value: string): void {
+  switch (name) {
+    case "mu":
+      out.mu = finite(name, value);
+      break;
+    case "level": {
+      const l = finite(name, value);
+      if (!(l > 0 && l < 1)) throw new UsageError(`--level must be in (0, 1), got ${value}`);
+      out.level = l;
+      break;
+    }
+    case "test-stat":
+      out.testStat = oneOf(name, value, TEST_STATS);
+      break;
+    case "measurement":
+      out.measurement = value;
+      break;
+    case "interp":
+      out.interp = interpolation(value);
+      break;
+    case "scan":
+      out.scan = scanValues(value);
+      break;
+    case "bracket":
+      out.bracket = bracketValues(value);
+      break;
+    case "plot":
+      if (value.trim() === "") throw new UsageError("--plot needs a directory");
+      out.plot = value;
+      break;
+    case "max-iter":
+      out.maxIter = positiveInteger(name, value);
+      break;
+    case "calctype":
+      out.calctype = oneOf(name, value, CALCTYPES);
+      break;
+    case "ntoys":
+      out.ntoys = positiveInteger(name, value);
+      break;
+    case "seed": {
+      const k = finite(name, value);
+      if (!(Number.isInteger(k) && k >= 0 && k <= 0xffffffff)) {
+        throw new UsageError(`--seed must be an integer in [0, 2^32), got ${value}`);
       }
-      case "test-stat":
-        out.testStat = oneOf(name, value, TEST_STATS);
-        break;
-      case "measurement":
-        out.measurement = value;
-        break;
-      case "interp":
-        out.interp = interpolation(value);
-        break;
-      case "scan":
-        out.scan = scanValues(value);
-        break;
-      case "bracket":
-        out.bracket = bracketValues(value);
-        break;
-      case "plot":
-        if (value.trim() === "") throw new UsageError("--plot needs a directory");
-        out.plot = value;
-        break;
-      case "max-iter": {
-        const k = finite(name, value);
-        if (!(Number.isInteger(k) && k >= 1)) {
-          throw new UsageError(`--max-iter must be a positive integer, got ${value}`);
-        }
-        out.maxIter = k;
-        break;
-      }
-      case "calctype":
-        out.calctype = oneOf(name, value, CALCTYPES);
-        break;
-      case "ntoys": {
-        const k = finite(name, value);
-        if (!(Number.isInteger(k) && k >= 1)) {
-          throw new UsageError(`--ntoys must be a positive integer, got ${value}`);
-        }
-        out.ntoys = k;
-        break;
-      }
-      case "seed": {
-        const k = finite(name, value);
-        if (!(Number.isInteger(k) && k >= 0 && k <= 0xffffffff)) {
-          throw new UsageError(`--seed must be an integer in [0, 2^32), got ${value}`);
-        }
-        out.seed = k;
-        break;
-      }
+      out.seed = k;
+      break;
     }
   }
-  if (out.help || out.version) {
-    if (positional.length > 0) out.command = command(positional[0]);
-    return out;
+}
+
+function positiveInteger(flag: string, v: string): number {
+  const k = finite(flag, v);
+  if (!(Number.isInteger(k) && k >= 1)) {
+    throw new UsageError(`--${flag} must be a positive integer, got ${v}`);
   }
-  if (positional.length === 0) throw new UsageError("missing command");
-  out.command = command(positional[0]);
-  if (positional.length < 2) throw new UsageError(`${out.command}: missing WORKSPACE.json`);
-  if (positional.length > 2) {
-    throw new UsageError(`unexpected argument ${JSON.stringify(positional[2])}`);
-  }
-  out.workspace = positional[1];
+  return k;
+}
+
+/** The test statistics each command takes with `--test-stat`. */
+const TEST_STATS_OF: Record<Command, readonly TestStatName[]> = {
+  fit: [],
+  hypotest: ["qtilde", "q"],
+  "upper-limit": ["qtilde", "q"],
+  significance: ["q0"],
+  ranking: [],
+};
+
+/**
+ * Checks the flags `given` against `cmd` (each must be one it takes) and against each other
+ * (`--scan` or `--bracket`; toy settings need the toy calculator; the test statistic of the
+ * command).
+ */
+function checkFlagsOf(cmd: Command, given: Set<string>, out: CliArgs): void {
   for (const f of given) {
     if (GENERAL.includes(f)) continue;
-    if (!ACCEPTS[out.command].includes(f)) {
-      throw new UsageError(`${out.command} does not take --${f}`);
+    if (!ACCEPTS[cmd].includes(f)) {
+      throw new UsageError(`${cmd} does not take --${f}`);
     }
   }
   if (out.scan !== null && out.bracket !== null) {
@@ -350,21 +403,11 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   if ((out.ntoys !== null || out.seed !== null) && out.calctype !== "toybased") {
     throw new UsageError(`--${out.ntoys !== null ? "ntoys" : "seed"} needs --calctype toybased`);
   }
-  if (out.testStat !== null) {
-    const ok: Record<Command, readonly TestStatName[]> = {
-      fit: [],
-      hypotest: ["qtilde", "q"],
-      "upper-limit": ["qtilde", "q"],
-      significance: ["q0"],
-      ranking: [],
-    };
-    if (!ok[out.command].includes(out.testStat)) {
-      throw new UsageError(
-        `${out.command}: --test-stat must be ${ok[out.command].join(" or ")}, got ${out.testStat}`,
-      );
-    }
+  if (out.testStat !== null && !TEST_STATS_OF[cmd].includes(out.testStat)) {
+    throw new UsageError(
+      `${cmd}: --test-stat must be ${TEST_STATS_OF[cmd].join(" or ")}, got ${out.testStat}`,
+    );
   }
-  return out;
 }
 
 /** `START:STOP:COUNT` (numpy's linspace, both ends included) or a comma-separated list. */
