@@ -16,7 +16,7 @@
 import { cpuMemoryStats, DeviceArray } from "../core/device_array.ts";
 import type { Array } from "../core/array.ts";
 import { initWebGPU, type WebGpuContext, webgpuMemoryStats } from "./webgpu/device.ts";
-import { uploadCopy } from "./webgpu/program.ts";
+import { uploadCopy } from "./webgpu/upload.ts";
 import { type CpuPoolStats, cpuPoolStats } from "./cpu/parallel.ts";
 export { configureBufferPool } from "./webgpu/device.ts";
 export type { BufferPoolLimits } from "./webgpu/pool.ts";

@@ -1,7 +1,7 @@
 /**
  * Routines that run on the WebGPU device instead of through a host readback: plan steps of kind
  * "routine" whose primitive has a device lowering here. Everything else keeps the readback
- * fallback of `program.ts` (operands read back, eager implementation, results uploaded).
+ * fallback of `execute.ts` (operands read back, eager implementation, results uploaded).
  *
  * - **`gather`** (take along an axis, indices clamped): one map pass, encoded into the caller's
  *   compute pass.

@@ -12,7 +12,8 @@ import { type Array, array, grad, jit, valueAndGrad } from "../../mod.ts";
 import { P } from "../../core/primitives/mod.ts";
 import { bind1 } from "../../core/trace.ts";
 import { deviceGet, devicePut, initDevice, memoryStats } from "../../jit/device.ts";
-import { compileWebGpuProgram, pipelineCount } from "../../jit/webgpu/program.ts";
+import { compileWebGpuProgram } from "../../jit/webgpu/program.ts";
+import { pipelineCount } from "../../jit/webgpu/pipelines.ts";
 import { leaves } from "./_util.ts";
 
 const gpu = await initDevice("webgpu");
