@@ -164,30 +164,14 @@ export async function main(argv: readonly string[] = []): Promise<AbcdResult> {
   };
   const loss = (p: Nets) => forward(p).psb;
 
-  // The gradient against central finite differences along a random direction of all weights.
   let params: Nets = { one: netA.params, two: netB.params };
   const [l0, g0] = valueAndGrad(loss)(params);
-  const [leaves, def] = tree.flatten<Array>(params);
-  const dir = tree.unflatten(
-    def,
-    leaves.map((a, i) => gaussian(100 + i, a.size, [0], 1, "float64").reshape(a.shape)),
-  ) as Nets;
-  const dot = (a: Nets, b: Nets) =>
-    (tree.leaves(a) as Array[]).reduce(
-      (acc, x, i) => acc + x.mul((tree.leaves(b) as Array[])[i]).sum().item(),
-      0,
-    );
-  const shift = (eps: number) =>
-    tree.map((x: Array, d: Array) => x.add(d.mul(eps)), params, dir) as Nets;
-  const eps = 1e-5;
-  const numeric = (loss(shift(eps)).item() - loss(shift(-eps)).item()) / (2 * eps);
-  const analytic = dot(g0, dir);
-  const relError = Math.abs(analytic - numeric) / Math.max(Math.abs(numeric), 1e-300);
+  const gradientCheck = checkGradient(loss, params, g0);
   console.log(
     `Gradient check (random direction, all weights of both networks): implicit ${
-      analytic.toExponential(8)
-    }, finite differences ${numeric.toExponential(8)}, relative difference ${
-      relError.toExponential(2)
+      gradientCheck.analytic.toExponential(8)
+    }, finite differences ${gradientCheck.numeric.toExponential(8)}, relative difference ${
+      gradientCheck.relError.toExponential(2)
     }`,
   );
 
@@ -215,8 +199,43 @@ export async function main(argv: readonly string[] = []): Promise<AbcdResult> {
     }], signal [${numbers(final.signal).map((v) => fmt(v, 2))}]`,
   );
 
+  await writePlots(args.out, cls, pred, obs);
+  console.log(`Wrote ${args.out}/cls_vs_step.svg and signal_region.svg`);
+  return { gradientCheck, cls };
+}
+
+/**
+ * The gradient `g` of `loss` at `params` against central finite differences along a random
+ * direction of all weights.
+ */
+function checkGradient(
+  loss: (p: Nets) => Array,
+  params: Nets,
+  g: Nets,
+): AbcdResult["gradientCheck"] {
+  const [leaves, def] = tree.flatten<Array>(params);
+  const dir = tree.unflatten(
+    def,
+    leaves.map((a, i) => gaussian(100 + i, a.size, [0], 1, "float64").reshape(a.shape)),
+  ) as Nets;
+  const dot = (a: Nets, b: Nets) =>
+    (tree.leaves(a) as Array[]).reduce(
+      (acc, x, i) => acc + x.mul((tree.leaves(b) as Array[])[i]).sum().item(),
+      0,
+    );
+  const shift = (eps: number) =>
+    tree.map((x: Array, d: Array) => x.add(d.mul(eps)), params, dir) as Nets;
+  const eps = 1e-5;
+  const numeric = (loss(shift(eps)).item() - loss(shift(-eps)).item()) / (2 * eps);
+  const analytic = dot(g, dir);
+  const relError = Math.abs(analytic - numeric) / Math.max(Math.abs(numeric), 1e-300);
+  return { analytic, numeric, relError };
+}
+
+/** CLs against the step, and region A after training: prediction ± non-closure vs truth. */
+async function writePlots(out: string, cls: number[], pred: number[], obs: number[]) {
   await writePlot(
-    `${args.out}/cls_vs_step.svg`,
+    `${out}/cls_vs_step.svg`,
     linePlot({
       series: [{ name: "CLs (median expected)", x: cls.map((_, i) => i), y: cls }],
       title: "ABCD analysis: CLs at mu = 1 during training",
@@ -226,7 +245,7 @@ export async function main(argv: readonly string[] = []): Promise<AbcdResult> {
     }),
   );
   await writePlot(
-    `${args.out}/signal_region.svg`,
+    `${out}/signal_region.svg`,
     stackedHistogram({
       edges: EDGES,
       stack: [{ name: "ABCD prediction", values: pred }],
@@ -236,8 +255,6 @@ export async function main(argv: readonly string[] = []): Promise<AbcdResult> {
       xLabel: "m",
     }),
   );
-  console.log(`Wrote ${args.out}/cls_vs_step.svg and signal_region.svg`);
-  return { gradientCheck: { analytic, numeric, relError }, cls };
 }
 
 if (import.meta.main) await main(Deno.args);
