@@ -5,7 +5,7 @@
  * inputs are ready encodes everything and submits once, synchronously. Otherwise (loops, routines
  * run on the host, inputs still being produced) the call returns at once with output arrays whose
  * storage becomes ready when the program finishes: kernels up to a loop are submitted, then the
- * loop runs (`routines.ts`); for a host routine its operands are read back, its eager
+ * loop runs (`control_flow.ts`); for a host routine its operands are read back, its eager
  * implementation runs and its results are uploaded. `await x.data()` waits for the outputs, and
  * later programs using them wait too.
  *

@@ -6,12 +6,12 @@
  * Execution encodes all kernels of a call into one command encoder and submits once (llvmpipe
  * pays ~11 ms per submit + readback round trip). `gather` and `scatter_add` routines are WGSL
  * passes encoded with the kernels, and `while`/`cond`/`scan` are host loops around compiled
- * sub-programs whose values stay on the device (`routines.ts`). Plans with other routines (matmul,
- * linear algebra, sort, ...) or control flow run asynchronously: kernels up to the routine are
- * submitted, then the loop runs, or the routine's operands are read back, its eager implementation
- * runs on the host and its results are uploaded; the call still returns at once, with output arrays
- * whose storage becomes ready when the program finishes (`await x.data()` waits for it, and later
- * programs using them wait too).
+ * sub-programs whose values stay on the device (`routines.ts` dispatches to `routine_kernels.ts`
+ * and `control_flow.ts`). Plans with other routines (matmul, linear algebra, sort, ...) or control
+ * flow run asynchronously: kernels up to the routine are submitted, then the loop runs, or the
+ * routine's operands are read back, its eager implementation runs on the host and its results are
+ * uploaded; the call still returns at once, with output arrays whose storage becomes ready when
+ * the program finishes (`await x.data()` waits for it, and later programs using them wait too).
  *
  * float64 has no WGSL representation: planning fails with an error naming the array.
  *

@@ -1,10 +1,10 @@
 /**
- * Routines that run on the WebGPU device (jit/webgpu/routines.ts) against eager CPU execution in
- * float32: scatter-add (histograms, segment sums) and gather as WGSL passes, and `while`, `cond`
- * and `scan` as host loops around compiled sub-programs whose carry stays on the device. Forward
- * and through derivatives, with the edge cases of the eager implementations (out-of-range and
- * empty indices, zero-trip loops, length-0 scans), device memory over repeated calls, and the plan
- * text saying where each routine runs.
+ * Routines that run on the WebGPU device (jit/webgpu/routines.ts, routine_kernels.ts,
+ * control_flow.ts) against eager CPU execution in float32: scatter-add (histograms, segment sums)
+ * and gather as WGSL passes, and `while`, `cond` and `scan` as host loops around compiled
+ * sub-programs whose carry stays on the device. Forward and through derivatives, with the edge
+ * cases of the eager implementations (out-of-range and empty indices, zero-trip loops, length-0
+ * scans), device memory over repeated calls, and the plan text saying where each routine runs.
  *
  * Skipped (with a message) only when `navigator.gpu` offers no adapter at all.
  */
