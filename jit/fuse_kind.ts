@@ -7,7 +7,8 @@
  */
 import type { Eqn } from "../core/jaxpr.ts";
 import { isEqnOf, P } from "../core/primitives/mod.ts";
-import { type ReduceOp, scalarOp } from "./kernel_ir.ts";
+import type { ReduceOp } from "./kernel_ir.ts";
+import { scalarOp } from "./scalar_ops.ts";
 
 /** How a fusible equation enters a kernel. */
 export type FuseKind = "elementwise" | "identity" | "view" | "iota" | "reduce";

@@ -8,7 +8,8 @@
  */
 import { allocate, type TypedArray } from "../core/dtype.ts";
 import { sizeOf, stridesOf } from "../core/shape.ts";
-import { evalOp, type Kernel, reduceInit, reduceStep } from "./kernel_ir.ts";
+import { type Kernel, reduceInit, reduceStep } from "./kernel_ir.ts";
+import { evalOp } from "./scalar_ops.ts";
 
 /**
  * Runs a kernel on concrete input buffers; returns its output buffers.

@@ -20,14 +20,8 @@ import {
   reshapeMap,
   shiftBetween,
 } from "./index_map.ts";
-import {
-  evalOp,
-  type Kernel,
-  type KernelInput,
-  type KernelOutput,
-  type KNode,
-  type ReduceOp,
-} from "./kernel_ir.ts";
+import type { Kernel, KernelInput, KernelOutput, KNode, ReduceOp } from "./kernel_ir.ts";
+import { evalOp } from "./scalar_ops.ts";
 
 /**
  * What expanding values into kernel nodes needs to know about the program.

@@ -2,8 +2,9 @@
  * Builds `jit/cpu/worker_source.ts`: `jit/cpu/worker.ts` and everything it imports bundled into
  * one self-contained script (esbuild), which `jit/cpu/threads.ts` starts workers from.
  *
- * Run `deno task build:worker` after changing anything a worker runs (`cpu_worker_loop.ts`,
- * the kernel helpers of `cpu_codegen.ts` and `kernel_ir.ts`, `core/special.ts`, ...);
+ * Run `deno task build:worker` after changing anything a worker runs (`jit/cpu/worker_loop.ts`,
+ * the kernel helpers of `jit/cpu/codegen.ts`, `jit/cpu/math.ts` and `jit/scalar_ops.ts`,
+ * `core/special.ts`, ...);
  * `tests/packaging/worker_source_test.ts` fails while the checked-in copy is stale.
  *
  * @module

@@ -54,7 +54,8 @@ import { CPU_HELPERS } from "./math.ts";
 import { analyzeNodes } from "../schedule/analysis.ts";
 import { loopNest, planTables, tableEntry } from "../schedule/tables.ts";
 import { type Env, type Lang, Values } from "../schedule/values.ts";
-import { type Kernel, reduceInit, type ReduceOp, SCALAR_OPS, scalarOp } from "../kernel_ir.ts";
+import { type Kernel, reduceInit, type ReduceOp } from "../kernel_ir.ts";
+import { SCALAR_OPS, scalarOp } from "../scalar_ops.ts";
 
 export { CPU_HELPERS, erfcExact32, erfcExact32F } from "./math.ts";
 

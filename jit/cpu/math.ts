@@ -7,7 +7,7 @@
 import { erfc } from "../../core/special.ts";
 import { erfcF32, erfcSat32 } from "../f32math.ts";
 import { ERFC_F32_TWO, ERFC_F32_ZERO } from "../f32math.ts";
-import { HELPERS } from "../kernel_ir.ts";
+import { HELPERS } from "../scalar_ops.ts";
 
 /** Relative half-width of the interval the rounding test of {@link erfcExact32} checks. */
 const ERFC_EXACT_EPS = 2 ** -36;

@@ -15,7 +15,8 @@
  * @module
  */
 import type { DType } from "../../core/dtype.ts";
-import { evalOp, type Kernel, type KNode, SCALAR_OPS, type ScalarOpName } from "../kernel_ir.ts";
+import type { Kernel, KNode } from "../kernel_ir.ts";
+import { evalOp, SCALAR_OPS, type ScalarOpName } from "../scalar_ops.ts";
 import type { NodeInfo } from "./analysis.ts";
 import type { Table } from "./tables.ts";
 import type { WindowLoop } from "./windows.ts";

@@ -25,7 +25,8 @@
  * @module
  */
 import { sizeOf } from "../../core/shape.ts";
-import { type Kernel, SCALAR_OPS } from "../kernel_ir.ts";
+import type { Kernel } from "../kernel_ir.ts";
+import { SCALAR_OPS } from "../scalar_ops.ts";
 import { chunkedPasses } from "./wgsl_chunked.ts";
 import { gridPasses } from "./wgsl_grid.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 import type { DType } from "../../core/dtype.ts";
-import { isScalarOpName, type ScalarOpName } from "../kernel_ir.ts";
+import { isScalarOpName, type ScalarOpName } from "../scalar_ops.ts";
 
 /** Renders an op from its operands' expressions, first operand's dtype, result dtype. */
 type Render = (a: string[], argT: DType, dt: DType, use: (f: string) => string) => string;
