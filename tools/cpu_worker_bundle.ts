@@ -3,8 +3,9 @@
  * one self-contained script (esbuild), which `jit/cpu/threads.ts` starts workers from.
  *
  * Run `deno task build:worker` after changing anything a worker runs (`jit/cpu/worker_loop.ts`,
- * the kernel helpers of `jit/cpu/codegen.ts`, `jit/cpu/math.ts` and `jit/scalar_ops.ts`,
- * `core/special.ts`, ...);
+ * the kernel helpers of `jit/cpu/codegen.ts`, `jit/cpu/math.ts` and `jit/scalar_ops.ts`, the
+ * special functions `core/special.ts` with `core/special_normal.ts`, `core/special_gamma.ts` and
+ * `core/horner.ts`, `core/zeta.ts`, ...);
  * `tests/packaging/worker_source_test.ts` fails while the checked-in copy is stale.
  *
  * @module
