@@ -19,6 +19,8 @@ import {
   bitsToUniformFloat64,
   bitsToUnitFloat32,
   bitsToUnitFloat64,
+} from "../../core/bits_to_float.ts";
+import {
   threefryFoldIn,
   threefryRandomBits,
   threefrySeed,

@@ -1,5 +1,6 @@
 /**
- * Tests for core/threefry.ts against values hard-coded in the JAX repository (jax-ml/jax).
+ * Tests for core/threefry.ts and core/bits_to_float.ts against values hard-coded in the JAX
+ * repository (jax-ml/jax).
  *
  * Sources of the expected values (all from jax-ml/jax):
  * - tests/random_test.py `testThreefry2x32`: the Random123 known-answer vectors.
@@ -17,6 +18,8 @@ import {
   bitsToUniformFloat64,
   bitsToUnitFloat32,
   bitsToUnitFloat64,
+} from "../../core/bits_to_float.ts";
+import {
   threefry2x32,
   threefry2x32Counts,
   threefry2x32Keys,
