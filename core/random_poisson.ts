@@ -11,7 +11,8 @@ import type { DType } from "./dtype.ts";
 import { whileLoop } from "./ops/control.ts";
 import * as np from "./ops/mod.ts";
 import { broadcastShapes, fmtShape, shapesEqual } from "./shape.ts";
-import { split, uniform } from "./random.ts";
+import { split } from "./random_keys.ts";
+import { uniform } from "./random_samplers.ts";
 
 const MAX_ITERS = 2 ** 31 - 1;
 
