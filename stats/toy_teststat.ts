@@ -11,7 +11,7 @@
  */
 import { type Array, array } from "../core/mod.ts";
 import { nllBatchObjective } from "./batch.ts";
-import { fixInInverses, quasiNewtonBatch } from "./quasi_newton.ts";
+import { fixInInverses, quasiNewtonBatch, type QuasiNewtonResult } from "./quasi_newton.ts";
 import { type FitOptions, numbers, resolveFixed } from "./fit.ts";
 import type { Model } from "./model.ts";
 import type { TestStatName } from "./teststat.ts";
@@ -45,6 +45,7 @@ export function quasiNewtonTestStatistics(
   opts: FitOptions,
   genPars: readonly number[],
   onProgress?: (settled: number) => void,
+  freeFits?: FreeFitCache,
 ): QuasiNewtonTestStatistics {
   const P = model.npars, T = toys.shape[0], poi = model.poiIndex!;
   const objective = nllBatchObjective(model, toys, { maxBatch: 1024 });
@@ -74,8 +75,17 @@ export function quasiNewtonTestStatistics(
     const x0 = new Float64Array(k * P);
     for (let i = 0; i < k; i++) x0.set(init, i * P);
     const rows = Int32Array.from({ length: k }, (_, i) => from + i);
-    const free = quasiNewtonBatch({ ...common, fixed, rows, x0, hessian: hFree });
-    evaluations += sum(free.evaluations);
+    let cached = freeFits?.get(from);
+    if (!cached) {
+      const free = quasiNewtonBatch({ ...common, fixed, rows, x0, hessian: hFree });
+      evaluations += sum(free.evaluations);
+      // Each fixed-POI fit starts at its conditional minimum predicted by the free fit's
+      // approximation of the inverse Hessian, which (reduced: in place) is also its starting
+      // matrix; neither depends on the tested μ.
+      cached = { free, slopes: fixInInverses(free.inverses, P, poi) };
+      freeFits?.set(from, cached);
+    }
+    const { free, slopes } = cached;
     // The rows whose statistic needs the fixed-POI fit; the others are 0 whatever it finds.
     const need: number[] = [];
     for (let i = 0; i < k; i++) {
@@ -92,9 +102,6 @@ export function quasiNewtonTestStatistics(
       } else need.push(i);
     }
     if (need.length > 0) {
-      // Start each fixed-POI fit at its conditional minimum predicted by the free fit's
-      // approximation of the inverse Hessian, which (reduced) is also its starting matrix.
-      const slopes = fixInInverses(free.inverses, P, poi);
       const inverses = new Float64Array(need.length * P * P),
         start = new Float64Array(need.length * P);
       need.forEach((i, j) => {
@@ -129,3 +136,10 @@ export function quasiNewtonTestStatistics(
 
 /** Toys fitted at once. */
 const WINDOW = 1024;
+
+/**
+ * The free fits of a set of toys by window (its first row), with the slopes of the conditional
+ * starts: they do not depend on the tested μ, so the same toys tested at another μ (the
+ * background-only toys of an upper-limit scan) reuse them.
+ */
+export type FreeFitCache = Map<number, { free: QuasiNewtonResult; slopes: Float64Array }>;

@@ -23,7 +23,7 @@ import { FitError, type FitOptions } from "./fit.ts";
 import { testStatisticBatchMap } from "./fit_batch.ts";
 import type { Model } from "./model.ts";
 import { type TestStatDetail, testStatistic, type TestStatName } from "./teststat.ts";
-import { quasiNewtonTestStatistics } from "./toy_teststat.ts";
+import { type FreeFitCache, quasiNewtonTestStatistics } from "./toy_teststat.ts";
 
 /**
  * The toy settings of `hypotest` and `upperLimit` (pyhf's `calctype`, `ntoys`; a seed, since
@@ -122,6 +122,9 @@ const STAT_NAME: Record<AsymptoticTestStat, TestStatName> = {
 };
 
 /** Normal percentiles of −2σ, −1σ, 0, +1σ, +2σ (pyhf's `normal_percentiles`). */
+/** Most bytes of background-only free fits a {@link ToyCalculator} keeps across tested μ. */
+const FREE_FIT_CACHE_BYTES = 256 * 2 ** 20;
+
 const NORMAL_PERCENTILES = [2.27501319, 15.86552539, 50.0, 84.13447461, 97.72498681];
 
 /**
@@ -236,6 +239,8 @@ export class ToyCalculator {
   readonly #warnings: string[] = [];
   #notes: string[] = [];
   #converged = true;
+  /** The background-only toys (the same at every tested μ) and their free fits, once drawn. */
+  #backgroundOnly: { toys: Array; freeFits?: FreeFitCache } | null = null;
 
   /**
    * A calculator for `data` (main + aux) and `model`, with the toys' and fits' options.
@@ -337,7 +342,7 @@ export class ToyCalculator {
           return d.value;
         },
       );
-    const run = (toys: Array, gen: number[]) => {
+    const run = (toys: Array, gen: number[], freeFits?: FreeFitCache) => {
       if (!this.#quasiNewton()) return Float64Array.from(exact(toys));
       const r = quasiNewtonTestStatistics(
         STAT_NAME[this.testStat],
@@ -349,6 +354,7 @@ export class ToyCalculator {
         (settled) => {
           for (let i = 0; i < settled; i++) this.#opts.onProgress?.(++done, total);
         },
+        freeFits,
       );
       // Toys the shared-Hessian fits did not settle: the Newton fitter, as without them.
       const redo: number[] = [];
@@ -360,7 +366,14 @@ export class ToyCalculator {
       return r.values;
     };
     const signalPlusBackground = run(sampleToys(m, at(poi), this.ntoys, kSb), at(poi));
-    const backgroundOnly = run(sampleToys(m, at(bPoi), this.ntoys, kB), at(bPoi));
+    // Drawn with the same key at every μ: the same toys, and (quasi-Newton) the same free fits,
+    // kept while their inverse-Hessian approximations take at most FREE_FIT_CACHE_BYTES.
+    this.#backgroundOnly ??= {
+      toys: sampleToys(m, at(bPoi), this.ntoys, kB),
+      freeFits: this.ntoys * m.npars ** 2 * 8 <= FREE_FIT_CACHE_BYTES ? new Map() : undefined,
+    };
+    const { toys: bToys, freeFits } = this.#backgroundOnly;
+    const backgroundOnly = run(bToys, at(bPoi), freeFits);
     return { poiValue: poi, signalPlusBackground, backgroundOnly, failedFits: failed };
   }
 

@@ -147,6 +147,20 @@ Deno.test("toys: the shared-Hessian quasi-Newton fits find the Newton fitter's s
   });
 });
 
+Deno.test("toys: a calculator tested at several μ gives each μ's fresh numbers", () => {
+  // The background-only toys and their free fits are kept across μ (an upper-limit scan).
+  for (const toyFits of ["quasi-newton", "newton"] as const) {
+    const m = model(0.1);
+    const opts = { ntoys: 40, seed: 4, toyFits };
+    const scan = new ToyCalculator(m.observed, m, opts);
+    const first = scan.distributions(0.5);
+    const again = scan.distributions(2);
+    const fresh = new ToyCalculator(m.observed, m, opts).distributions(2);
+    assert.deepEqual(again, fresh, toyFits);
+    assert.notDeepEqual(first.backgroundOnly, again.backgroundOnly, "q depends on the tested μ");
+  }
+});
+
 Deno.test("toys: progress is reported for every toy", () => {
   const m = model(0.1);
   const seen: number[] = [];
