@@ -121,10 +121,10 @@ const STAT_NAME: Record<AsymptoticTestStat, TestStatName> = {
   q0: "q0",
 };
 
-/** Normal percentiles of −2σ, −1σ, 0, +1σ, +2σ (pyhf's `normal_percentiles`). */
 /** Most bytes of background-only free fits a {@link ToyCalculator} keeps across tested μ. */
 const FREE_FIT_CACHE_BYTES = 256 * 2 ** 20;
 
+/** Normal percentiles of −2σ, −1σ, 0, +1σ, +2σ (pyhf's `normal_percentiles`). */
 const NORMAL_PERCENTILES = [2.27501319, 15.86552539, 50.0, 84.13447461, 97.72498681];
 
 /**

@@ -220,6 +220,10 @@ export class ModelDefinitionError extends Error {
 export function f64(values: ArrayLike<number>, shape: readonly number[]): Array {
   return array(Float64Array.from(values), "float64", { shape });
 }
+/** Int32 vector (indices) from numbers. */
+export function i32(values: ArrayLike<number>): Array {
+  return array(Int32Array.from(values), "int32");
+}
 /** Bool constant of a given shape. */
 export function bools(values: ArrayLike<boolean | number>, shape: readonly number[]): Array {
   return array(Uint8Array.from(values, (v) => (v ? 1 : 0)), "bool", { shape });

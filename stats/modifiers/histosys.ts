@@ -15,11 +15,12 @@
  *
  * @module
  */
-import { type Array, array, reshape, take, where } from "../../core/mod.ts";
+import { type Array, reshape, take, where } from "../../core/mod.ts";
 import {
   Assembler,
   bools,
   f64,
+  i32,
   ModelDefinitionError,
   type ModelInputs,
   type ModifierModule,
@@ -109,7 +110,8 @@ export const histosys: ModifierModule = {
       globalThis.Array.from({ length: U * S }, (_, i) => pairs.group[Math.floor(i / S)] === i % S),
       [U, S, 1],
     );
-    const gather = new Assembler().gather("pars", globalThis.Array.from(pairs.m, (m) => idx[m]));
+    const pairPars = globalThis.Array.from(pairs.m, (m) => idx[m]);
+    const gather = new Assembler().gather("pars", pairPars);
     const pairDeltas = (pars: Array, inputs: ModelInputs) => {
       const alpha = reshape(gather.build({ pars }), [U, 1]);
       // Where a modifier does not act its templates are 0; the nominal there keeps the ratios of
@@ -134,12 +136,8 @@ export const histosys: ModifierModule = {
         reduceGroups(pairDeltas(pars, inputs), pairs, "sum"),
       terms: (pars: Array, inputs: ModelInputs) =>
         where(onSample, reshape(pairDeltas(pars, inputs), [U, 1, B]), 0),
-      termParams: scalarTermParams(globalThis.Array.from(pairs.m, (m) => idx[m]), B),
+      termParams: scalarTermParams(pairPars, B),
       interpcode: code,
     };
   },
 };
-
-function i32(v: ArrayLike<number>): Array {
-  return array(Int32Array.from(v), "int32");
-}

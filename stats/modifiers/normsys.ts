@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { type Array, array, exp, log, reshape, take, where } from "../../core/mod.ts";
+import { type Array, exp, log, reshape, take, where } from "../../core/mod.ts";
 import {
   Assembler,
   bools,
@@ -18,6 +18,7 @@ import {
   channelExpander,
   channelIndex,
   f64,
+  i32,
   ModelDefinitionError,
   type ModelInputs,
   type ModifierModule,
@@ -92,9 +93,10 @@ export const normsys: ModifierModule = {
       keys.push([m, g]);
     }
     const pairs = usedPairs(keys, S * C), U = pairs.m.length;
-    const entries = array(Int32Array.from(pairs.m, (m, u) => m * S * C + pairs.group[u]), "int32");
+    const entries = i32(globalThis.Array.from(pairs.m, (m, u) => m * S * C + pairs.group[u]));
     const idx = names.map((n) => scalarIndex(ctx, n));
-    const gather = new Assembler().gather("pars", globalThis.Array.from(pairs.m, (m) => idx[m]));
+    const pairPars = globalThis.Array.from(pairs.m, (m) => idx[m]);
+    const gather = new Assembler().gather("pars", pairPars);
     const expand = channelExpander(ctx.layout);
     const factors = (pars: Array, inputs: ModelInputs) => {
       const at = (x: Array) => take(reshape(x, [M * S * C]), entries, 0);
@@ -137,7 +139,7 @@ export const normsys: ModifierModule = {
       },
       terms: (pars: Array, inputs: ModelInputs) =>
         where(onUse, reshape(factors(pars, inputs), [U, 1, 1]), 1),
-      termParams: scalarTermParams(globalThis.Array.from(pairs.m, (m) => idx[m]), B),
+      termParams: scalarTermParams(pairPars, B),
       interpcode: code,
       derive: code === "code4"
         ? (inputs: ModelInputs) => ({
